@@ -1,0 +1,27 @@
+# wsss_mm: `make demo` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= work_dirs/demo
+
+.PHONY: install test demo clean
+
+install: $(STAMP)
+
+# Re-runs only when a requirements file or setup.py changes.
+$(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest tests
+
+demo: install
+	$(PY) tools/run_demo.py --work-dir $(DEMO_DIR)
+
+clean:
+	rm -rf $(VENV) work_dirs

@@ -1,0 +1,34 @@
+# CPU-scale CAM network on the synthetic VOC set (tools/make_synthetic_voc.py):
+# a narrow ResNet-18 (base width 16) at output stride 8, trained from scratch.
+_base_ = [
+    '../_base_/datasets/synthvoc.py', '../_base_/schedules/sgd_poly_5e.py',
+    '../_base_/default_runtime.py'
+]
+crop_size = (112, 112)
+model = dict(
+    type='CAMClassifier',
+    data_preprocessor=dict(
+        type='mmseg.SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=crop_size),
+    backbone=dict(
+        type='mmpretrain.ResNet',
+        depth=18,
+        base_channels=16,
+        stem_channels=16,
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        out_indices=(3, )),
+    head=dict(type='GAPClassifierHead', in_channels=128, num_classes=20))
+max_epochs = 12
+optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
+         convert_to_iter_based=True)
+]
+train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))

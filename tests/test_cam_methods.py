@@ -1,0 +1,103 @@
+"""CAM methods on the protocol, and the multi-scale + flip aggregation."""
+import pytest
+import torch
+import torch.nn as nn
+
+import wsss_mm
+from wsss_mm.cams import multiscale_cams
+from wsss_mm.registry import CAM_METHODS, MODELS
+
+METHODS = ['CAM', 'GradCAM']
+
+
+@pytest.fixture(scope='module')
+def model():
+    wsss_mm.register_all_modules(init_default_scope=False)
+    torch.manual_seed(0)
+    net = MODELS.build(dict(
+        type='CAMClassifier',
+        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8,
+                      strides=(1, 2, 1, 1), out_indices=(3, )),
+        head=dict(type='GAPClassifierHead', in_channels=64, num_classes=4)))
+    return net.eval()
+
+
+LABELS = torch.tensor([[1., 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize('name', METHODS)
+def test_shapes_nonnegative_and_absent_classes_zero(model, name):
+    cams = CAM_METHODS.build(dict(type=name))(model, torch.randn(3, 3, 64, 64), LABELS)
+    assert cams.shape == (3, 4, 8, 8)
+    assert (cams >= 0).all()
+    assert (cams[LABELS == 0] == 0).all()
+    assert not cams.requires_grad
+
+
+@pytest.mark.parametrize('name', METHODS)
+def test_model_is_left_untouched(model, name):
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    flags = {k: p.requires_grad for k, p in model.named_parameters()}
+    CAM_METHODS.build(dict(type=name))(model, torch.randn(2, 3, 64, 64), LABELS[:2])
+    assert all(p.grad is None for p in model.parameters())
+    assert {k: p.requires_grad for k, p in model.named_parameters()} == flags
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+
+
+@pytest.mark.parametrize('name', METHODS)
+def test_batch_equals_one_image_at_a_time(model, name):
+    method = CAM_METHODS.build(dict(type=name))
+    x = torch.randn(3, 3, 64, 64)
+    whole = method(model, x, LABELS)
+    single = torch.cat([method(model, x[i:i + 1], LABELS[i:i + 1]) for i in range(3)])
+    assert torch.allclose(whole, single, atol=1e-5)
+
+
+def test_cam_equals_grad_cam_up_to_a_positive_factor(model):
+    x = torch.randn(2, 3, 64, 64)
+    cam = CAM_METHODS.build(dict(type='CAM'))(model, x, LABELS[:2])
+    grad_cam = CAM_METHODS.build(dict(type='GradCAM'))(model, x, LABELS[:2])
+    # GAP over an 8 x 8 grid: ∂y_c/∂A_k = W_ck / 64 everywhere
+    assert torch.allclose(cam, grad_cam * 64, rtol=1e-4, atol=1e-5)
+
+
+def test_cam_is_relu_of_the_weighted_feature_sum(model):
+    x = torch.randn(1, 3, 64, 64)
+    labels = torch.ones(1, 4)
+    with torch.no_grad():
+        expected = torch.einsum('ck,bkhw->bchw', model.cam_weights(),
+                                model.extract_feat(x)).clamp(min=0)
+    assert torch.allclose(CAM_METHODS.build(dict(type='CAM'))(model, x, labels), expected)
+
+
+def test_bad_labels_are_rejected(model):
+    method = CAM_METHODS.build(dict(type='CAM'))
+    x = torch.randn(2, 3, 32, 32)
+    with pytest.raises(ValueError, match=r'\(B, C\) = \(2, 4\)'):
+        method(model, x, torch.ones(2, 5))
+    with pytest.raises(ValueError, match='multi-hot'):
+        method(model, x, torch.full((2, 4), 0.5))
+
+
+def test_model_without_the_protocol_is_rejected():
+    with pytest.raises(TypeError, match='CAM network protocol.*extract_feat'):
+        CAM_METHODS.build(dict(type='CAM'))(nn.Conv2d(3, 4, 1), torch.randn(1, 3, 8, 8),
+                                            torch.ones(1, 4))
+
+
+def test_multiscale_flip_aggregation(model):
+    method = CAM_METHODS.build(dict(type='CAM'))
+    x = torch.randn(2, 3, 64, 64)
+    out = multiscale_cams(method, model, x, LABELS[:2], scales=(1.0, 0.5, 1.5), flip=True)
+    assert out.shape == (2, 4, 64, 64)
+    present = LABELS[:2].bool()
+    peaks = out.flatten(2).max(-1).values
+    assert torch.allclose(peaks[present], torch.ones(int(present.sum())), atol=1e-3)
+    assert (out[~present] == 0).all()
+    # with flips, mirroring the input mirrors the maps
+    mirrored = multiscale_cams(method, model, x.flip(-1), LABELS[:2], scales=(1.0, ),
+                               flip=True)
+    direct = multiscale_cams(method, model, x, LABELS[:2], scales=(1.0, ), flip=True)
+    assert torch.allclose(mirrored, direct.flip(-1), atol=1e-5)
+    with pytest.raises(ValueError, match='scales'):
+        multiscale_cams(method, model, x, LABELS[:2], scales=())

@@ -1,0 +1,102 @@
+"""The command lines: train, resume, infer (resumable), eval, and their bad input."""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+
+from conftest import QUICKSTART, TINY_TRAIN, run_tool
+from wsss_mm.cams.cam_file import load_cam_file
+
+
+def test_every_tool_prints_help():
+    for tool in ['train.py', 'test.py', 'infer_cams.py', 'eval_cams.py',
+                 'make_synthetic_voc.py']:
+        assert 'usage' in run_tool(f'tools/{tool}', '--help').stdout
+
+
+def test_infer_then_eval_and_rerun_skips(trained_cam, synth_root, tmp_path):
+    config, ckpt, _ = trained_cam
+    out = str(tmp_path / 'cams')
+    vis = str(tmp_path / 'vis')
+    proc = run_tool('tools/infer_cams.py', config, ckpt, '--out-dir', out, '--data-root',
+                    synth_root, '--scales', '1.0', '0.5', '--vis-dir', vis, '--num-vis', '2',
+                    '--cfg-options', 'cam_dataloader.num_workers=0')
+    assert '24 written, 0 already there' in proc.stdout
+    assert len(os.listdir(vis)) == 2
+    cam = load_cam_file(osp.join(out, 'synth_000000.npy'))
+    assert cam['cam'].shape[1:] == (64, 64)
+    assert cam['cam'].max() <= 1 + 1e-6 and cam['cam'].min() >= 0
+    assert np.all((cam['keys'] >= 1) & (cam['keys'] <= 20))
+
+    # a killed run: two files gone and a stale temporary file left behind
+    os.remove(osp.join(out, 'synth_000003.npy'))
+    os.remove(osp.join(out, 'synth_000007.npy'))
+    open(osp.join(out, '.synth_000003.npy.abc.tmp.npy'), 'w').close()
+    proc = run_tool('tools/infer_cams.py', config, ckpt, '--out-dir', out, '--data-root',
+                    synth_root, '--scales', '1.0', '--cfg-options',
+                    'cam_dataloader.num_workers=0')
+    assert '2 written, 22 already there' in proc.stdout
+
+    proc = run_tool('tools/eval_cams.py', '--cam-dir', out, '--data-root', synth_root,
+                    '--thresholds', '0.1', '0.5', '0.1')
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {'miou', 'threshold', 'floor_miou'} <= set(result)
+    assert 0 <= result['miou'] <= 100
+    assert result['threshold'] in (0.1, 0.2, 0.3, 0.4, 0.5)
+    assert 'aeroplane' in proc.stdout
+
+
+def test_eval_names_missing_cam_files(trained_cam, synth_root, tmp_path):
+    out = tmp_path / 'few'
+    out.mkdir()
+    proc = run_tool('tools/eval_cams.py', '--cam-dir', str(out), '--data-root', synth_root,
+                    check=False)
+    assert proc.returncode == 2
+    assert '24 of 24 images' in proc.stderr and 'synth_000000' in proc.stderr
+
+
+def test_infer_rejects_unknown_method_and_missing_checkpoint(synth_root, tmp_path):
+    proc = run_tool('tools/infer_cams.py', QUICKSTART, str(tmp_path / 'none.pth'),
+                    '--out-dir', str(tmp_path), '--data-root', synth_root,
+                    '--method', 'NoSuchCAM', check=False)
+    assert proc.returncode == 2 and 'unknown CAM method "NoSuchCAM"' in proc.stderr
+    assert "'GradCAM'" in proc.stderr
+    proc = run_tool('tools/infer_cams.py', QUICKSTART, str(tmp_path / 'none.pth'),
+                    '--out-dir', str(tmp_path), '--data-root', synth_root, check=False)
+    assert proc.returncode == 2 and 'none.pth' in proc.stderr
+
+
+def test_train_names_a_missing_data_root_and_config(tmp_path):
+    proc = run_tool('tools/train.py', QUICKSTART, '--data-root', str(tmp_path / 'gone'),
+                    check=False)
+    assert proc.returncode == 2 and 'gone' in proc.stderr
+    proc = run_tool('tools/train.py', 'configs/nope.py', check=False)
+    assert proc.returncode == 2 and 'configs/nope.py' in proc.stderr
+
+
+def test_resume_continues_with_weights_only_loading(trained_cam, synth_root):
+    _, _, work_dir = trained_cam
+    proc = run_tool('tools/train.py', QUICKSTART, '--data-root', synth_root, '--work-dir',
+                    work_dir, '--resume', '--cfg-options', *TINY_TRAIN[:-2],
+                    'train_cfg.max_epochs=2')
+    log = proc.stdout + proc.stderr
+    assert 'resumed epoch: 1' in log.lower() or 'Load checkpoint from' in log
+    assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
+    assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ
+
+
+def test_non_finite_loss_stops_training(synth_root, tmp_path):
+    proc = run_tool('tools/train.py', QUICKSTART, '--data-root', synth_root, '--work-dir',
+                    str(tmp_path), '--cfg-options', *TINY_TRAIN,
+                    'model.data_preprocessor.std=[0,0,0]', check=False)  # inputs / 0
+    assert proc.returncode == 2
+    assert 'non-finite loss at iteration' in proc.stderr and 'loss_cls' in proc.stderr
+
+
+def test_test_tool_reports_multilabel_metrics(trained_cam, synth_root, tmp_path):
+    config, ckpt, _ = trained_cam
+    proc = run_tool('tools/test.py', config, ckpt, '--data-root', synth_root, '--work-dir',
+                    str(tmp_path), '--cfg-options', 'test_dataloader.num_workers=0',
+                    'test_dataloader.persistent_workers=False')
+    assert 'multilabel/mAP' in proc.stdout + proc.stderr

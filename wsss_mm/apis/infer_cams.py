@@ -1,0 +1,115 @@
+"""Stage (2): multi-scale + flip CAM inference over a split, one file per image."""
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import load_checkpoint
+from torch.utils.data import DataLoader, Subset
+from wsss_mm.utils.progress import progress
+
+from wsss_mm.cams import check_cam_network, multiscale_cams
+from wsss_mm.cams.cam_file import cam_path, save_cam_file
+from wsss_mm.registry import CAM_METHODS, DATASETS, MODELS
+from wsss_mm.utils.visualization import save_cam_overlay
+
+from .config_utils import dataset_cfg, override_data_root, resolve_split
+
+
+def build_cam_method(name: str, cfg: Optional[Config] = None):
+    """Builds a CAM method by type name, with options from ``cfg.cam_methods[name]``.
+
+    Raises:
+        KeyError: the name is not registered; the message lists the known ones.
+    """
+    if name not in CAM_METHODS:
+        known = sorted(CAM_METHODS.module_dict)
+        raise KeyError(f'unknown CAM method "{name}"; registered: {known}')
+    options = dict((cfg or {}).get('cam_methods', {}).get(name, {}))
+    return CAM_METHODS.build(dict(type=name, **options))
+
+
+def load_cam_network(cfg: Config, checkpoint: Optional[str],
+                     device: str) -> torch.nn.Module:
+    """Builds ``cfg.model``, loads ``checkpoint`` (weights-only) and sets eval mode."""
+    model = MODELS.build(cfg.model)
+    check_cam_network(model)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.to(device).eval()
+
+
+def infer_cams(cfg: Config,
+               checkpoint: Optional[str],
+               out_dir: str,
+               method: str = 'CAM',
+               split: Optional[str] = None,
+               scales: Optional[Sequence[float]] = None,
+               flip: Optional[bool] = None,
+               data_root: Optional[str] = None,
+               vis_dir: Optional[str] = None,
+               num_vis: int = 0,
+               device: Optional[str] = None) -> dict:
+    """Writes ``OUT_DIR/<image_id>.npy`` CAM files for every image of a split.
+
+    Images whose file exists are skipped, so a killed run resumes; each file
+    is written atomically. Images are decoded in dataloader workers.
+
+    Args:
+        cfg (Config): a CAM network config with a ``cam_dataloader``.
+        checkpoint (str, optional): trained weights (None: as initialised).
+        out_dir (str): where the CAM files go.
+        method (str): a registered CAM method.
+        split (str, optional): a split file (absolute or relative to the data
+            root) replacing the config's.
+        scales, flip: override ``cfg.cam_infer``.
+        data_root (str, optional): replaces the config's data root.
+        vis_dir (str, optional): where to save overlays of the first
+            ``num_vis`` images.
+        device (str, optional): default CUDA when available.
+
+    Returns:
+        dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
+    """
+    if data_root is not None:
+        override_data_root(cfg, data_root)
+    infer_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True)
+    infer_cfg.update(cfg.get('cam_infer', {}))
+    scales = tuple(scales if scales is not None else infer_cfg['scales'])
+    flip = infer_cfg['flip'] if flip is None else flip
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    cam_method = build_cam_method(method, cfg)
+
+    ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
+    if split is not None:
+        ds_cfg['ann_file'] = resolve_split(split)
+    dataset = DATASETS.build(ds_cfg)
+    model = load_cam_network(cfg, checkpoint, device)
+
+    os.makedirs(out_dir, exist_ok=True)
+    ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
+    todo = [i for i, img_id in enumerate(ids) if not osp.isfile(cam_path(out_dir, img_id))]
+    loader = DataLoader(
+        Subset(dataset, todo), batch_size=1, shuffle=False,
+        num_workers=cfg.cam_dataloader.get('num_workers', 0),
+        collate_fn=pseudo_collate)
+    vis_left = num_vis if vis_dir else 0
+    for data in progress(loader, total=len(todo), desc=f"{method} CAMs"):
+        data = model.data_preprocessor(data, False)
+        sample = data['data_samples'][0]
+        labels = sample.gt_labels[None].to(device)
+        cams = multiscale_cams(cam_method, model, data['inputs'].to(device), labels,
+                               scales=scales, flip=flip)[0]
+        present = labels[0].nonzero().flatten()
+        cams = cams[present].cpu().numpy()
+        save_cam_file(cam_path(out_dir, sample.img_id), present.cpu().numpy() + 1, cams)
+        if vis_left > 0:
+            save_cam_overlay(osp.join(vis_dir, sample.img_id + '.jpg'),
+                             sample.img_path, cams)
+            vis_left -= 1
+    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

@@ -1,0 +1,64 @@
+"""Multi-scale + flip CAM inference, the protocol of IRN / AdvCAM / PuzzleCAM."""
+from typing import Callable, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CAMMethod = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def max_normalize(cams: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Divides each map by its spatial maximum.
+
+    Args:
+        cams (Tensor): (..., h, w) >= 0.
+
+    Returns:
+        Tensor: same shape, in [0, 1].
+    """
+    peak = cams.flatten(-2).max(dim=-1).values[..., None, None]
+    return cams / (peak + eps)
+
+
+def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,
+                    labels: torch.Tensor,
+                    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+                    flip: bool = True) -> torch.Tensor:
+    """CAMs summed over scales and horizontal flips, max-normalised per class.
+
+    Each scale runs once, as one batch holding the images and (with ``flip``)
+    their mirror images; all present classes are computed in that same call.
+    Per scale, the maps are ``cam(x) + flip(cam(flip(x)))``, upsampled to the
+    input size; the sum over scales is max-normalised per class.
+
+    Args:
+        method: a CAM method (``CAM_METHODS``).
+        model (nn.Module): a CAM network, in eval mode.
+        inputs (Tensor): (B, 3, H, W) normalised images of one size.
+        labels (Tensor): (B, C) multi-hot.
+        scales (Sequence[float]): input scales.
+        flip (bool): add the horizontally flipped images.
+
+    Returns:
+        Tensor: (B, C, H, W) in [0, 1]; zero for absent classes.
+    """
+    if not scales:
+        raise ValueError('scales must list at least one scale')
+    batch, _, height, width = inputs.shape
+    total = None
+    for scale in scales:
+        x = inputs if scale == 1 else F.interpolate(
+            inputs, scale_factor=scale, mode='bilinear', align_corners=False,
+            recompute_scale_factor=False)
+        x_labels = labels
+        if flip:
+            x = torch.cat([x, x.flip(-1)])
+            x_labels = torch.cat([labels, labels])
+        cams = method(model, x, x_labels)
+        if flip:
+            cams = cams[:batch] + cams[batch:].flip(-1)
+        cams = F.interpolate(cams, size=(height, width), mode='bilinear',
+                             align_corners=False)
+        total = cams if total is None else total + cams
+    return max_normalize(total.clamp(min=0))

@@ -1,0 +1,608 @@
+"""A synthetic dataset in the PASCAL VOC 2012 layout, learnable on a CPU in minutes.
+
+Each image holds 1-3 objects of the 20 VOC classes on a cluttered background. An
+object is a large *body* whose shape and colour are only weakly class-informative,
+plus a small *discriminative part* (a saturated, class-specific colour and pattern,
+~5-15% of the object) inside it. A classifier can name the class from the part
+alone, so plain CAMs cover only part of the object, as on real data. Classes
+co-occur like in VOC (chair with dining table, person with horse, ...) and some
+pairs never do (aeroplane with anything but person, boat with cow, ...).
+
+This module depends on numpy, OpenCV and Pillow only.
+
+Layout written under ``out_dir``::
+
+    JPEGImages/<id>.jpg                 RGB, JPEG quality 95, size x size
+    SegmentationClass/<id>.png          'P' mode, VOC palette; 0 = background,
+                                        1..20 = VOC class ids, 255 = ignore band
+    ImageSets/Segmentation/{train,val,trainval}.txt
+    synthetic_voc.json                  parameters + summary (marks the folder
+                                        as a synthetic set)
+"""
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
+               'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
+               'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
+               'train', 'tvmonitor')
+NUM_CLASSES = 20
+IGNORE_INDEX = 255
+ID_PREFIX = 'synth_'
+MARKER_FILE = 'synthetic_voc.json'
+JPEG_QUALITY = 95
+
+# --------------------------------------------------------------------------- #
+# Class appearance
+# --------------------------------------------------------------------------- #
+#: Colours of the discriminative parts: the corners of the RGB cube plus orange
+#: and violet, at least 127 apart from each other in RGB.
+PART_COLOURS = ((255, 0, 0), (255, 128, 0), (255, 255, 0), (0, 255, 0),
+                (0, 255, 255), (0, 0, 255), (128, 0, 255), (255, 0, 255),
+                (255, 255, 255), (0, 0, 0))
+PART_PATTERNS = ('disc', 'striped_square')
+#: class id -> (index into PART_COLOURS, pattern). The two classes that share a
+#: colour never or rarely co-occur.
+CLASS_PARTS = {
+    1: (0, 'disc'), 11: (0, 'striped_square'),
+    2: (1, 'disc'), 20: (1, 'striped_square'),
+    4: (2, 'disc'), 9: (2, 'striped_square'),
+    6: (3, 'disc'), 18: (3, 'striped_square'),
+    19: (4, 'disc'), 5: (4, 'striped_square'),
+    8: (5, 'disc'), 7: (5, 'striped_square'),
+    13: (6, 'disc'), 3: (6, 'striped_square'),
+    17: (7, 'disc'), 14: (7, 'striped_square'),
+    15: (8, 'disc'), 10: (8, 'striped_square'),
+    12: (9, 'disc'), 16: (9, 'striped_square'),
+}
+#: class id -> body shape; each shape is shared by 4 classes.
+CLASS_SHAPES = {
+    6: 'rectangle', 7: 'rectangle', 19: 'rectangle', 20: 'rectangle',
+    1: 'triangle', 4: 'triangle', 9: 'triangle', 16: 'triangle',
+    2: 'ellipse', 10: 'ellipse', 13: 'ellipse', 17: 'ellipse',
+    3: 'blob', 8: 'blob', 12: 'blob', 15: 'blob',
+    5: 'diamond', 11: 'diamond', 14: 'diamond', 18: 'diamond',
+}
+#: Mean body hue (degrees) of class c is BODY_HUE_STEP * c; the hue is drawn
+#: with std BODY_HUE_STD, so neighbouring classes overlap heavily.
+BODY_HUE_STEP = 18.0
+BODY_HUE_STD = 30.0
+BODY_SATURATION = (0.2, 0.55)
+BODY_VALUE = (0.35, 0.8)
+#: Body extent (mean of width and height) as a fraction of the image side.
+BODY_EXTENT = (0.28, 0.5)
+BODY_ASPECT = (0.6, 1.6)
+#: Area of the discriminative part as a fraction of the body's area; the part is
+#: at least size / 16 across.
+PART_AREA_FRACTION = (0.05, 0.12)
+#: Std of the pixel noise added to the whole image.
+PIXEL_NOISE_STD = 7.0
+#: Background: smooth gradient + noise in dull colours; distractors: small grey
+#: shapes.
+BACKGROUND_SATURATION = (0.0, 0.3)
+BACKGROUND_VALUE = (0.3, 0.75)
+DISTRACTOR_COUNT = (3, 8)
+DISTRACTOR_EXTENT = (0.05, 0.12)
+DISTRACTOR_SATURATION = (0.0, 0.15)
+DISTRACTOR_VALUE = (0.25, 0.7)
+
+# --------------------------------------------------------------------------- #
+# Class co-occurrence
+# --------------------------------------------------------------------------- #
+#: Probabilities of 1, 2 and 3 objects per image (before occlusion drops).
+NUM_OBJECTS_PROBS = (0.45, 0.4, 0.15)
+#: Pairs that co-occur often: a companion in such a pair is CO_OCCURRENCE_BOOST
+#: times as likely as an unrelated class.
+CO_OCCURRING_PAIRS = (
+    (9, 11), (9, 18), (9, 20), (18, 20), (5, 11), (5, 15), (16, 9), (16, 18),
+    (8, 18), (12, 18), (15, 2), (15, 14), (15, 13), (15, 1), (15, 4), (15, 9),
+    (15, 12), (15, 7), (6, 7), (7, 14), (2, 7), (10, 17), (13, 10), (3, 4),
+)
+CO_OCCURRENCE_BOOST = 8.0
+#: Weight of a second instance of a class already in the image.
+REPEAT_WEIGHT = 2.0
+#: Classes are drawn in blocks of CLASS_BLOCK consecutive images of a split. In
+#: a block, class c (index c - 1) is the first class of FIRST_CLASS_QUOTA[c - 1]
+#: images (frequent companions get fewer, rare ones more), and a block is redrawn
+#: until every class is at least MIN_BLOCK_CLASS_SHARE of its instances. Every
+#: class is then ~4.5% of all instances, and person, everyone's companion, ~9%.
+CLASS_BLOCK = 100
+FIRST_CLASS_QUOTA = (6, 5, 5, 6, 5, 6, 4, 5, 4, 5, 5, 5, 5, 5, 3, 5, 6, 4, 6, 5)
+MIN_BLOCK_CLASS_SHARE = 0.032
+_INDOOR = (5, 9, 11, 16, 18, 20)
+_OUTDOOR = (1, 2, 4, 6, 10, 13, 14, 17, 19)
+#: Pairs that never co-occur: aeroplane with anything but person, indoor
+#: furniture with vehicles and farm animals, and a few more.
+NEVER_PAIRS = tuple(sorted(
+    {(1, c) for c in range(2, NUM_CLASSES + 1) if c != 15}
+    | {(a, b) for a in _INDOOR for b in _OUTDOOR if a != 5 or b in (1, 10, 13, 17)}
+    | {(4, 10), (4, 13), (4, 17), (4, 6), (4, 19), (4, 14), (6, 10), (6, 17),
+       (19, 10), (19, 17), (8, 10), (8, 17), (3, 20)}))
+
+# --------------------------------------------------------------------------- #
+# Object placement
+# --------------------------------------------------------------------------- #
+MAX_PLACEMENT_TRIES = 12
+#: A placement is kept only while every object keeps this fraction of its area
+#: and of its part visible, and at least MIN_VISIBLE_AREA (fraction of image).
+MIN_VISIBLE_FRACTION = 0.5
+MIN_PART_VISIBLE_FRACTION = 0.6
+MIN_VISIBLE_AREA = 0.015
+
+_SHAPE_POINTS = 48
+_STALE_FILE = re.compile(rf'^{ID_PREFIX}\d+\.(jpg|png)$')
+
+
+def _affinity_table() -> np.ndarray:
+    """Builds the companion weight table from the pair constants.
+
+    Returns:
+        np.ndarray: float64 (21, 21); entry [a, b] multiplies the weight of
+        class b as a companion of class a (row and column 0 unused).
+    """
+    table = np.ones((NUM_CLASSES + 1, NUM_CLASSES + 1))
+    np.fill_diagonal(table, REPEAT_WEIGHT)
+    for a, b in CO_OCCURRING_PAIRS:
+        table[a, b] = table[b, a] = CO_OCCURRENCE_BOOST
+    for a, b in NEVER_PAIRS:
+        table[a, b] = table[b, a] = 0.0
+    table[0, :] = table[:, 0] = 0.0
+    return table
+
+
+AFFINITY = _affinity_table()
+
+
+@dataclass
+class SyntheticSample:
+    """One rendered image with its ground truth.
+
+    Attributes:
+        image (np.ndarray): uint8 (H, W, 3) RGB.
+        label (np.ndarray): uint8 (H, W): 0 background, 1..20 VOC class ids,
+            255 a 2 px ignore band on object boundaries.
+        classes (list[int]): class id of each visible object, in drawing order.
+        object_masks (list[np.ndarray]): bool (H, W) visible mask of each object.
+        part_masks (list[np.ndarray]): bool (H, W) visible discriminative part
+            of each object (a subset of its object mask).
+    """
+
+    image: np.ndarray
+    label: np.ndarray
+    classes: list[int]
+    object_masks: list[np.ndarray]
+    part_masks: list[np.ndarray]
+
+
+@dataclass
+class _Object:
+    """An object placed on the canvas before occlusion."""
+
+    cls: int
+    mask: np.ndarray
+    part_mask: np.ndarray
+    rgb: np.ndarray
+
+
+def voc_palette() -> list[int]:
+    """Returns the standard PASCAL VOC colour map.
+
+    Returns:
+        list[int]: 768 values, (R, G, B) for indices 0..255.
+    """
+    palette = []
+    for index in range(256):
+        r = g = b = 0
+        c = index
+        for bit in range(8):
+            r |= ((c >> 0) & 1) << (7 - bit)
+            g |= ((c >> 1) & 1) << (7 - bit)
+            b |= ((c >> 2) & 1) << (7 - bit)
+            c >>= 3
+        palette += [r, g, b]
+    return palette
+
+
+def class_schedule(rng: np.random.Generator, num: int) -> list[list[int]]:
+    """The object classes of ``num`` consecutive images of a split.
+
+    Images are drawn in blocks of ``CLASS_BLOCK``: class c is the first class of
+    ``FIRST_CLASS_QUOTA[c - 1]`` images of a block, in random order, and
+    :func:`sample_classes` adds the companions. A block is redrawn until every
+    class is at least ``MIN_BLOCK_CLASS_SHARE`` of its instances, which keeps
+    the class frequencies balanced even for a few hundred images. A longer
+    schedule from the same generator state starts with the shorter one.
+
+    Args:
+        rng (np.random.Generator): random source.
+        num (int): number of images.
+
+    Returns:
+        list[list[int]]: ``num`` lists of 1 to 3 class ids in 1..20.
+    """
+    firsts = np.repeat(np.arange(1, NUM_CLASSES + 1), FIRST_CLASS_QUOTA)
+    schedule: list[list[int]] = []
+    while len(schedule) < num:
+        while True:
+            block = [sample_classes(rng, int(first)) for first in rng.permutation(firsts)]
+            counts = np.bincount(np.concatenate(block), minlength=NUM_CLASSES + 1)[1:]
+            if counts.min() >= MIN_BLOCK_CLASS_SHARE * counts.sum():
+                break
+        schedule += block
+    return schedule[:num]
+
+
+def sample_classes(rng: np.random.Generator, first: int) -> list[int]:
+    """Samples the classes of one image with VOC-like co-occurrence.
+
+    The number of objects is drawn with ``NUM_OBJECTS_PROBS``; each companion of
+    ``first`` with weights ``prod(AFFINITY[c, :] for c already chosen)``, so
+    pairs in ``NEVER_PAIRS`` never appear together.
+
+    Args:
+        rng (np.random.Generator): random source.
+        first (int): the first class id (1..20).
+
+    Returns:
+        list[int]: 1 to 3 class ids in 1..20, ``first`` first (repeats allowed).
+    """
+    num = int(rng.choice(len(NUM_OBJECTS_PROBS), p=NUM_OBJECTS_PROBS)) + 1
+    classes = [first]
+    while len(classes) < num:
+        weights = np.prod(AFFINITY[classes], axis=0)
+        classes.append(int(rng.choice(NUM_CLASSES + 1, p=weights / weights.sum())))
+    return classes
+
+
+def _hsv_to_rgb(hue: float, saturation: float, value: float) -> np.ndarray:
+    """Converts one HSV colour (hue in degrees, s and v in [0, 1]) to RGB.
+
+    Returns:
+        np.ndarray: float32 (3,) RGB in [0, 255].
+    """
+    hsv = np.array([[[hue % 360.0, saturation, value]]], dtype=np.float32)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0] * 255.0
+
+
+def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
+    """Low-frequency noise: a random cells x cells grid, bicubically upsampled.
+
+    Returns:
+        np.ndarray: float32 (size, size), roughly in [-1, 1].
+    """
+    grid = rng.uniform(-1.0, 1.0, (cells, cells)).astype(np.float32)
+    return cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
+
+
+def _shape_polygon(rng: np.random.Generator, shape: str) -> np.ndarray:
+    """A shape's outline in unit coordinates (extent about [-1, 1]).
+
+    Returns:
+        np.ndarray: float64 (P, 2) points (x, y).
+    """
+    if shape == 'rectangle':
+        return np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
+    if shape == 'triangle':
+        return np.array([[0, -1], [1, 1], [-1, 1]], dtype=np.float64)
+    if shape == 'diamond':
+        return np.array([[0, -1], [1, 0], [0, 1], [-1, 0]], dtype=np.float64)
+    theta = np.linspace(0, 2 * np.pi, _SHAPE_POINTS, endpoint=False)
+    radius = np.ones_like(theta)
+    if shape == 'blob':
+        for k in (2, 3, 4):
+            radius += rng.uniform(0.0, 0.18) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+        radius /= radius.max()
+    elif shape != 'ellipse':
+        raise ValueError(f'unknown shape {shape!r}')
+    return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+
+
+def _fill_polygon(points: np.ndarray, size: int) -> np.ndarray:
+    """Rasterises a polygon given in pixel coordinates.
+
+    Returns:
+        np.ndarray: bool (size, size) mask.
+    """
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(mask, [np.round(points * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    return mask.astype(bool)
+
+
+def _place_shape(rng: np.random.Generator, shape: str, size: int,
+                 extent: tuple[float, float], centre: np.ndarray) -> np.ndarray:
+    """Draws a randomly sized, stretched and rotated shape around ``centre``.
+
+    Args:
+        extent (tuple[float, float]): range of the mean of width and height, as
+            a fraction of ``size``.
+        centre (np.ndarray): (x, y) in pixels.
+
+    Returns:
+        np.ndarray: bool (size, size) mask.
+    """
+    diameter = rng.uniform(*extent) * size
+    aspect = rng.uniform(*BODY_ASPECT)
+    half = 0.5 * diameter * np.array([np.sqrt(aspect), 1 / np.sqrt(aspect)])
+    angle = rng.uniform(0, np.pi)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    points = (_shape_polygon(rng, shape) * half) @ rotation.T + centre
+    return _fill_polygon(points, size)
+
+
+def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A dull random gradient with smooth noise, plus grey distractors.
+
+    Returns:
+        np.ndarray: float32 (size, size, 3) RGB in [0, 255] (not clipped).
+    """
+    colours = [_hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*BACKGROUND_SATURATION),
+                           rng.uniform(*BACKGROUND_VALUE)) for _ in range(2)]
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1)
+    ramp = xs * np.cos(angle) + ys * np.sin(angle)
+    ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
+    image = colours[0] * (1 - ramp[..., None]) + colours[1] * ramp[..., None]
+    image += 20.0 * _smooth_noise(rng, size, 5)[..., None]
+    for _ in range(int(rng.integers(DISTRACTOR_COUNT[0], DISTRACTOR_COUNT[1] + 1))):
+        shape = ('ellipse', 'rectangle', 'triangle')[int(rng.integers(3))]
+        mask = _place_shape(rng, shape, size, DISTRACTOR_EXTENT, rng.uniform(0, size, 2))
+        grey = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*DISTRACTOR_SATURATION),
+                           rng.uniform(*DISTRACTOR_VALUE))
+        image[mask] = grey
+    return image
+
+
+def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray,
+               rgb: np.ndarray) -> np.ndarray:
+    """Paints the class's discriminative part inside a body (in place on ``rgb``).
+
+    The part's centre is drawn among the body pixels far enough from the body's
+    edge (and the image's) for the part to fit, else the most interior pixel.
+
+    Args:
+        cls (int): class id.
+        body (np.ndarray): bool (H, W) body mask.
+        rgb (np.ndarray): float32 (H, W, 3) the object's colours.
+
+    Returns:
+        np.ndarray: bool (H, W) part mask.
+    """
+    size = body.shape[0]
+    colour_index, pattern = CLASS_PARTS[cls]
+    area = rng.uniform(*PART_AREA_FRACTION) * body.sum()
+    if pattern == 'disc':
+        half = max(np.sqrt(area / np.pi), size / 32)
+    else:
+        half = max(np.sqrt(area) / 2, size / 32)
+    padded = body.astype(np.uint8)
+    padded[[0, -1], :] = padded[:, [0, -1]] = 0
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 5)
+    reach = half if pattern == 'disc' else half * np.sqrt(2)
+    candidates = np.flatnonzero(dist >= reach + 1)
+    if candidates.size:
+        flat = int(candidates[rng.integers(candidates.size)])
+    else:
+        flat = int(np.argmax(dist))
+    cy, cx = divmod(flat, size)
+    angle = rng.uniform(0, np.pi)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    u = (xs - cx) * np.cos(angle) + (ys - cy) * np.sin(angle)
+    v = (ys - cy) * np.cos(angle) - (xs - cx) * np.sin(angle)
+    colour = np.array(PART_COLOURS[colour_index], np.float32)
+    if pattern == 'disc':
+        part = u ** 2 + v ** 2 <= half ** 2
+        rgb[part] = colour
+    else:
+        part = (np.abs(u) <= half) & (np.abs(v) <= half)
+        stripes = part & (np.floor((v + half) / (half / 2)) % 2 == 1)
+        luminance = colour @ np.array([0.299, 0.587, 0.114], np.float32)
+        rgb[part] = colour
+        rgb[stripes] = 0.0 if luminance > 100 else 255.0
+    return part
+
+
+def _sample_object(rng: np.random.Generator, cls: int, size: int) -> _Object:
+    """Samples one object (body + part) of a class at a random place.
+
+    Returns:
+        _Object: its full masks and its colours (float32 (H, W, 3)).
+    """
+    centre = rng.uniform(0.2 * size, 0.8 * size, 2)
+    body = _place_shape(rng, CLASS_SHAPES[cls], size, BODY_EXTENT, centre)
+    base = _hsv_to_rgb(BODY_HUE_STEP * cls + rng.normal(0.0, BODY_HUE_STD),
+                       rng.uniform(*BODY_SATURATION), rng.uniform(*BODY_VALUE))
+    rgb = base * (1.0 + 0.2 * _smooth_noise(rng, size, 6))[..., None]
+    part = _draw_part(rng, cls, body, rgb)
+    return _Object(cls=cls, mask=body | part, part_mask=part, rgb=rgb)
+
+
+def _visible_enough(instances: np.ndarray, objects: list[_Object]) -> bool:
+    """Whether every object keeps enough of itself and of its part visible.
+
+    Args:
+        instances (np.ndarray): uint8 (H, W) map, k + 1 where object k is on top.
+        objects (list[_Object]): the objects, in drawing order.
+    """
+    min_area = MIN_VISIBLE_AREA * instances.size
+    for k, obj in enumerate(objects):
+        visible = instances == k + 1
+        area = visible.sum()
+        if area < min_area or area < MIN_VISIBLE_FRACTION * obj.mask.sum():
+            return False
+        if (visible & obj.part_mask).sum() < MIN_PART_VISIBLE_FRACTION * obj.part_mask.sum():
+            return False
+    return True
+
+
+def render_sample(rng: np.random.Generator, size: int,
+                  classes: list[int]) -> SyntheticSample:
+    """Renders one image and its segmentation mask.
+
+    The objects are drawn in random order, each placed up to
+    ``MAX_PLACEMENT_TRIES`` times until it and all earlier objects stay visible
+    enough, else it is left out.
+
+    Args:
+        rng (np.random.Generator): random source.
+        size (int): image side in pixels.
+        classes (list[int]): class id of each object to draw.
+
+    Returns:
+        SyntheticSample: the image, its label map and per-object masks.
+    """
+    image = _background(rng, size)
+    instances = np.zeros((size, size), np.uint8)
+    objects: list[_Object] = []
+    for cls in rng.permutation(classes).tolist():
+        for _ in range(MAX_PLACEMENT_TRIES):
+            obj = _sample_object(rng, cls, size)
+            candidate = instances.copy()
+            candidate[obj.mask] = len(objects) + 1
+            if _visible_enough(candidate, objects + [obj]):
+                objects.append(obj)
+                instances = candidate
+                break
+    for obj in objects:
+        image[obj.mask] = obj.rgb[obj.mask]
+    image += PIXEL_NOISE_STD * rng.standard_normal(image.shape, dtype=np.float32)
+    lut = np.zeros(256, np.uint8)
+    lut[1:len(objects) + 1] = [obj.cls for obj in objects]
+    label = lut[instances]
+    kernel = np.ones((3, 3), np.uint8)
+    label[cv2.dilate(instances, kernel) != cv2.erode(instances, kernel)] = IGNORE_INDEX
+    object_masks = [instances == k + 1 for k in range(len(objects))]
+    return SyntheticSample(
+        image=np.clip(np.round(image), 0, 255).astype(np.uint8),
+        label=label,
+        classes=[obj.cls for obj in objects],
+        object_masks=object_masks,
+        part_masks=[m & obj.part_mask for m, obj in zip(object_masks, objects)])
+
+
+def _atomic_write(path: str, write: Callable[[str], None]) -> None:
+    """Calls ``write(tmp)`` on a temporary name next to ``path``, then renames.
+
+    Args:
+        path (str): final file path.
+        write (Callable[[str], None]): writes the file to the given path.
+    """
+    folder, name = osp.split(path)
+    tmp = osp.join(folder, f'.{name}.{os.getpid()}.tmp')
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def _write_text(path: str, text: str) -> None:
+    """Writes a text file atomically."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, 'w') as f:
+            f.write(text)
+
+    _atomic_write(path, write)
+
+
+def _save_image(path: str, image: np.ndarray) -> None:
+    """Writes a uint8 (H, W, 3) RGB array as a JPEG, atomically."""
+    _atomic_write(path, lambda tmp: Image.fromarray(image, 'RGB').save(
+        tmp, format='JPEG', quality=JPEG_QUALITY))
+
+
+def _save_mask(path: str, label: np.ndarray, palette: list[int]) -> None:
+    """Writes a uint8 (H, W) label map as a palette PNG, atomically."""
+    mask = Image.fromarray(label)
+    mask.putpalette(palette)
+    _atomic_write(path, lambda tmp: mask.save(tmp, format='PNG'))
+
+
+def is_synthetic_voc_dir(path: str) -> bool:
+    """Whether ``path`` holds a set written by :func:`make_synthetic_voc`."""
+    return osp.isfile(osp.join(path, MARKER_FILE))
+
+
+def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
+                       size: int = 128, seed: int = 0) -> dict:
+    """Writes a synthetic dataset in the VOC 2012 layout (see the module doc).
+
+    The classes of image ``j`` of split ``s`` (0 train, 1 val) are entry ``j`` of
+    :func:`class_schedule` run with ``np.random.default_rng([seed, s, 1])``, its
+    pixels come from ``np.random.default_rng([seed, s, 0, j])``: the output is
+    byte-identical for a seed and the first images do not change when a split
+    grows. Train ids are
+    ``synth_000000 .. synth_{num_train-1}``, val ids follow. Files are replaced
+    atomically; ``synth_*`` images and masks of an earlier, larger set in the
+    same folder are removed; other files are left alone.
+
+    Args:
+        out_dir (str): output folder (created if needed).
+        num_train (int): number of train images, >= 1.
+        num_val (int): number of val images, >= 1.
+        size (int): image side in pixels, >= 64.
+        seed (int): random seed, >= 0.
+
+    Returns:
+        dict: ``num_train``, ``num_val``, ``size``, ``seed``, ``num_objects``
+        (visible object instances), ``class_counts`` (class name -> instances),
+        ``class_frequencies`` (class name -> share of instances) and
+        ``mean_part_fraction`` (mean visible part area / visible object area).
+    """
+    for name, value, minimum in (('num_train', num_train, 1), ('num_val', num_val, 1),
+                                 ('size', size, 64), ('seed', seed, 0)):
+        if value < minimum:
+            raise ValueError(f'{name} must be >= {minimum}, got {value}')
+    image_dir = osp.join(out_dir, 'JPEGImages')
+    mask_dir = osp.join(out_dir, 'SegmentationClass')
+    split_dir = osp.join(out_dir, 'ImageSets', 'Segmentation')
+    for folder in (image_dir, mask_dir, split_dir):
+        os.makedirs(folder, exist_ok=True)
+    ids = [f'{ID_PREFIX}{i:06d}' for i in range(num_train + num_val)]
+    splits = {'train': ids[:num_train], 'val': ids[num_train:]}
+    palette = voc_palette()
+    counts = np.zeros(NUM_CLASSES + 1, np.int64)
+    part_fractions = []
+    for split_index, split_ids in enumerate(splits.values()):
+        schedule = class_schedule(np.random.default_rng([seed, split_index, 1]),
+                                  len(split_ids))
+        for j, (image_id, classes) in enumerate(zip(split_ids, schedule)):
+            sample = render_sample(np.random.default_rng([seed, split_index, 0, j]), size,
+                                   classes)
+            _save_image(osp.join(image_dir, f'{image_id}.jpg'), sample.image)
+            _save_mask(osp.join(mask_dir, f'{image_id}.png'), sample.label, palette)
+            np.add.at(counts, sample.classes, 1)
+            part_fractions += [p.sum() / m.sum()
+                               for p, m in zip(sample.part_masks, sample.object_masks)]
+    for split, split_ids in {**splits, 'trainval': ids}.items():
+        _write_text(osp.join(split_dir, f'{split}.txt'), ''.join(f'{i}\n' for i in split_ids))
+    keep = {f'{i}.{ext}' for i in ids for ext in ('jpg', 'png')}
+    for folder in (image_dir, mask_dir):
+        for name in os.listdir(folder):
+            if _STALE_FILE.match(name) and name not in keep:
+                os.remove(osp.join(folder, name))
+    total = int(counts.sum())
+    summary = {
+        'num_train': num_train,
+        'num_val': num_val,
+        'size': size,
+        'seed': seed,
+        'num_objects': total,
+        'class_counts': {VOC_CLASSES[c]: int(counts[c]) for c in range(1, NUM_CLASSES + 1)},
+        'class_frequencies': {VOC_CLASSES[c]: round(float(counts[c]) / total, 4)
+                              for c in range(1, NUM_CLASSES + 1)},
+        'mean_part_fraction': round(float(np.mean(part_fractions)), 4),
+    }
+    _write_text(osp.join(out_dir, MARKER_FILE), json.dumps(summary, indent=2) + '\n')
+    return summary

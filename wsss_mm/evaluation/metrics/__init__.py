@@ -1,0 +1,3 @@
+from .multilabel_metric import MultiLabelMetric
+
+__all__ = ['MultiLabelMetric']

@@ -1,0 +1,3 @@
+from .gap_cls_head import GAPClassifierHead
+
+__all__ = ['GAPClassifierHead']

@@ -1,0 +1,65 @@
+"""Global-average-pooling classifier head of CAM networks."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from wsss_mm.registry import MODELS
+
+
+@MODELS.register_module()
+class GAPClassifierHead(BaseModule):
+    """(dropout) -> GAP -> bias-free 1x1 classifier, as in CAM (Zhou et al.
+    2016) and the IRN / PSA networks.
+
+    Since the classifier is linear and bias-free, ``GAP(A) W^T`` equals
+    ``GAP(A W^T)``: the class activation map of class c is ``A · W_c``.
+
+    Args:
+        in_channels (int): K, channels of the feature map.
+        num_classes (int): C, foreground classes.
+        dropout (float): Dropout2d probability before pooling (0.5 in PSA's
+            ResNet-38 classifier, 0 in IRN). Default: 0.
+        loss (dict): the classification loss. Default: multi-label soft margin.
+        init_cfg (dict): default xavier on the classifier, as PSA / IRN.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.0,
+                 loss: dict = dict(type='MultiLabelSoftMarginLoss'),
+                 init_cfg: dict = dict(type='Xavier', layer='Conv2d')) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        self.classifier = nn.Conv2d(in_channels, num_classes, 1, bias=False)
+        self.loss_module = MODELS.build(loss)
+
+    def cam_weights(self) -> torch.Tensor:
+        """The effective linear classifier.
+
+        Returns:
+            Tensor: (C, K).
+        """
+        return self.classifier.weight.flatten(1)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            feats (Tensor): (B, K, h, w) feature map.
+
+        Returns:
+            Tensor: (B, C) logits.
+        """
+        pooled = F.adaptive_avg_pool2d(self.dropout(feats), 1).flatten(1)
+        return pooled @ self.cam_weights().t()
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> dict:
+        """
+        Args:
+            logits (Tensor): (B, C).
+            labels (Tensor): (B, C) multi-hot.
+
+        Returns:
+            dict: ``{loss_name: scalar}``.
+        """
+        return {self.loss_module.loss_name: self.loss_module(logits, labels)}

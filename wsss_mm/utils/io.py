@@ -1,0 +1,101 @@
+"""Small I/O helpers: atomic writes and image / mask reading with clear errors."""
+import os
+import os.path as osp
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+
+class ImageReadError(IOError):
+    """An image or mask file is missing, unreadable or corrupt."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f'cannot read {path}: {reason}')
+        self.path = path
+
+
+@contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yields a temporary path beside ``path``; renames it to ``path`` on success.
+
+    A killed process leaves at most a ``.tmp`` file, never a half-written target.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = osp.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.',
+                               suffix='.tmp' + suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def read_image(path: str) -> np.ndarray:
+    """Reads a colour image.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8, BGR (the OpenMMLab convention).
+
+    Raises:
+        ImageReadError: the file is missing, empty or cannot be decoded.
+    """
+    if not osp.isfile(path):
+        raise ImageReadError(path, 'no such file')
+    data = np.fromfile(path, dtype=np.uint8)
+    if data.size == 0:
+        raise ImageReadError(path, 'the file is empty')
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ImageReadError(path, 'not a decodable image (corrupt or unknown format)')
+    return img
+
+
+def read_mask(path: str) -> np.ndarray:
+    """Reads a label mask (VOC palette PNG or grey PNG) as class indices.
+
+    Returns:
+        np.ndarray: (H, W) uint8 class ids (255 = ignore).
+
+    Raises:
+        ImageReadError: the file is missing or cannot be decoded as a
+            single-channel / palette image.
+    """
+    if not osp.isfile(path):
+        raise ImageReadError(path, 'no such file')
+    try:
+        with Image.open(path) as img:
+            if img.mode not in ('P', 'L', 'I', 'I;16'):
+                raise ImageReadError(
+                    path, f'expected a palette or grey mask, got mode {img.mode}')
+            mask = np.asarray(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, ImageReadError):
+            raise
+        raise ImageReadError(path, f'not a decodable mask ({e})') from e
+    if mask.max(initial=0) > 255:
+        raise ImageReadError(path, f'mask values up to {mask.max()} exceed 255')
+    return mask.astype(np.uint8)
+
+
+def read_split(path: str) -> list:
+    """Reads a split file: one image id per line (blank lines ignored).
+
+    Raises:
+        FileNotFoundError: naming the split file.
+        ValueError: the file lists no image.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'split file not found: {path}')
+    with open(path) as f:
+        ids = [line.split()[0] for line in f if line.strip()]
+    if not ids:
+        raise ValueError(f'split file {path} lists no image id')
+    return ids
