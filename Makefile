@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= work_dirs/demo
+DEMO_DATA ?= data/synthvoc
 
 .PHONY: install test demo clean
 
@@ -21,7 +22,10 @@ test: install
 	$(PY) -m pytest tests
 
 demo: install
-	$(PY) tools/run_demo.py --work-dir $(DEMO_DIR)
+	test -f $(DEMO_DATA)/synthetic_voc.json || \
+		$(PY) tools/make_synthetic_voc.py $(DEMO_DATA) --num-train 300 --num-val 100
+	$(PY) tools/run_pipeline.py configs/quickstart/cam_synthvoc.py \
+		--data-root $(DEMO_DATA) --work-dir $(DEMO_DIR)
 
 clean:
 	rm -rf $(VENV) work_dirs
