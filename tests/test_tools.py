@@ -11,7 +11,7 @@ from wsss_mm.cams.cam_file import load_cam_file
 
 def test_every_tool_prints_help():
     for tool in ['train.py', 'test.py', 'infer_cams.py', 'eval_cams.py',
-                 'make_synthetic_voc.py']:
+                 'make_synthetic_voc.py', 'run_pipeline.py']:
         assert 'usage' in run_tool(f'tools/{tool}', '--help').stdout
 
 

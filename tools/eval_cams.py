@@ -13,10 +13,6 @@ import json
 
 import numpy as np
 
-import wsss_mm  # noqa: F401
-from wsss_mm.utils.cli import run_cli
-from wsss_mm.apis.eval_cams import eval_cams, format_table
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -33,8 +29,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def main(args: argparse.Namespace) -> None:
+    from wsss_mm.apis.eval_cams import eval_cams, format_table
     start, stop, step = args.thresholds
     thresholds = np.round(np.arange(start, stop + step / 2, step), 6)
     result = eval_cams(args.cam_dir, args.data_root, args.split, thresholds)
@@ -48,4 +44,6 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    ARGS = parse_args()  # before the heavy imports: --help answers at once
+    from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+    run_cli(lambda: main(ARGS))

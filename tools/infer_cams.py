@@ -10,12 +10,6 @@ import argparse
 
 from mmengine.config import DictAction
 
-import wsss_mm  # noqa: F401
-from wsss_mm.utils.cli import run_cli
-from wsss_mm.apis import infer_cams
-from wsss_mm.apis.train import load_config
-from wsss_mm.utils.setup_env import register_all_modules
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -38,8 +32,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def main(args: argparse.Namespace) -> None:
+    from wsss_mm.apis import infer_cams
+    from wsss_mm.apis.train import load_config
+    from wsss_mm.utils.setup_env import register_all_modules
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
     summary = infer_cams(
@@ -52,4 +48,6 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    ARGS = parse_args()  # before the heavy imports: --help answers at once
+    from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+    run_cli(lambda: main(ARGS))

@@ -11,9 +11,6 @@ import json
 
 from mmengine.config import DictAction
 
-import wsss_mm  # noqa: F401
-from wsss_mm.utils.cli import run_cli
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -26,8 +23,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.pipeline import PipelineContext, run_pipeline
     from wsss_mm.apis.train import load_config
     from wsss_mm.utils.setup_env import register_all_modules
@@ -49,4 +45,6 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    ARGS = parse_args()  # before the heavy imports: --help answers at once
+    from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+    run_cli(lambda: main(ARGS))

@@ -4,10 +4,6 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-import wsss_mm  # noqa: F401
-from wsss_mm.utils.cli import run_cli
-from wsss_mm.apis.train import build_runner, load_config
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a wsss_mm model')
@@ -23,8 +19,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def main(args: argparse.Namespace) -> None:
+    from wsss_mm.apis.train import build_runner, load_config
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options)
@@ -35,4 +31,6 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    ARGS = parse_args()  # before the heavy imports: --help answers at once
+    from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+    run_cli(lambda: main(ARGS))

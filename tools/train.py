@@ -3,10 +3,6 @@ import argparse
 
 from mmengine.config import DictAction
 
-import wsss_mm  # noqa: F401  (stack fixes before anything else)
-from wsss_mm.utils.cli import run_cli
-from wsss_mm.apis.train import build_runner, load_config
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a wsss_mm model')
@@ -27,8 +23,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def main(args: argparse.Namespace) -> None:
+    from wsss_mm.apis.train import build_runner, load_config
     cfg = load_config(args.config, args.cfg_options)
     runner = build_runner(cfg, work_dir=args.work_dir, config_path=args.config,
                           data_root=args.data_root, launcher=args.launcher,
@@ -37,4 +33,6 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    ARGS = parse_args()  # before the heavy imports: --help answers at once
+    from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+    run_cli(lambda: main(ARGS))

@@ -1,20 +1,11 @@
 # CPU-scale CAM network on the synthetic VOC set (tools/make_synthetic_voc.py):
 # a narrow ResNet-18 (base width 16) at output stride 8, trained from scratch.
 _base_ = [
-    '../_base_/datasets/synthvoc.py', '../_base_/schedules/sgd_poly_5e.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/cam_classifier.py', '../_base_/datasets/synthvoc.py',
+    '../_base_/schedules/sgd_poly_5e.py', '../_base_/default_runtime.py'
 ]
-crop_size = (112, 112)
 model = dict(
-    type='CAMClassifier',
-    data_preprocessor=dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
+    data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone=dict(
         type='mmpretrain.ResNet',
         depth=18,
@@ -23,7 +14,7 @@ model = dict(
         strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4),
         out_indices=(3, )),
-    head=dict(type='GAPClassifierHead', in_channels=128, num_classes=20))
+    head=dict(in_channels=128))
 max_epochs = 12
 optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=1e-4))
 param_scheduler = [
