@@ -7,7 +7,15 @@ import wsss_mm
 from wsss_mm.cams import multiscale_cams
 from wsss_mm.registry import CAM_METHODS, MODELS
 
-METHODS = ['CAM', 'GradCAM']
+wsss_mm.register_all_modules(init_default_scope=False)
+#: every registered method (one parametrized test covers them all)
+METHODS = sorted(CAM_METHODS.module_dict)
+#: options that keep the slow methods fast on the tiny model
+FAST = dict(AdvCAM=dict(steps=2), ScoreCAM=dict(batch_size=64))
+
+
+def build(name):
+    return CAM_METHODS.build(dict(type=name, **FAST.get(name, {})))
 
 
 @pytest.fixture(scope='module')
@@ -27,7 +35,7 @@ LABELS = torch.tensor([[1., 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
 
 @pytest.mark.parametrize('name', METHODS)
 def test_shapes_nonnegative_and_absent_classes_zero(model, name):
-    cams = CAM_METHODS.build(dict(type=name))(model, torch.randn(3, 3, 64, 64), LABELS)
+    cams = build(name)(model, torch.randn(3, 3, 64, 64), LABELS)
     assert cams.shape == (3, 4, 8, 8)
     assert (cams >= 0).all()
     assert (cams[LABELS == 0] == 0).all()
@@ -38,7 +46,7 @@ def test_shapes_nonnegative_and_absent_classes_zero(model, name):
 def test_model_is_left_untouched(model, name):
     state = {k: v.clone() for k, v in model.state_dict().items()}
     flags = {k: p.requires_grad for k, p in model.named_parameters()}
-    CAM_METHODS.build(dict(type=name))(model, torch.randn(2, 3, 64, 64), LABELS[:2])
+    build(name)(model, torch.randn(2, 3, 64, 64), LABELS[:2])
     assert all(p.grad is None for p in model.parameters())
     assert {k: p.requires_grad for k, p in model.named_parameters()} == flags
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
@@ -46,7 +54,7 @@ def test_model_is_left_untouched(model, name):
 
 @pytest.mark.parametrize('name', METHODS)
 def test_batch_equals_one_image_at_a_time(model, name):
-    method = CAM_METHODS.build(dict(type=name))
+    method = build(name)
     x = torch.randn(3, 3, 64, 64)
     whole = method(model, x, LABELS)
     single = torch.cat([method(model, x[i:i + 1], LABELS[i:i + 1]) for i in range(3)])

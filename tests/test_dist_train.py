@@ -5,7 +5,11 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from conftest import QUICKSTART, ROOT, TINY_TRAIN
+
+CPN_QUICKSTART = osp.join(ROOT, 'configs', 'quickstart', 'cpn_synthvoc.py')
 
 
 def free_port():
@@ -14,10 +18,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_dist_train_two_cpu_processes(synth_root, tmp_path):
+@pytest.mark.parametrize('config', [QUICKSTART, CPN_QUICKSTART], ids=['cam', 'cpn'])
+def test_dist_train_two_cpu_processes(config, synth_root, tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1')
     proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', QUICKSTART, '2', '--data-root', synth_root,
+        ['bash', 'tools/dist_train.sh', config, '2', '--data-root', synth_root,
          '--work-dir', str(tmp_path), '--cfg-options', *TINY_TRAIN],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr

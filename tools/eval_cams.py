@@ -1,12 +1,15 @@
 """Evaluate CAM seeds: background-threshold sweep, per-class IoU table.
 
     python tools/eval_cams.py --cam-dir DIR --data-root DIR [--split LIST]
-        [--thresholds START STOP STEP]
+        [--thresholds START STOP STEP] [--crf [--crf-config CONFIG] [--workers N]]
 
 The last line printed is one JSON object:
 ``{"miou": .., "threshold": .., "floor_miou": .., "floor_threshold": .., ...}``,
 where the floor is the same sweep for a uniform map (every present class a
-constant map).
+constant map). With ``--crf`` (needs pydensecrf2) the seeds at the best
+threshold are also refined by a dense CRF, adding ``crf_miou``; its
+parameters are the ``crf`` dict of CONFIG (e.g. an affinity config), else
+the defaults of ``wsss_mm.refine.DenseCRF`` (IRN's).
 """
 import argparse
 import json
@@ -22,7 +25,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--thresholds', type=float, nargs=3, default=(0.05, 0.95, 0.05),
                         metavar=('START', 'STOP', 'STEP'),
                         help='background thresholds START..STOP (inclusive) by STEP')
+    parser.add_argument('--crf', action='store_true',
+                        help='also evaluate the seeds refined by a dense CRF')
+    parser.add_argument('--crf-config', help='a config whose `crf` dict sets the CRF')
+    parser.add_argument('--workers', type=int, default=2, help='CRF processes')
     args = parser.parse_args()
+    if args.crf_config and not args.crf:
+        parser.error('--crf-config needs --crf')
     start, stop, step = args.thresholds
     if step <= 0 or stop < start:
         parser.error(f'--thresholds needs START <= STOP and STEP > 0, got {args.thresholds}')
@@ -31,16 +40,24 @@ def parse_args() -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.eval_cams import eval_cams, format_table
+    from wsss_mm.apis.train import load_config
     start, stop, step = args.thresholds
     thresholds = np.round(np.arange(start, stop + step / 2, step), 6)
-    result = eval_cams(args.cam_dir, args.data_root, args.split, thresholds)
+    crf = None
+    if args.crf:
+        crf = dict(load_config(args.crf_config).get('crf', {})) if args.crf_config else {}
+    result = eval_cams(args.cam_dir, args.data_root, args.split, thresholds, crf=crf,
+                       num_workers=args.workers)
     print(format_table(result))
-    print(json.dumps(dict(
+    summary = dict(
         miou=round(result['cams']['miou'], 2),
         threshold=result['cams']['threshold'],
         floor_miou=round(result['floor']['miou'], 2),
         floor_threshold=result['floor']['threshold'],
-        num_images=result['num_images'])))
+        num_images=result['num_images'])
+    if crf is not None:
+        summary['crf_miou'] = round(result['crf']['miou'], 2)
+    print(json.dumps(summary))
 
 
 if __name__ == '__main__':

@@ -4,14 +4,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 from wsss_mm.utils.progress import progress
 
-from wsss_mm.cams.cam_file import cam_path, load_cam_file, missing_cam_files
+from wsss_mm.cams.cam_file import cam_path, load_cam_file
 from wsss_mm.datasets.voc_layout import MASK_DIRS, VOC_CLASSES, find_mask
 from wsss_mm.evaluation import ThresholdSweep
+from wsss_mm.refine.crf import DenseCRF
+from wsss_mm.refine.pseudo_labels import seed_labels
 from wsss_mm.utils.io import read_mask, read_split
 
 from .config_utils import resolve_split
+from .label_maps import check_cam_dir, evaluate_label_maps, load_image_and_cams
 
 DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
 
@@ -35,8 +39,11 @@ def eval_cams(cam_dir: str,
               split: Optional[str] = None,
               thresholds: Sequence[float] = tuple(np.arange(0.05, 0.96, 0.05)),
               class_names: Sequence[str] = VOC_CLASSES,
-              num_threads: int = 4) -> dict:
-    """Background-threshold sweep of the seeds, and of the uniform-map floor.
+              num_threads: int = 4,
+              crf: Optional[dict] = None,
+              num_workers: int = 2) -> dict:
+    """Background-threshold sweep of the seeds, and of the uniform-map floor;
+    optionally the seeds at the best threshold refined by a dense CRF.
 
     The floor gives every present class a constant map (the labels alone,
     with no localisation), swept over the same thresholds.
@@ -47,22 +54,19 @@ def eval_cams(cam_dir: str,
         split (str, optional): split file, absolute or relative to the data
             root. Default: ``ImageSets/Segmentation/train.txt``.
         thresholds (Sequence[float]): increasing background thresholds.
+        crf (dict, optional): :class:`DenseCRF` arguments; evaluate the
+            CRF-refined seeds too (needs pydensecrf2).
+        num_workers (int): processes of the CRF evaluation.
 
     Returns:
         dict: ``cams`` and ``floor`` sweep results (see
-        :meth:`ThresholdSweep.result`), ``class_names`` and ``num_images``.
+        :meth:`ThresholdSweep.result`), with ``crf`` the result of
+        :func:`eval_crf_seeds`; ``class_names`` and ``num_images``.
     """
-    if not osp.isdir(cam_dir):
-        raise FileNotFoundError(f'CAM folder not found: {cam_dir}')
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'data root not found: {data_root}')
-    split = split or DEFAULT_SPLIT
-    ids = read_split(resolve_split(split, data_root))
-    missing = missing_cam_files(cam_dir, ids)
-    if missing:
-        raise FileNotFoundError(
-            f'{len(missing)} of {len(ids)} images of the split have no CAM file in '
-            f'{cam_dir}, e.g. {missing[:5]}; run tools/infer_cams.py first')
+    ids = read_split(resolve_split(split or DEFAULT_SPLIT, data_root))
+    check_cam_dir(cam_dir, ids)
     mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
     sweep = ThresholdSweep(thresholds, len(class_names))
     floor = ThresholdSweep(thresholds, len(class_names))
@@ -71,17 +75,66 @@ def eval_cams(cam_dir: str,
         for gt, cam in progress(pairs, total=len(ids), desc='eval CAMs'):
             sweep.update(gt, cam['keys'], cam['cam'])
             floor.update(gt, cam['keys'], np.ones_like(cam['cam']))
-    return dict(cams=sweep.result(), floor=floor.result(),
-                class_names=list(class_names), num_images=len(ids))
+    result = dict(cams=sweep.result(), floor=floor.result(),
+                  class_names=list(class_names), num_images=len(ids))
+    if crf is not None:
+        result['crf'] = eval_crf_seeds(cam_dir, data_root, ids, result['cams']['threshold'],
+                                       DenseCRF(**crf), class_names, num_workers)
+    return result
+
+
+class CRFSeeds:
+    """Predictor: the seeds of one image at a background threshold, refined
+    by a dense CRF (picklable, for worker processes)."""
+
+    def __init__(self, data_root: str, cam_dir: str, threshold: float,
+                 crf: DenseCRF) -> None:
+        self.data_root, self.cam_dir = data_root, cam_dir
+        self.threshold, self.crf = threshold, crf
+
+    def __call__(self, img_id: str) -> np.ndarray:
+        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id)
+        return seed_labels(cam['keys'], torch.from_numpy(cam['cam']), 'threshold',
+                           self.threshold, self.crf, image)
+
+
+def eval_crf_seeds(cam_dir: str,
+                   data_root: str,
+                   img_ids: Sequence[str],
+                   threshold: float,
+                   crf: DenseCRF,
+                   class_names: Sequence[str] = VOC_CLASSES,
+                   num_workers: int = 2) -> dict:
+    """mIoU of the CRF-refined seeds ("+CRF" of AdvCAM's Table 1).
+
+    Args:
+        cam_dir (str): folder of CAM files.
+        data_root (str): VOC-layout root of the images and masks.
+        img_ids (Sequence[str]): the images.
+        threshold (float): background threshold of the seeds.
+        crf (DenseCRF): the CRF.
+        num_workers (int): processes.
+
+    Returns:
+        dict: :func:`~wsss_mm.apis.label_maps.evaluate_label_maps`'s result
+        plus ``threshold``.
+    """
+    result = evaluate_label_maps(CRFSeeds(data_root, cam_dir, threshold, crf), img_ids,
+                                 data_root, class_names, num_workers, desc='eval CAMs + CRF')
+    return dict(result, threshold=threshold)
 
 
 def format_table(result: dict) -> str:
-    """Per-class IoU (%) of the seeds and of the floor at their best thresholds."""
-    cams, floor = result['cams'], result['floor']
-    lines = [f'{"class":<14}{"CAM":>8}{"floor":>8}', '-' * 30]
-    for name, a, b in zip(result['class_names'], cams['class_iou'], floor['class_iou']):
-        lines.append(f'{name:<14}{a:>8.2f}{b:>8.2f}')
-    lines += ['-' * 30, f'{"mIoU":<14}{cams["miou"]:>8.2f}{floor["miou"]:>8.2f}',
-              f'{"bg threshold":<14}{cams["threshold"]:>8.2f}{floor["threshold"]:>8.2f}',
+    """Per-class IoU (%) of the seeds and of the floor at their best thresholds
+    (and of the CRF-refined seeds when evaluated)."""
+    columns = [('CAM', result['cams']), ('floor', result['floor'])]
+    if 'crf' in result:
+        columns.insert(1, ('+CRF', result['crf']))
+    width = 14 + 8 * len(columns)
+    lines = [f'{"class":<14}' + ''.join(f'{name:>8}' for name, _ in columns), '-' * width]
+    for i, name in enumerate(result['class_names']):
+        lines.append(f'{name:<14}' + ''.join(f'{r["class_iou"][i]:>8.2f}' for _, r in columns))
+    lines += ['-' * width, f'{"mIoU":<14}' + ''.join(f'{r["miou"]:>8.2f}' for _, r in columns),
+              f'{"bg threshold":<14}' + ''.join(f'{r["threshold"]:>8.2f}' for _, r in columns),
               f'images: {result["num_images"]}']
     return '\n'.join(lines)

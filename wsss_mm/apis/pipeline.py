@@ -2,21 +2,49 @@
 
 Each stage is a function ``stage(ctx) -> dict`` whose result is written to
 ``WORK_DIR/stages/<name>.json`` when it finishes; a rerun skips every stage
-whose file exists, so a killed pipeline resumes where it stopped.
+whose file exists, so a killed pipeline resumes where it stopped. A stage
+that returns ``{'unavailable': reason, ...}`` (the CRF evaluation without
+pydensecrf2) is not recorded, so it runs again once it can.
+
+The CAM stages need only the CAM network config. The refinement and
+segmentation stages need its ``pipeline`` section::
+
+    pipeline = dict(
+        affinity_config='affinity_synthvoc.py',  # AffinityNet + refinement settings
+        seg_config='deeplab_synthvoc.py',        # segmentation network on pseudo masks
+        init_from_cam=True,      # both backbones start from the trained CAM network
+        affinity_options=dict(),  # merged into the affinity config
+        seg_options=dict())       # merged into the segmentation config
+
+with the two config paths relative to the pipeline config's folder.
+
+Work dir layout: ``cam/`` (CAM network), ``cams/`` (CAM files),
+``aff_labels/``, ``affinity/`` (AffinityNet), ``pseudo_masks/<image_id>.png``,
+``seg/`` (segmentation network and its test logs), ``stages/<name>.json``.
 """
 import json
 import os
 import os.path as osp
+import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
-from wsss_mm.utils.io import atomic_path
+from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
+from wsss_mm.utils.io import atomic_path, read_split
 
-from .eval_cams import eval_cams
+from .config_utils import resolve_split
+from .eval_cams import eval_cams, eval_crf_seeds
 from .infer_cams import infer_cams
-from .train import build_runner
+from .label_maps import eval_label_dir
+from .make_affinity_labels import make_affinity_labels
+from .make_pseudo_labels import make_pseudo_labels
+from .train import build_runner, load_config
+from .train_seg import last_checkpoint, test_segmentor, train_on_label_maps
+
+Stage = Callable[['PipelineContext'], dict]
 
 
 @dataclass
@@ -24,7 +52,8 @@ class PipelineContext:
     """What the stages share.
 
     Attributes:
-        config_path (str): the CAM network config.
+        config_path (str): the CAM network config (with a ``pipeline``
+            section for the refinement and segmentation stages).
         work_dir (str): every stage's output goes below it.
         data_root (str, optional): overrides the config's data root.
         method (str): CAM method of the inference stage.
@@ -47,14 +76,46 @@ class PipelineContext:
     def path(self, *parts: str) -> str:
         return osp.join(self.work_dir, *parts)
 
+    def sub_config(self, kind: str) -> Config:
+        """The ``pipeline.<kind>_config`` config with ``pipeline.<kind>_options``.
+
+        Args:
+            kind (str): ``'affinity'`` or ``'seg'``.
+
+        Raises:
+            KeyError: the config has no ``pipeline`` section or no such entry.
+            FileNotFoundError: the referenced config file is missing.
+        """
+        section = self.config().get('pipeline')
+        if not section or kind + '_config' not in section:
+            raise KeyError(f'{self.config_path} has no `pipeline.{kind}_config`: the '
+                           'refinement stages need a pipeline section (see '
+                           'configs/quickstart/pipeline_synthvoc.py)')
+        path = osp.join(osp.dirname(self.config_path), section[kind + '_config'])
+        return load_config(path, dict(section.get(kind + '_options', {})))
+
+    def cam_split(self) -> Tuple[str, str, List[str]]:
+        """The images of the CAM stages: (data root, split file relative to
+        it, image ids). Affinity labels, pseudo masks and the segmentation
+        training use the same images."""
+        dataset = self.config().cam_dataloader.dataset
+        data_root = self.data_root or dataset.data_root
+        return data_root, dataset.ann_file, read_split(resolve_split(dataset.ann_file,
+                                                                     data_root))
+
+    def backbone_init(self) -> Optional[str]:
+        """The CAM checkpoint when ``pipeline.init_from_cam`` is set, else None."""
+        if self.config().pipeline.get('init_from_cam', False):
+            return self.results['train_cam']['checkpoint']
+        return None
+
 
 def train_cam(ctx: PipelineContext) -> dict:
     """(1) Trains the CAM network; returns its last checkpoint."""
     runner = build_runner(ctx.config(), work_dir=ctx.path('cam'),
                           config_path=ctx.config_path, data_root=ctx.data_root)
     runner.train()
-    with open(ctx.path('cam', 'last_checkpoint')) as f:
-        return dict(checkpoint=f.read().strip())
+    return dict(checkpoint=last_checkpoint(ctx.path('cam')))
 
 
 def infer_seed_cams(ctx: PipelineContext) -> dict:
@@ -66,29 +127,123 @@ def infer_seed_cams(ctx: PipelineContext) -> dict:
 
 def eval_seed_cams(ctx: PipelineContext) -> dict:
     """(3) Seed mIoU (background-threshold sweep) and the uniform-map floor."""
-    cfg = ctx.config()
-    data_root = ctx.data_root or cfg.cam_dataloader.dataset.data_root
-    result = eval_cams(ctx.path('cams'), data_root, cfg.cam_dataloader.dataset.ann_file)
+    data_root, split, _ = ctx.cam_split()
+    result = eval_cams(ctx.path('cams'), data_root, split)
     return dict(seed_miou=result['cams']['miou'], seed_threshold=result['cams']['threshold'],
                 floor_miou=result['floor']['miou'], class_iou=result['cams']['class_iou'],
                 class_names=result['class_names'])
 
 
-STAGES: List[Tuple[str, Callable[[PipelineContext], dict]]] = [
+def eval_seed_crf(ctx: PipelineContext) -> dict:
+    """(3b) The seeds at their best threshold refined by the dense CRF of the
+    affinity config; skipped without pydensecrf2."""
+    if not crf_available():
+        return dict(unavailable=INSTALL_HINT, crf_miou=None)
+    cfg = ctx.sub_config('affinity')
+    data_root, _, ids = ctx.cam_split()
+    result = eval_crf_seeds(ctx.path('cams'), data_root, ids,
+                            ctx.results['eval_cams']['seed_threshold'], DenseCRF(**cfg.crf),
+                            num_workers=cfg.get('refine_workers', 1))
+    return dict(crf_miou=result['miou'], crf_threshold=result['threshold'],
+                class_iou=result['class_iou'])
+
+
+def refinement_config(ctx: PipelineContext) -> Config:
+    """The affinity config; where it asks for a CRF that pydensecrf2 cannot
+    give, the CRF is turned off with a warning (so that the pipeline runs on a
+    machine without the optional extra) and the stage records it."""
+    cfg = ctx.sub_config('affinity')
+    if not crf_available():
+        for key in ('affinity_labels', 'pseudo_labels'):
+            if cfg.get(key, {}).get('crf', False):
+                warnings.warn(f'{key}.crf is set but {INSTALL_HINT}; continuing without CRF')
+                cfg[key]['crf'] = False
+    return cfg
+
+
+def make_aff_labels(ctx: PipelineContext) -> dict:
+    """(4a) Affinity labels of the CAM split, into ``WORK_DIR/aff_labels``."""
+    cfg = refinement_config(ctx)
+    data_root, split, _ = ctx.cam_split()
+    summary = make_affinity_labels(cfg, ctx.path('cams'), ctx.path('aff_labels'), data_root,
+                                   split)
+    return dict(summary, crf=bool(cfg.affinity_labels.get('crf', False)))
+
+
+def train_affinity(ctx: PipelineContext) -> dict:
+    """(4b) AffinityNet on the affinity labels, into ``WORK_DIR/affinity``."""
+    _, split, _ = ctx.cam_split()
+    checkpoint = train_on_label_maps(ctx.sub_config('affinity'), ctx.path('aff_labels'),
+                                     ctx.path('affinity'), ctx.data_root, split,
+                                     ctx.backbone_init())
+    return dict(checkpoint=checkpoint)
+
+
+def make_pseudo_masks(ctx: PipelineContext) -> dict:
+    """(4c) Random-walk pseudo masks, into ``WORK_DIR/pseudo_masks``, and
+    their mIoU where the ground truth exists."""
+    cfg = refinement_config(ctx)
+    data_root, split, ids = ctx.cam_split()
+    summary = make_pseudo_labels(cfg, ctx.results['train_affinity']['checkpoint'],
+                                 ctx.path('cams'), ctx.path('pseudo_masks'), data_root, split)
+    result = eval_label_dir(ctx.path('pseudo_masks'), data_root, ids,
+                            cfg.get('refine_workers', 1))
+    return dict(summary, crf=bool(cfg.get('pseudo_labels', {}).get('crf', False)),
+                pseudo_miou=result and result['miou'],
+                class_iou=result and result['class_iou'],
+                ignored=result and result['ignored'])
+
+
+def train_seg(ctx: PipelineContext) -> dict:
+    """(5) The segmentation network on the pseudo masks, into ``WORK_DIR/seg``."""
+    _, split, _ = ctx.cam_split()
+    checkpoint = train_on_label_maps(ctx.sub_config('seg'), ctx.path('pseudo_masks'),
+                                     ctx.path('seg'), ctx.data_root, split,
+                                     ctx.backbone_init())
+    return dict(checkpoint=checkpoint)
+
+
+def test_seg(ctx: PipelineContext) -> dict:
+    """(6) Multi-scale + flip test of the segmentation network (ground truth of
+    the config's test split, e.g. val)."""
+    metrics = test_segmentor(ctx.sub_config('seg'), ctx.results['train_seg']['checkpoint'],
+                             ctx.path('seg'), ctx.data_root, tta=True)
+    return dict(val_miou=float(metrics['mIoU']),
+                metrics={k: float(v) for k, v in metrics.items()})
+
+
+CAM_STAGES: List[Tuple[str, Stage]] = [
     ('train_cam', train_cam),
     ('infer_cams', infer_seed_cams),
     ('eval_cams', eval_seed_cams),
 ]
+STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
+    ('eval_crf', eval_seed_crf),
+    ('affinity_labels', make_aff_labels),
+    ('train_affinity', train_affinity),
+    ('pseudo_masks', make_pseudo_masks),
+    ('train_seg', train_seg),
+    ('test_seg', test_seg),
+]
 
 
 def run_pipeline(ctx: PipelineContext,
-                 stages: List[Tuple[str, Callable[[PipelineContext], dict]]] = STAGES,
+                 stages: Optional[List[Tuple[str, Stage]]] = None,
                  log: Callable[[str], None] = print) -> Dict[str, dict]:
     """Runs the stages in order, skipping those already done.
 
+    Args:
+        ctx (PipelineContext): the run.
+        stages (list, optional): ``(name, stage)`` pairs. Default: every stage
+            when the config has a ``pipeline`` section, else the CAM stages.
+        log (Callable): where progress lines go.
+
     Returns:
-        dict: every stage's result, by name.
+        dict: every stage's result, by name; each has ``seconds``, the time
+        the stage took when it ran.
     """
+    if stages is None:
+        stages = STAGES if ctx.config().get('pipeline') else CAM_STAGES
     os.makedirs(ctx.path('stages'), exist_ok=True)
     for name, stage in stages:
         done = ctx.path('stages', name + '.json')
@@ -98,7 +253,13 @@ def run_pipeline(ctx: PipelineContext,
             log(f'[pipeline] {name}: already done ({done})')
             continue
         log(f'[pipeline] {name}: running')
-        ctx.results[name] = stage(ctx)
+        start = time.time()
+        result = dict(stage(ctx), seconds=round(time.time() - start, 1))
+        ctx.results[name] = result
+        if 'unavailable' in result:
+            log(f'[pipeline] {name}: not run: {result["unavailable"]}')
+            continue
+        log(f'[pipeline] {name}: done in {result["seconds"]:.0f} s')
         with atomic_path(done) as tmp, open(tmp, 'w') as f:
-            json.dump(ctx.results[name], f, indent=1)
+            json.dump(result, f, indent=1)
     return ctx.results

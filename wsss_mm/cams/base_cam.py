@@ -1,5 +1,5 @@
 """The small base class every attribution method overrides one method of."""
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -18,13 +18,46 @@ def check_cam_network(model: nn.Module) -> None:
 
 
 def check_labels(labels: torch.Tensor, batch_size: int, num_classes: int) -> None:
-    """Raises ``ValueError`` when labels are not a (B, C) multi-hot tensor."""
-    if labels.dim() != 2 or tuple(labels.shape) != (batch_size, num_classes):
+    """Raises ``ValueError`` when labels are not a (B, C) multi-hot tensor.
+
+    A row of zeros (an image with no foreground class) is valid: its maps are
+    all zero.
+    """
+    if labels.dim() != 2 or labels.shape[0] != batch_size:
         raise ValueError(f'labels must have shape (B, C) = ({batch_size}, '
                          f'{num_classes}), got {tuple(labels.shape)}')
+    if labels.shape[1] != num_classes:
+        raise ValueError(
+            f'labels must have shape (B, C) = ({batch_size}, {num_classes}), got '
+            f'{tuple(labels.shape)}: the labels have {labels.shape[1]} classes but '
+            f'the model has C = {num_classes} (class ids 0..{num_classes - 1})')
     if ((labels != 0) & (labels != 1)).any():
         raise ValueError('labels must be multi-hot (0 or 1); got values '
                          f'{labels.unique().tolist()}')
+
+
+def multi_hot(class_ids: Sequence[Sequence[int]], num_classes: int) -> torch.Tensor:
+    """The (B, C) labels of per-image lists of class ids (0-based).
+
+    Args:
+        class_ids (Sequence[Sequence[int]]): for each image, its classes; an
+            empty list is an image with no foreground class.
+        num_classes (int): C.
+
+    Returns:
+        Tensor: (B, C) float multi-hot.
+
+    Raises:
+        ValueError: a class id outside ``0..C-1``.
+    """
+    labels = torch.zeros(len(class_ids), num_classes)
+    for row, ids in enumerate(class_ids):
+        bad = [int(i) for i in ids if not 0 <= int(i) < num_classes]
+        if bad:
+            raise ValueError(f'image {row}: class ids {bad} are outside the model\'s '
+                             f'classes 0..{num_classes - 1}')
+        labels[row, [int(i) for i in ids]] = 1
+    return labels
 
 
 def present_pairs(labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -37,6 +70,22 @@ def present_pairs(labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         tuple[Tensor, Tensor]: image indices (N,), class indices (N,).
     """
     return labels.nonzero(as_tuple=True)
+
+
+def scatter_pairs(rows: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Places per-pair rows into a dense per-class tensor.
+
+    Args:
+        rows (Tensor): (N, ...) one row per pair of :func:`present_pairs`,
+            in its order.
+        labels (Tensor): (B, C) multi-hot.
+
+    Returns:
+        Tensor: (B, C, ...), zero for absent classes.
+    """
+    out = rows.new_zeros((*labels.shape, *rows.shape[1:]))
+    out[present_pairs(labels)] = rows
+    return out
 
 
 class BaseCAMMethod:
@@ -53,7 +102,9 @@ class BaseCAMMethod:
 
     Subclasses override :meth:`get_cam_weights` ((B, C, K) channel weights)
     or, when the map is not a weighted sum of feature channels,
-    :meth:`get_cam_image`.
+    :meth:`get_cam_image`. Methods that need more than the features (the
+    input images: Score-CAM, AdvCAM) override ``__call__`` and start it with
+    :meth:`check_inputs`.
     """
 
     #: whether :meth:`get_cam_image` differentiates through the head
@@ -61,13 +112,33 @@ class BaseCAMMethod:
 
     def __call__(self, model: nn.Module, inputs: torch.Tensor,
                  labels: torch.Tensor) -> torch.Tensor:
-        check_cam_network(model)
-        labels = labels.to(device=inputs.device, dtype=inputs.dtype)
-        check_labels(labels, inputs.shape[0], model.cam_weights().shape[0])
+        labels = self.check_inputs(model, inputs, labels)
         with torch.no_grad():  # gradient methods enable it for the head only
             feats = model.extract_feat(inputs)
             cams = self.get_cam_image(model, feats, labels)
         return cams.clamp(min=0) * labels[:, :, None, None]
+
+    @staticmethod
+    def check_inputs(model: nn.Module, inputs: torch.Tensor,
+                     labels: torch.Tensor) -> torch.Tensor:
+        """Checks the model and labels of a call.
+
+        Returns:
+            Tensor: the labels as (B, C) floats on the inputs' device.
+
+        Raises:
+            TypeError: the model lacks the CAM network protocol.
+            ValueError: the labels are not (B, C) multi-hot for the model's C.
+        """
+        check_cam_network(model)
+        labels = labels.to(device=inputs.device, dtype=inputs.dtype)
+        check_labels(labels, inputs.shape[0], model.cam_weights().shape[0])
+        return labels
+
+    def at_scale(self, scale: float) -> 'BaseCAMMethod':
+        """The method to run on inputs resized by ``scale`` (multi-scale
+        inference); the same method unless a subclass depends on the scale."""
+        return self
 
     def get_cam_image(self, model: nn.Module, feats: torch.Tensor,
                       labels: torch.Tensor) -> torch.Tensor:

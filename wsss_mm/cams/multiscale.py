@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .base_cam import BaseCAMMethod
+
 CAMMethod = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -28,9 +30,14 @@ def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,
     """CAMs summed over scales and horizontal flips, max-normalised per class.
 
     Each scale runs once, as one batch holding the images and (with ``flip``)
-    their mirror images; all present classes are computed in that same call.
+    their mirror images; all present classes are computed in that same call,
+    by ``method.at_scale(scale)`` for a :class:`BaseCAMMethod` (AdvCAM climbs
+    fewer steps at small scales).
     Per scale, the maps are ``cam(x) + flip(cam(flip(x)))``, upsampled to the
-    input size; the sum over scales is max-normalised per class.
+    input size; the sum over scales is max-normalised per class. A network
+    that refines CAMs itself (CPN's PCM + PRCM) has an optional protocol method
+    ``model.refine_cams(inputs, cams, labels) -> cams`` ((B, C, h, w) >= 0, zero
+    for absent classes), applied here to the maps of any method.
 
     Args:
         method: a CAM method (``CAM_METHODS``).
@@ -55,7 +62,10 @@ def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,
         if flip:
             x = torch.cat([x, x.flip(-1)])
             x_labels = torch.cat([labels, labels])
-        cams = method(model, x, x_labels)
+        scaled = method.at_scale(scale) if isinstance(method, BaseCAMMethod) else method
+        cams = scaled(model, x, x_labels)
+        if hasattr(model, 'refine_cams'):  # the network's own refinement (CPN)
+            cams = model.refine_cams(x, cams, x_labels)
         if flip:
             cams = cams[:batch] + cams[batch:].flip(-1)
         cams = F.interpolate(cams, size=(height, width), mode='bilinear',

@@ -1,3 +1,4 @@
 from .cam_classifier import CAMClassifier
+from .cpn import CPN
 
-__all__ = ['CAMClassifier']
+__all__ = ['CAMClassifier', 'CPN']

@@ -1,0 +1,26 @@
+# CPU-scale CPN on the synthetic VOC set (tools/make_synthetic_voc.py): the narrow ResNet-18,
+# data, schedule and budget (12 epochs) of cam_synthvoc.py, plus CP pairs, PCM + PRCM and the
+# TCP / CPCR losses. The backbone also returns stages 1 and 2 (32, 64 channels, stride 8) for PCM.
+_base_ = ['./cam_synthvoc.py']
+crop_size = (112, 112)
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.875, 1.25), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    # ~16 x 16 px superpixels, about the size of an object's discriminative part
+    dict(type='SuperpixelComplementaryPatches', n_segments=50, compactness=10.0, hide_prob=0.5),
+    dict(type='PackCPInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+model = dict(
+    type='CPN',
+    backbone=dict(out_indices=(1, 2, 3)),
+    pcm=dict(type='PCM', stage_channels=(32, 64), proj_channels=(64, 128), embed_channels=192),
+    prcm=dict(type='PRCM', in_channels=195, embed_channels=192),
+    loss_tcp=dict(type='TCPLoss', loss_weight=1.0),
+    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, loss_weight=1.0),
+    bg_alpha=1.0)
+# new layers at 10x, as the classifier head of the base config
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={'pcm': dict(lr_mult=10.0), 'prcm': dict(lr_mult=10.0)}))

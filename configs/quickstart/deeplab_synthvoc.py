@@ -1,0 +1,101 @@
+# CPU-scale DeepLab-v2 on pseudo masks of the synthetic VOC set: the quickstart CAM
+# network's backbone (narrow ResNet-18, output stride 8; tools/run_pipeline.py
+# initialises it from the trained CAM network) + the DeepLab-v2 ASPP classifier.
+# Train on WORK_DIR/pseudo_masks, test on the ground truth of val, multi-scale + flip.
+_base_ = ['../_base_/default_runtime.py']
+data_root = 'data/synthvoc'
+crop_size = (112, 112)
+num_classes = 21
+model = dict(
+    type='mmseg.EncoderDecoder',
+    data_preprocessor=dict(
+        type='mmseg.SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=crop_size),
+    backbone=dict(
+        type='mmpretrain.ResNet',
+        depth=18,
+        base_channels=16,
+        stem_channels=16,
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        out_indices=(3, )),
+    decode_head=dict(
+        type='wsss_mm.ASPPV2Head',  # mmseg.EncoderDecoder builds its parts in mmseg's scope
+        in_channels=128,
+        num_classes=num_classes,
+        dilations=(1, 3, 6, 9),
+        loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='LoadMask'),
+    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='mmseg.PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='mmseg.LoadImageFromFile'),
+    dict(type='mmseg.LoadAnnotations'),
+    dict(type='mmseg.PackSegInputs'),
+]
+img_ratios = [0.75, 1.0, 1.25, 1.5]
+tta_pipeline = [
+    dict(type='mmseg.LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
+            [
+                dict(type='mmseg.RandomFlip', prob=0., direction='horizontal'),
+                dict(type='mmseg.RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='mmseg.LoadAnnotations')],
+            [dict(type='mmseg.PackSegInputs')],
+        ])
+]
+tta_model = dict(type='mmseg.SegTTAModel')
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='PseudoMaskDataset',
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/train.txt',
+        mask_dir='pseudo_masks',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='mmseg.PascalVOCDataset',
+        data_root=data_root,
+        data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/val.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator
+max_epochs = 16
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
+         convert_to_iter_based=True)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))

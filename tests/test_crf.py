@@ -1,0 +1,86 @@
+"""Dense CRF: it sharpens a blurred square; eval_cams --crf; a clear error without pydensecrf2."""
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from wsss_mm.apis.eval_cams import eval_cams
+from wsss_mm.cams.cam_file import cam_path, save_cam_file
+from wsss_mm.datasets.voc_layout import find_mask
+from wsss_mm.refine import crf as crf_module
+from wsss_mm.refine import DenseCRF, crf_available, seed_labels
+from wsss_mm.utils.io import read_mask, read_split
+
+needs_crf = pytest.mark.skipif(not crf_available(), reason='pydensecrf2 is not installed')
+
+
+def blurred_square(size: int = 48):
+    """An image with a bright square, its true mask, and a CAM blurred past its edges."""
+    mask = np.zeros((size, size), bool)
+    mask[14:34, 14:34] = True
+    image = np.full((size, size, 3), 40, np.uint8)
+    image[mask] = (200, 180, 160)
+    cam = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=6)
+    return image, mask, cam / cam.max()
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return (a & b).sum() / (a | b).sum()
+
+
+@needs_crf
+@pytest.mark.parametrize('unary', ['label', 'prob'])
+def test_crf_sharpens_a_blurred_square(unary):
+    image, mask, cam = blurred_square()
+    cams = torch.from_numpy(cam)[None]
+    seeds = seed_labels([3], cams, 'threshold', 0.15) == 3
+    refined = seed_labels([3], cams, 'threshold', 0.15, DenseCRF(unary=unary), image) == 3
+    assert iou(seeds, mask) < 0.8
+    assert iou(refined, mask) > 0.95
+    assert iou(refined, mask) > iou(seeds, mask) + 0.15
+
+
+@needs_crf
+def test_crf_checks_sizes_and_handles_a_single_label():
+    crf = DenseCRF(iterations=2)
+    image = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match='differs'):
+        crf(image, np.ones((2, 9, 8), np.float32))
+    assert (crf(image, np.ones((1, 8, 8), np.float32)) == 0).all()
+    with pytest.raises(ValueError, match='unary'):
+        DenseCRF(unary='softmax')
+
+
+def test_missing_pydensecrf2_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(crf_module, 'crf_available', lambda: False)
+    with pytest.raises(ImportError, match='pip install pydensecrf2==1.1'):
+        crf_module.DenseCRF()
+
+
+def write_gt_cams(synth_root: str, cam_dir: str, img_ids, sigma: float = 4.0) -> None:
+    """CAM files made from the ground truth: each present class's mask, blurred."""
+    for img_id in img_ids:
+        gt = read_mask(find_mask([osp.join(synth_root, 'SegmentationClass')], img_id))
+        keys = np.array([k for k in np.unique(gt) if 0 < k < 255], np.int64)
+        cams = [cv2.GaussianBlur((gt == k).astype(np.float32), (0, 0), sigmaX=sigma)
+                for k in keys]
+        cams = np.stack(cams) if len(cams) else np.zeros((0, *gt.shape), np.float32)
+        save_cam_file(cam_path(cam_dir, img_id), keys,
+                      cams / np.maximum(cams.max(axis=(1, 2), keepdims=True), 1e-5))
+
+
+@needs_crf
+def test_eval_cams_with_crf(synth_root, tmp_path):
+    """Blurred ground-truth CAMs at low thresholds spill over the objects; the CRF
+    brings them back towards the masks."""
+    cam_dir = str(tmp_path / 'cams')
+    ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:8]
+    split = tmp_path / 'few.txt'
+    split.write_text('\n'.join(ids))
+    write_gt_cams(synth_root, cam_dir, ids)
+    result = eval_cams(cam_dir, synth_root, str(split), thresholds=(0.1, 0.15),
+                       crf=dict(iterations=5), num_workers=2)
+    assert result['crf']['threshold'] == result['cams']['threshold']
+    assert result['crf']['miou'] > result['cams']['miou']

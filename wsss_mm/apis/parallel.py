@@ -1,0 +1,39 @@
+"""Per-image work spread over processes, with a progress bar."""
+import multiprocessing as mp
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+import torch
+
+from wsss_mm.utils.progress import progress
+
+T = TypeVar('T')
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)  # one process per core
+
+
+def parallel_map(fn: Callable[[str], T], items: Sequence[str], num_workers: int,
+                 desc: str) -> Iterator[T]:
+    """``fn(item)`` for every item, in order, in ``num_workers`` processes.
+
+    With ``num_workers <= 1`` everything runs in this process. ``fn`` must be
+    picklable (a module-level function or an instance of a module-level
+    class); the processes are forked, so nothing is re-imported.
+
+    Args:
+        fn (Callable): the per-item work, e.g. one image.
+        items (Sequence[str]): e.g. image ids.
+        num_workers (int): processes.
+        desc (str): progress-bar label.
+
+    Yields:
+        the results, in the order of ``items``.
+    """
+    if num_workers <= 1 or len(items) <= 1:
+        yield from progress(map(fn, items), total=len(items), desc=desc)
+        return
+    chunk = max(1, min(16, len(items) // (4 * num_workers)))
+    with mp.get_context('fork').Pool(num_workers, initializer=_init_worker) as pool:
+        results: Iterable[T] = pool.imap(fn, items, chunksize=chunk)
+        yield from progress(results, total=len(items), desc=desc)

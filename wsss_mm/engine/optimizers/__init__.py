@@ -1,0 +1,3 @@
+from .new_layers_constructor import NewLayersOptimWrapperConstructor
+
+__all__ = ['NewLayersOptimWrapperConstructor']
