@@ -15,6 +15,7 @@ from PIL import Image
 import wsss_mm
 from conftest import ROOT
 from wsss_mm.apis import infer_cams
+from wsss_mm.apis.benchmark import authors_step_climb
 from wsss_mm.apis.train import load_config
 from wsss_mm.cams import check_cam_network, load_cam_file, multi_hot, multiscale_cams
 from wsss_mm.models.heads import GAPClassifierHead, KURHead
@@ -210,6 +211,9 @@ def test_advcam_batch_equals_a_per_class_loop(model):
     for img, cls in LABELS.nonzero().tolist():
         row = method.climb(model, x[img:img + 1], LABELS[img:img + 1], torch.tensor([cls]))
         assert torch.allclose(batched[img, cls], row[0], rtol=1e-4, atol=1e-4 * row.max())
+        # an independent step: Grad-CAM by autograd, one class at a time
+        ref = authors_step_climb(method, model, x[img:img + 1], LABELS[img], cls)
+        assert torch.allclose(batched[img, cls], ref[0], rtol=1e-4, atol=1e-4 * ref.max())
     assert (batched[LABELS == 0] == 0).all()
 
 

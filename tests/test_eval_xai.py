@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_tool
+from conftest import QUICKSTART, run_tool
+from wsss_mm.apis import eval_xai
+from wsss_mm.apis.train import load_config
 from wsss_mm.evaluation.metrics.xai_metric import XAI_KEYS, MultiLabelXAIMetric
 
 # image 1: classes 0 and 1; image 2: class 0 alone
@@ -57,6 +59,11 @@ def test_eval_xai_tool(trained_cam, synth_root):
     assert all(set(v) == set(XAI_KEYS) for v in result.values())
     assert all(0 <= v <= 100 for r in result.values() for v in r.values())
     assert '%ADO↑' in proc.stdout and any(line.startswith('MinMaxCAM') for line in lines)
-    bad = run_tool('tools/eval_xai.py', config, ckpt, '--data-root', synth_root,
-                   '--methods', 'NoSuchCAM', check=False)
-    assert bad.returncode == 2 and 'unknown CAM method "NoSuchCAM"' in bad.stderr
+
+
+def test_eval_xai_rejects_unknown_or_no_methods():
+    cfg = load_config(QUICKSTART)
+    with pytest.raises(KeyError, match='unknown CAM method "NoSuchCAM"'):
+        eval_xai(cfg, None, ['CAM', 'NoSuchCAM'])
+    with pytest.raises(ValueError, match='at least one'):
+        eval_xai(cfg, None, [])

@@ -62,3 +62,13 @@ def test_refinement_stages_need_a_pipeline_section(tmp_path):
     ctx = PipelineContext(QUICKSTART, str(tmp_path))
     with pytest.raises(KeyError, match='pipeline.affinity_config'):
         ctx.sub_config('affinity')
+
+
+def test_without_pydensecrf2_the_pipeline_runs_without_crf(monkeypatch, tmp_path):
+    from wsss_mm.apis import pipeline
+    monkeypatch.setattr(pipeline, 'crf_available', lambda: False)
+    ctx = PipelineContext(PIPELINE, str(tmp_path))
+    assert pipeline.eval_seed_crf(ctx)['crf_miou'] is None
+    with pytest.warns(UserWarning, match='pip install pydensecrf2'):
+        cfg = pipeline.refinement_config(ctx)
+    assert not cfg.affinity_labels.crf and not cfg.pseudo_labels.crf

@@ -57,9 +57,9 @@ def _rss_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def measure(fn: Callable[[], torch.Tensor], device: torch.device,
-            repeat: int = 1) -> Tuple[torch.Tensor, float, float]:
-    """Runs ``fn`` ``repeat`` times.
+def measure(fn: Callable[[], torch.Tensor],
+            device: torch.device) -> Tuple[torch.Tensor, float, float]:
+    """Runs ``fn`` once.
 
     Peak memory is the rise of the CUDA allocator's peak on a GPU; on the CPU
     the rise of the process's peak resident set (Linux ``VmHWM``, reset
@@ -67,8 +67,7 @@ def measure(fn: Callable[[], torch.Tensor], device: torch.device,
     system), NaN where that is unavailable.
 
     Returns:
-        tuple: the output of the last run, the fastest run's seconds, the
-        peak memory in MiB over the runs.
+        tuple: the output, the seconds, the peak memory in MiB.
     """
     gc.collect()
     if device.type == 'cuda':
@@ -83,28 +82,56 @@ def measure(fn: Callable[[], torch.Tensor], device: torch.device,
             base = _rss_kib('VmRSS') * 1024
         except OSError:
             base = None
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    out = fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
     if device.type == 'cuda':
         peak = torch.cuda.max_memory_allocated(device) - base
     else:
         peak = float('nan') if base is None else _rss_kib('VmHWM') * 1024 - base
-    return out, min(times), peak / 2**20
+    return out, seconds, peak / 2**20
 
 
-def climb_one_class(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
-                    labels: torch.Tensor, cls: int) -> torch.Tensor:
-    """Straightforward AdvCAM of one class on a few rows (an image and its flip),
-    written from Eqs. 4-7 with the Grad-CAM base: Grad-CAM by autograd at every
-    step, as the authors' hooked Grad-CAM (no GAP + linear shortcut).
+def compare(variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]],
+            device: torch.device, repeat: int = 1) -> List[Dict]:
+    """Times the variants in ``repeat`` interleaved rounds (the fastest run of
+    each is kept, so that a busy machine biases no variant).
 
     Args:
-        rows (Tensor): (n, 3, H, W).
+        variants: ``(name, fn)``; ``fn`` returns maps to compare with the first
+            variant's, or None.
+
+    Returns:
+        list[dict]: per variant ``name``, ``seconds``, ``peak_mib`` and
+        ``max_rel_diff`` (None where ``fn`` returns None).
+    """
+    rows = [dict(name=name, seconds=float('inf'), peak_mib=0.0, max_rel_diff=None)
+            for name, _ in variants]
+    reference = None
+    for _ in range(repeat):
+        for row, (_, fn) in zip(rows, variants):
+            out, seconds, peak = measure(fn, device)
+            row['seconds'] = min(row['seconds'], seconds)
+            row['peak_mib'] = max(row['peak_mib'], peak)
+            if out is not None:
+                reference = out if reference is None else reference
+                row['max_rel_diff'] = _relative_error(out, reference)
+    return rows
+
+
+def authors_step_climb(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
+                       labels: torch.Tensor, cls: int) -> torch.Tensor:
+    """AdvCAM of one class written as the authors' code runs a step: the
+    Grad-CAM of the class by a backward pass of its score down to the image
+    (their hooked ``backward()``; here the image gradient is discarded), then
+    the backward pass of the objective. Same maps as :meth:`AdvCAM.climb` with
+    the Grad-CAM base (equal in float64; float32 rounding can flip a pixel of
+    the restricting mask and leave differences of ~1e-3 after 27 steps).
+
+    Args:
+        rows (Tensor): (n, 3, H, W), e.g. an image and its flip.
         labels (Tensor): (C,) the image's labels.
         cls (int): the class.
 
@@ -119,8 +146,8 @@ def climb_one_class(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
     for step in range(method.steps + 1):
         x = x.detach().requires_grad_(True)
         feats = model.extract_feat(x)
-        logits = model.predict_logits(feats)
-        (grad_feats, ) = torch.autograd.grad(logits[:, cls].sum(), feats, retain_graph=True)
+        score = model.predict_logits(feats)[:, cls].sum()
+        grad_feats, _ = torch.autograd.grad(score, [feats, x], retain_graph=True)
         maps = torch.einsum('nk,nkhw->nhw', grad_feats.mean(dim=(2, 3)), feats).clamp(min=0)
         total = total + maps.detach()
         if step == method.steps:
@@ -134,12 +161,25 @@ def climb_one_class(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
         x = method.ascend(x.detach(), grad, low, high)
 
 
+def same_step_climb(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
+                    labels: torch.Tensor, cls: int) -> torch.Tensor:
+    """:meth:`AdvCAM.climb` of one class on a few rows (args as
+    :func:`authors_step_climb`)."""
+    return method.climb(model, rows, labels.expand(len(rows), -1),
+                        torch.full((len(rows), ), cls, device=rows.device))
+
+
+ClimbOneClass = Callable[[AdvCAM, nn.Module, torch.Tensor, torch.Tensor, int], torch.Tensor]
+
+
 def advcam_per_class_loop(method: AdvCAM, model: nn.Module, inputs: torch.Tensor,
-                          labels: torch.Tensor, scales: Sequence[float],
-                          flip: bool = True) -> torch.Tensor:
+                          labels: torch.Tensor, scales: Sequence[float], flip: bool = True,
+                          climb: ClimbOneClass = same_step_climb) -> torch.Tensor:
     """The authors' loop order: for each image, scale and present class, the
-    image (and its flip) climb alone (:func:`climb_one_class`); aggregated as
-    :func:`multiscale_cams`.
+    image (and its flip) climb alone; aggregated as :func:`multiscale_cams`.
+
+    Args:
+        climb: climbs one class on the rows of one image and scale.
 
     Returns:
         Tensor: (B, C, H, W) in [0, 1], as ``multiscale_cams(method, ...)``.
@@ -151,7 +191,7 @@ def advcam_per_class_loop(method: AdvCAM, model: nn.Module, inputs: torch.Tensor
                               align_corners=False, recompute_scale_factor=False) \
                 if scale != 1 else inputs[img:img + 1]
             rows = torch.cat([x, x.flip(-1)]) if flip else x
-            maps = climb_one_class(method.at_scale(scale), model, rows, labels[img], int(cls))
+            maps = climb(method.at_scale(scale), model, rows, labels[img], int(cls))
             maps = maps[:1] + maps[1:].flip(-1) if flip else maps
             total[img, cls] += F.interpolate(maps[None], size=inputs.shape[2:],
                                              mode='bilinear', align_corners=False)[0, 0]
@@ -160,15 +200,10 @@ def advcam_per_class_loop(method: AdvCAM, model: nn.Module, inputs: torch.Tensor
 
 def climbing_floor(method: AdvCAM, model: nn.Module, inputs: torch.Tensor,
                    labels: torch.Tensor, scales: Sequence[float],
-                   flip: bool = True) -> torch.Tensor:
+                   flip: bool = True) -> None:
     """The least work of batched AdvCAM: per scale, ``T + 1`` forward and
-    backward passes of the model over all (image, flip, class) rows.
-
-    Returns:
-        Tensor: the last input gradient (to keep the work observable).
-    """
+    backward passes of the model over all (image, flip, class) rows."""
     img_idx, _ = present_pairs(labels)
-    grad = inputs.new_zeros(())
     for scale in scales:
         x = F.interpolate(inputs, scale_factor=scale, mode='bilinear', align_corners=False,
                           recompute_scale_factor=False) if scale != 1 else inputs
@@ -177,8 +212,7 @@ def climbing_floor(method: AdvCAM, model: nn.Module, inputs: torch.Tensor,
         for _ in range(method.at_scale(scale).steps + 1):
             rows = rows.detach().requires_grad_(True)
             logits = model.predict_logits(model.extract_feat(rows))
-            (grad, ) = torch.autograd.grad(logits.sum(), rows)
-    return grad
+            torch.autograd.grad(logits.sum(), rows)
 
 
 def _relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
@@ -188,44 +222,27 @@ def _relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
 def benchmark_advcam(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
                      method: AdvCAM, scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
                      flip: bool = True, repeat: int = 1) -> List[Dict]:
-    """Batched AdvCAM against the per-class loop and the floor, same inputs.
-
-    Returns:
-        list[dict]: rows ``name``, ``seconds``, ``peak_mib``, ``max_rel_diff``
-        (of the maps against the batched ones; None for the floor).
-    """
-    device = inputs.device
-    batched, t_batched, m_batched = measure(
-        lambda: multiscale_cams(method, model, inputs, labels, scales, flip), device, repeat)
-    loop, t_loop, m_loop = measure(
-        lambda: advcam_per_class_loop(method, model, inputs, labels, scales, flip),
-        device, repeat)
-    _, t_floor, m_floor = measure(
-        lambda: climbing_floor(method, model, inputs, labels, scales, flip), device, repeat)
-    return [
-        dict(name='AdvCAM batched', seconds=t_batched, peak_mib=m_batched, max_rel_diff=0.0),
-        dict(name='AdvCAM per-class loop', seconds=t_loop, peak_mib=m_loop,
-             max_rel_diff=_relative_error(loop, batched)),
-        dict(name='floor: (T+1) fwd+bwd', seconds=t_floor, peak_mib=m_floor,
-             max_rel_diff=None),
-    ]
+    """Batched AdvCAM against per-class loops and the floor, same inputs
+    (rows of :func:`compare`)."""
+    return compare([
+        ('AdvCAM batched', lambda: multiscale_cams(method, model, inputs, labels, scales, flip)),
+        ('loop, same step', lambda: advcam_per_class_loop(method, model, inputs, labels, scales,
+                                                          flip, same_step_climb)),
+        ('loop, authors\' step', lambda: advcam_per_class_loop(
+            method, model, inputs, labels, scales, flip, authors_step_climb)),
+        ('floor: (T+1) fwd+bwd',
+         lambda: climbing_floor(method, model, inputs, labels, scales, flip)),
+    ], inputs.device, repeat)
 
 
 def benchmark_scorecam(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
                        batch_size: int = 32, repeat: int = 1) -> List[Dict]:
     """Score-CAM in batches of ``batch_size`` masked images against one forward
-    pass per channel; same rows as :func:`benchmark_advcam`."""
-    device = inputs.device
-    batched, t_batched, m_batched = measure(
-        lambda: ScoreCAM(batch_size=batch_size)(model, inputs, labels), device, repeat)
-    single, t_single, m_single = measure(
-        lambda: ScoreCAM(batch_size=1)(model, inputs, labels), device, repeat)
-    return [
-        dict(name=f'ScoreCAM batch {batch_size}', seconds=t_batched, peak_mib=m_batched,
-             max_rel_diff=0.0),
-        dict(name='ScoreCAM per channel', seconds=t_single, peak_mib=m_single,
-             max_rel_diff=_relative_error(single, batched)),
-    ]
+    pass per channel (rows of :func:`compare`)."""
+    return compare([
+        (f'ScoreCAM batch {batch_size}', lambda: ScoreCAM(batch_size)(model, inputs, labels)),
+        ('ScoreCAM per channel', lambda: ScoreCAM(batch_size=1)(model, inputs, labels)),
+    ], inputs.device, repeat)
 
 
 def format_benchmark(rows: List[Dict]) -> str:

@@ -136,7 +136,7 @@ def eval_seed_cams(ctx: PipelineContext) -> dict:
 
 def eval_seed_crf(ctx: PipelineContext) -> dict:
     """(3b) The seeds at their best threshold refined by the dense CRF of the
-    affinity config; skipped without pydensecrf2."""
+    affinity config; not run without pydensecrf2."""
     if not crf_available():
         return dict(unavailable=INSTALL_HINT, crf_miou=None)
     cfg = ctx.sub_config('affinity')

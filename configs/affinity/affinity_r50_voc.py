@@ -1,0 +1,83 @@
+# AffinityNet (PSA, Ahn & Kwak 2018) on IRN's ResNet-50 for VOC 2012, with PSA's
+# training recipe (batch 8, crop 448, 8 epochs, SGD lr 0.1 poly with the new layers x10
+# and biases x2 without decay, wd 5e-4, colour jitter; PSA's PolyOptimizer passes the
+# weight decay where SGD expects the momentum, so it trains without momentum: so do we)
+# and the settings AdvCAM uses in its IRN steps: affinity labels from CRF-refined CAMs
+# at fg 0.35 / bg 0.15, random walk with beta 10 over 2^8 steps, background 0.25.
+_base_ = ['../_base_/default_runtime.py']
+data_root = 'data/VOCdevkit/VOC2012'
+crop_size = (448, 448)
+
+# (a) affinity labels from the CAMs of train_aug (tools/make_affinity_labels.py)
+affinity_labels = dict(
+    fg_threshold=0.35, bg_threshold=0.15, crf=True, saliency_dir=None,
+    saliency_threshold=0.5)
+# IRN's crf_inference_label
+crf = dict(iterations=10, pos_sxy=3, pos_compat=3, bi_sxy=50, bi_srgb=5, bi_compat=10,
+           unary='label', gt_prob=0.7)
+# (c) random walk -> pseudo masks of train_aug (tools/make_pseudo_labels.py)
+random_walk = dict(beta=10, exp_times=8, bg_mode='threshold', bg_value=0.25, normalize=True)
+pseudo_labels = dict(crf=False, ignore_band=None)
+refine_workers = 8
+
+# (b) AffinityNet training (tools/train.py): ResNet-50 at stride 16 (IRN's strides),
+# features of layer2 (stride 8), layer3 and layer4 projected to 64 / 128 / 256 channels,
+# embedded in 448 (PSA), pairs within radius 5 at stride 8.
+model = dict(
+    type='AffinityNet',
+    data_preprocessor=dict(
+        type='mmseg.SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=crop_size),
+    backbone=dict(
+        type='mmpretrain.ResNet',
+        depth=50,
+        strides=(1, 2, 2, 1),
+        out_indices=(1, 2, 3),
+        frozen_stages=0,
+        norm_eval=True,
+        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet50_imagenet.pth')),
+    in_channels=(512, 1024, 2048),
+    channels=(64, 128, 256),
+    embed_channels=448,
+    radius=5)
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='LoadMask'),
+    dict(type='RandomResize', scale=(768, 768), ratio_range=(448 / 768, 1.0), keep_ratio=True),
+    dict(type='mmseg.PhotoMetricDistortion'),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='mmseg.PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='PseudoMaskDataset',
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/train_aug.txt',
+        mask_dir='aff_labels',
+        pipeline=train_pipeline))
+max_epochs = 8
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.0, weight_decay=5e-4),
+    paramwise_cfg=dict(
+        bias_lr_mult=2.0,
+        bias_decay_mult=0.0,
+        custom_keys={
+            'lateral_convs': dict(lr_mult=10.0),
+            'embed': dict(lr_mult=10.0)
+        }))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
+         convert_to_iter_based=True)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
