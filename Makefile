@@ -11,11 +11,13 @@ DEMO_DATA ?= data/synthvoc
 install: $(STAMP)
 
 # Re-runs only when a requirements file or setup.py changes.
-$(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
+$(STAMP): requirements/runtime.txt requirements/tests.txt requirements/optional.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -q -r requirements/optional.txt || \
+		echo "pydensecrf2 did not build: the dense CRF stages and tests are skipped"
 	touch $(STAMP)
 
 test: install
@@ -24,7 +26,7 @@ test: install
 demo: install
 	test -f $(DEMO_DATA)/synthetic_voc.json || \
 		$(PY) tools/make_synthetic_voc.py $(DEMO_DATA) --num-train 300 --num-val 100
-	$(PY) tools/run_pipeline.py configs/quickstart/cam_synthvoc.py \
+	$(PY) tools/run_pipeline.py configs/quickstart/pipeline_synthvoc.py \
 		--data-root $(DEMO_DATA) --work-dir $(DEMO_DIR)
 
 clean:

@@ -2,6 +2,7 @@
 import torch
 
 import wsss_mm
+from conftest import run_tool
 from wsss_mm.apis.benchmark import benchmark_advcam, benchmark_scorecam, format_benchmark
 from wsss_mm.registry import CAM_METHODS, MODELS
 
@@ -25,3 +26,15 @@ def test_benchmarks_compare_equal_outputs():
     assert all(r['seconds'] > 0 for r in rows)
     table = format_benchmark(rows)
     assert 'ScoreCAM per channel' in table and 'peak MiB' in table
+
+
+def test_benchmark_tool_in_float64(trained_cam, synth_root):
+    config, ckpt, _ = trained_cam
+    proc = run_tool('tools/benchmark.py', config, ckpt, '--data-root', synth_root,
+                    '--what', 'advcam', '--num-images', '1', '--steps', '1', '--scales', '1.0',
+                    '--repeat', '1', '--threads', '1', '--double')
+    assert 'torch.float64' in proc.stdout and 'batched / floor' in proc.stdout
+    diffs = [line.split()[-1] for line in proc.stdout.splitlines() if line.startswith('loop')]
+    assert len(diffs) == 2 and all(float(d) < 1e-6 for d in diffs)
+    bad = run_tool('tools/benchmark.py', config, ckpt, '--num-images', '0', check=False)
+    assert bad.returncode == 2 and '--num-images must be >= 1' in bad.stderr

@@ -73,3 +73,24 @@ def test_weights_only_loading_stays_on_and_mmengine_types_load(tmp_path):
     torch.save({'x': fractions.Fraction(1, 3)}, tmp_path / 'bad.pth')
     with pytest.raises(Exception, match='Fraction|Unsupported global'):
         torch.load(tmp_path / 'bad.pth', weights_only=True)
+
+
+
+def test_adjust_hue_takes_negative_shifts_modulo_256():
+    import cv2
+    import mmcv
+    from mmpretrain.datasets.transforms import ColorJitter
+    img = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)
+    for factor, shift in ((-25.5 / 255, -25), (25.5 / 255, 25)):
+        moved = hsv.copy()
+        moved[..., 0] = (moved[..., 0].astype(int) + shift) % 256
+        expected = cv2.cvtColor(moved, cv2.COLOR_HSV2BGR_FULL)
+        assert (mmcv.adjust_hue(img, factor, backend='cv2') == expected).all()
+    back = mmcv.adjust_hue(mmcv.adjust_hue(img, -0.2, backend='pillow'), 0.2, backend='pillow')
+    assert back.dtype == np.uint8 and np.abs(back.astype(int) - img).mean() < 8
+    with pytest.raises(ValueError, match='not in'):
+        mmcv.adjust_hue(img, 0.7)
+    jitter = ColorJitter(hue=0.1)
+    for _ in range(10):
+        assert jitter(dict(img=img.copy()))['img'].shape == img.shape

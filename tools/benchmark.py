@@ -36,6 +36,9 @@ def parse_args() -> argparse.Namespace:
                         help='interleaved rounds; the fastest run of each variant is kept '
                         '(default 2)')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
+    parser.add_argument('--double', action='store_true',
+                        help='model and images in float64: no float32 rounding flips a pixel '
+                        'of the restricting mask, so every variant gives the same maps')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
@@ -64,9 +67,11 @@ def main(args: argparse.Namespace) -> None:
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = load_cam_network(cfg, args.checkpoint, device)
     inputs, labels = load_images(cfg, model, args.num_images, args.split)
+    if args.double:
+        model, inputs = model.double(), inputs.double()
     print(f'{len(inputs)} images {tuple(inputs.shape[2:])}, '
           f'{int(labels.sum())} (image, class) pairs, device {device}, '
-          f'{torch.get_num_threads()} CPU threads')
+          f'{torch.get_num_threads()} CPU threads, {inputs.dtype}')
     if args.what == 'advcam':
         method = build_cam_method('AdvCAM', cfg)
         if args.steps is not None:

@@ -11,6 +11,10 @@ See ``docs/install.md`` (and the measurements behind it) for why each exists:
 3. torch >= 2.6 loads checkpoints weights-only; MMEngine's checkpoints hold a few
    MMEngine and numpy types, which we allow-list so that resuming works with the
    protection left ON.
+4. mmcv 2.1's ``adjust_hue`` (used by mmpretrain's ``ColorJitter``) shifts the
+   hue by ``np.uint8(hue_factor * 255)``, which numpy 2 refuses for a negative
+   factor (``OverflowError``); numpy 1 wrapped it modulo 256. We replace it by
+   the same computation with the shift taken modulo 256.
 
 Each fix is a no-op where the stack does not need it. This module is imported by
 ``wsss_mm/__init__.py`` before anything else.
@@ -20,12 +24,14 @@ import importlib.util
 import os.path as osp
 import sys
 import types
-from typing import Callable, List
+from typing import Callable, List, Optional
 
+import numpy as np
 import torch
 
 #: What each fix did in this process (read by tests and ``collect_env``).
-APPLIED = {'torchvision_ops': False, 'mmcv_ext': False, 'safe_globals': False}
+APPLIED = {'torchvision_ops': False, 'mmcv_ext': False, 'safe_globals': False,
+           'adjust_hue': False}
 
 
 # --------------------------------------------------------------------------- #
@@ -185,11 +191,72 @@ def allow_checkpoint_globals() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- #
+# 4. mmcv's adjust_hue under numpy 2
+# --------------------------------------------------------------------------- #
+def adjust_hue(img: np.ndarray, hue_factor: float, backend: Optional[str] = None) -> np.ndarray:
+    """mmcv 2.1's ``adjust_hue`` with the hue shift taken modulo 256, as numpy 1
+    did, so that a negative ``hue_factor`` works under numpy 2.
+
+    Args:
+        img (np.ndarray): (H, W, 3) BGR image.
+        hue_factor (float): shift of the hue channel in [-0.5, 0.5].
+        backend (str, optional): ``'cv2'`` or ``'pillow'``; default mmcv's
+            image backend.
+
+    Returns:
+        np.ndarray: the image with its hue shifted, of ``img``'s dtype.
+    """
+    import cv2
+    from mmcv.image import io as mmcv_io
+    from PIL import Image
+    backend = backend or mmcv_io.imread_backend
+    if backend not in ('cv2', 'pillow'):
+        raise ValueError(f'backend: {backend} is not supported; use cv2 or pillow')
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f'hue_factor: {hue_factor} is not in [-0.5, 0.5]')
+    if not (isinstance(img, np.ndarray) and img.ndim in (2, 3)):
+        raise TypeError('img should be an ndarray with 2 or 3 dimensions')
+    shift = np.uint8(int(hue_factor * 255) % 256)
+    if backend == 'pillow':
+        rgb = Image.fromarray(np.ascontiguousarray(img[..., ::-1]), mode='RGB')
+        h, s, v = rgb.convert('HSV').split()
+        h = Image.fromarray(np.array(h, dtype=np.uint8) + shift, 'L')  # wraps modulo 256
+        return np.array(Image.merge('HSV', (h, s, v)).convert('RGB'), dtype=img.dtype)[..., ::-1]
+    h, s, v = cv2.split(cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL))
+    hsv = cv2.merge([h.astype(np.uint8) + shift, s, v])  # wraps modulo 256
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(img.dtype)
+
+
+def patch_adjust_hue() -> bool:
+    """Replaces mmcv's ``adjust_hue`` where it fails on a negative factor.
+
+    Returns:
+        bool: True if it was replaced, False if not needed (or no mmcv).
+    """
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    import mmcv
+    import mmcv.image
+    import mmcv.image.photometric as photometric
+    if photometric.adjust_hue is adjust_hue:
+        return False
+    try:
+        photometric.adjust_hue(np.zeros((1, 1, 3), np.uint8), -0.1)
+        return False
+    except OverflowError:
+        pass
+    for module in (photometric, mmcv.image, mmcv):
+        module.adjust_hue = adjust_hue
+    return True
+
+
 def apply() -> None:
     """Applies every fix that this environment needs (idempotent)."""
     APPLIED['torchvision_ops'] |= patch_torchvision_ops()
     APPLIED['mmcv_ext'] |= patch_mmcv_ext()
     APPLIED['safe_globals'] |= allow_checkpoint_globals()
+    APPLIED['adjust_hue'] |= patch_adjust_hue()
 
 
 apply()

@@ -12,9 +12,9 @@ train_pipeline = [
     # Ferenas/CPN's RandomResizeLong(448, 768): the long side uniform in [448, 768]
     dict(type='RandomResize', scale=(768, 768), ratio_range=(448 / 768, 1.0), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    # paper: hue 0.1 too; mmcv 2.1's adjust_hue fails on negative shifts under numpy 2
-    # (np.uint8 of a negative int), so hue stays 0 until wsss_mm.compat patches it
-    dict(type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.0),
+    # ColorJitter(0.3, 0.3, 0.3, 0.1) as Ferenas/CPN; negative hue shifts need
+    # wsss_mm.compat's adjust_hue under numpy 2
+    dict(type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1),
     dict(type='RandomCrop', crop_size=crop_size),
     # SLIC runs here, in the dataloader workers (~0.4 s per 448 x 448 crop on one CPU core;
     # downscale=2 makes it ~4x faster)

@@ -5,7 +5,7 @@
 # 0.5, 0.75, 1.0 with flips (the papers add a dense CRF on top).
 _base_ = [
     '../_base_/models/deeplabv2_r101.py', '../_base_/datasets/voc_pseudo_seg.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/sgd_poly_20k.py'
+    '../_base_/schedules/sgd_poly_20k.py'
 ]
 crop_size = (321, 321)
 model = dict(data_preprocessor=dict(size=crop_size))
@@ -38,7 +38,3 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}))
 param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=20000,
                         by_epoch=False)]
-log_processor = dict(by_epoch=False)
-default_hooks = dict(
-    logger=dict(interval=50, log_metric_by_epoch=False),
-    checkpoint=dict(by_epoch=False, interval=2000))

@@ -1,38 +1,26 @@
-# CPU-scale AffinityNet (PSA) + random walk on the synthetic VOC set: the quickstart
-# CAM network's backbone (narrow ResNet-18), initialised from the trained CAM network
-# (tools/run_pipeline.py sets model.backbone.init_cfg), with affinity features from all
-# four stages at stride 4 (32 x 32 positions on the 128 x 128 images; stride 8 loses
-# too much of the small objects' boundaries). CRFs as IRN; the thresholds and the
-# random-walk length are tuned for these CAMs (their seeds are best at bg 0.05).
-_base_ = ['../_base_/default_runtime.py']
+# CPU-scale AffinityNet (PSA) + random walk on the synthetic VOC set: the VOC config's
+# CRF, model type and loss with the quickstart CAM network's backbone (narrow ResNet-18,
+# initialised from the trained CAM network: tools/run_pipeline.py sets
+# model.backbone.init_cfg) and affinity features from all four stages at stride 4
+# (32 x 32 positions on the 128 x 128 images; stride 8 loses too much of the small
+# objects' boundaries). The thresholds and the random-walk length are tuned for these
+# CAMs (their seeds are best at a background threshold of ~0.05).
+_base_ = ['../affinity/affinity_r50_voc.py']
 data_root = 'data/synthvoc'
 crop_size = (112, 112)
 
 # (a) affinity labels from the CAMs (tools/make_affinity_labels.py)
-affinity_labels = dict(
-    fg_threshold=0.10, bg_threshold=0.02, crf=True, saliency_dir=None,
-    saliency_threshold=0.5)
-# dense CRF (IRN's crf_inference_label), for crf=True above and below and for
-# tools/eval_cams.py --crf --crf-config
-crf = dict(iterations=10, pos_sxy=3, pos_compat=3, bi_sxy=50, bi_srgb=5, bi_compat=10,
-           unary='label', gt_prob=0.7)
+affinity_labels = dict(fg_threshold=0.10, bg_threshold=0.02)
 # (c) random walk of the CAMs into pseudo masks (tools/make_pseudo_labels.py)
-random_walk = dict(beta=10, exp_times=5, bg_mode='threshold', bg_value=0.04, normalize=True)
-pseudo_labels = dict(crf=True, ignore_band=None)
+random_walk = dict(exp_times=5, bg_value=0.04)
+pseudo_labels = dict(crf=True)
 refine_workers = 2
 
 # (b) AffinityNet training on the affinity labels (tools/train.py)
 model = dict(
-    type='AffinityNet',
-    data_preprocessor=dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
+        _delete_=True,
         type='mmpretrain.ResNet',
         depth=18,
         base_channels=16,
@@ -43,8 +31,7 @@ model = dict(
         norm_eval=True),
     in_channels=(16, 32, 64, 128),
     channels=(16, 32, 32, 64),
-    embed_channels=128,
-    radius=5)
+    embed_channels=128)
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask'),
@@ -54,21 +41,15 @@ train_pipeline = [
     dict(type='mmseg.PackSegInputs'),
 ]
 train_dataloader = dict(
-    batch_size=8,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='PseudoMaskDataset',
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train.txt',
-        mask_dir='aff_labels',
         pipeline=train_pipeline))
 max_epochs = 6
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
-    paramwise_cfg=dict(custom_keys={
+    optimizer=dict(lr=0.01, momentum=0.9, weight_decay=1e-4),
+    paramwise_cfg=dict(_delete_=True, custom_keys={
         'lateral_convs': dict(lr_mult=10.0),
         'embed': dict(lr_mult=10.0)
     }))
@@ -76,5 +57,5 @@ param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))

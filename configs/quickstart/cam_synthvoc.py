@@ -15,8 +15,8 @@ model = dict(
         dilations=(1, 1, 2, 4),
         out_indices=(3, )),
     head=dict(in_channels=128))
-max_epochs = 12
-optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=1e-4))
+max_epochs = 40
+optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=1e-4))
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)

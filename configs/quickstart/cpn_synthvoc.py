@@ -1,5 +1,5 @@
 # CPU-scale CPN on the synthetic VOC set (tools/make_synthetic_voc.py): the narrow ResNet-18,
-# data, schedule and budget (12 epochs) of cam_synthvoc.py, plus CP pairs, PCM + PRCM and the
+# data, schedule and budget (40 epochs) of cam_synthvoc.py, plus CP pairs, PCM + PRCM and the
 # TCP / CPCR losses. The backbone also returns stages 1 and 2 (32, 64 channels, stride 8) for PCM.
 _base_ = ['./cam_synthvoc.py']
 crop_size = (112, 112)

@@ -2,21 +2,13 @@
 # network's backbone (narrow ResNet-18, output stride 8; tools/run_pipeline.py
 # initialises it from the trained CAM network) + the DeepLab-v2 ASPP classifier.
 # Train on WORK_DIR/pseudo_masks, test on the ground truth of val, multi-scale + flip.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/models/deeplabv2_r101.py', '../_base_/default_runtime.py']
 data_root = 'data/synthvoc'
 crop_size = (112, 112)
-num_classes = 21
 model = dict(
-    type='mmseg.EncoderDecoder',
-    data_preprocessor=dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
+        _delete_=True,
         type='mmpretrain.ResNet',
         depth=18,
         base_channels=16,
@@ -24,14 +16,7 @@ model = dict(
         strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4),
         out_indices=(3, )),
-    decode_head=dict(
-        type='wsss_mm.ASPPV2Head',  # mmseg.EncoderDecoder builds its parts in mmseg's scope
-        in_channels=128,
-        num_classes=num_classes,
-        dilations=(1, 3, 6, 9),
-        loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    decode_head=dict(in_channels=128, dilations=(1, 3, 6, 9)))
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask'),
