@@ -75,7 +75,6 @@ def test_weights_only_loading_stays_on_and_mmengine_types_load(tmp_path):
         torch.load(tmp_path / 'bad.pth', weights_only=True)
 
 
-
 def test_adjust_hue_takes_negative_shifts_modulo_256():
     import cv2
     import mmcv
