@@ -36,5 +36,6 @@ def test_benchmark_tool_in_float64(trained_cam, synth_root):
     assert 'torch.float64' in proc.stdout and 'batched / floor' in proc.stdout
     diffs = [line.split()[-1] for line in proc.stdout.splitlines() if line.startswith('loop')]
     assert len(diffs) == 2 and all(float(d) < 1e-6 for d in diffs)
-    bad = run_tool('tools/benchmark.py', config, ckpt, '--num-images', '0', check=False)
+    bad = run_tool('tools/benchmark.py', config, ckpt, '--what', 'advcam', '--num-images', '0',
+                   check=False)
     assert bad.returncode == 2 and '--num-images must be >= 1' in bad.stderr
