@@ -1,13 +1,18 @@
-"""Shared fixtures: a tiny synthetic VOC set and a briefly trained CAM network."""
+"""Shared fixtures: a tiny synthetic VOC set, a briefly trained CAM network, and a
+tiny untrained CAM network with a builder of CAM methods for the unit tests."""
 import os
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+import torch
 
-import wsss_mm  # noqa: F401  (stack fixes first)
+import wsss_mm  # stack fixes first
 from wsss_mm.datasets.synthetic_voc import make_synthetic_voc
+from wsss_mm.registry import CAM_METHODS, MODELS
+
+wsss_mm.register_all_modules(init_default_scope=False)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py')
@@ -15,6 +20,27 @@ QUICKSTART = osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py')
 TINY_TRAIN = ['train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
               'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
               'cam_dataloader.num_workers=0', 'default_hooks.logger.interval=1']
+
+
+#: options that keep the slow CAM methods fast on the tiny network
+FAST = dict(AdvCAM=dict(steps=2), ScoreCAM=dict(batch_size=64))
+
+
+def build_method(name, **options):
+    """A registered CAM method with the ``FAST`` options, overridden by ``options``."""
+    return CAM_METHODS.build(dict(type=name, **{**FAST.get(name, {}), **options}))
+
+
+def tiny_cam_network(head=dict(type='GAPClassifierHead'), width=8, num_classes=4):
+    """An untrained CAM network in eval mode: ResNet-18 of base width ``width``
+    (``8 * width`` feature channels at output stride 8), seeded."""
+    torch.manual_seed(0)
+    net = MODELS.build(dict(
+        type='CAMClassifier',
+        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=width,
+                      stem_channels=width, strides=(1, 2, 1, 1), out_indices=(3, )),
+        head=dict(in_channels=8 * width, num_classes=num_classes, **head)))
+    return net.eval()
 
 
 def run_tool(*args, check=True, env=None, timeout=600):

@@ -1,20 +1,13 @@
 """tools/benchmark.py's measurements on a tiny model: the loops give the batched maps."""
 import torch
 
-import wsss_mm
-from conftest import run_tool
+from conftest import run_tool, tiny_cam_network
 from wsss_mm.apis.benchmark import benchmark_advcam, benchmark_scorecam, format_benchmark
-from wsss_mm.registry import CAM_METHODS, MODELS
+from wsss_mm.registry import CAM_METHODS
 
 
 def test_benchmarks_compare_equal_outputs():
-    wsss_mm.register_all_modules(init_default_scope=False)
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='CAMClassifier',
-        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=4, stem_channels=4,
-                      strides=(1, 2, 1, 1), out_indices=(3, )),
-        head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3))).eval()
+    model = tiny_cam_network(width=4, num_classes=3)
     inputs, labels = torch.randn(2, 3, 32, 32), torch.tensor([[1., 0, 1], [0, 1, 0]])
     rows = benchmark_advcam(model, inputs, labels, CAM_METHODS.build(dict(type='AdvCAM', steps=2)),
                             scales=(1.0, 0.5))

@@ -3,31 +3,18 @@ import pytest
 import torch
 import torch.nn as nn
 
-import wsss_mm
+from conftest import build_method, tiny_cam_network
 from wsss_mm.cams import multiscale_cams
-from wsss_mm.registry import CAM_METHODS, MODELS
+from wsss_mm.registry import CAM_METHODS
 
-wsss_mm.register_all_modules(init_default_scope=False)
 #: every registered method (one parametrized test covers them all)
 METHODS = sorted(CAM_METHODS.module_dict)
-#: options that keep the slow methods fast on the tiny model
-FAST = dict(AdvCAM=dict(steps=2), ScoreCAM=dict(batch_size=64))
-
-
-def build(name):
-    return CAM_METHODS.build(dict(type=name, **FAST.get(name, {})))
+build = build_method
 
 
 @pytest.fixture(scope='module')
 def model():
-    wsss_mm.register_all_modules(init_default_scope=False)
-    torch.manual_seed(0)
-    net = MODELS.build(dict(
-        type='CAMClassifier',
-        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8,
-                      strides=(1, 2, 1, 1), out_indices=(3, )),
-        head=dict(type='GAPClassifierHead', in_channels=64, num_classes=4)))
-    return net.eval()
+    return tiny_cam_network()
 
 
 LABELS = torch.tensor([[1., 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]])

@@ -12,8 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
-import wsss_mm
-from conftest import ROOT
+from conftest import ROOT, build_method, tiny_cam_network
 from wsss_mm.apis import infer_cams
 from wsss_mm.apis.benchmark import authors_step_climb
 from wsss_mm.apis.train import load_config
@@ -21,13 +20,8 @@ from wsss_mm.cams import check_cam_network, load_cam_file, multi_hot, multiscale
 from wsss_mm.models.heads import GAPClassifierHead, KURHead
 from wsss_mm.registry import CAM_METHODS, MODELS
 
-wsss_mm.register_all_modules(init_default_scope=False)
 METHODS = sorted(CAM_METHODS.module_dict)
-FAST = dict(AdvCAM=dict(steps=2), ScoreCAM=dict(batch_size=64))
-
-
-def build(name, **options):
-    return CAM_METHODS.build(dict(type=name, **{**FAST.get(name, {}), **options}))
+build = build_method
 
 
 class LinearNet(nn.Module):
@@ -71,16 +65,6 @@ class SquareHead(GAPClassifierHead):
 
     def forward(self, feats):
         return super().forward(feats.pow(2))
-
-
-def tiny_cam_network(head=dict(type='GAPClassifierHead')):
-    torch.manual_seed(0)
-    net = MODELS.build(dict(
-        type='CAMClassifier',
-        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8,
-                      strides=(1, 2, 1, 1), out_indices=(3, )),
-        head=dict(in_channels=64, num_classes=4, **head)))
-    return net.eval()
 
 
 @pytest.fixture(scope='module')
