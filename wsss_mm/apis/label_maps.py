@@ -1,17 +1,21 @@
-"""Shared by the refinement stages: reading an image with its CAM file, and
-scoring per-image label maps against the ground-truth masks."""
+"""Shared by the refinement stages: which label maps of a split are still to
+write, reading an image with its CAM file, and scoring per-image label maps
+against the ground-truth masks."""
+import os
 import os.path as osp
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.config import Config
 
 from wsss_mm.cams.cam_file import cam_path, load_cam_file, missing_cam_files
 from wsss_mm.datasets.voc_layout import IGNORE_INDEX, IMG_DIR, MASK_DIRS, VOC_CLASSES, find_mask
 from wsss_mm.evaluation import confusion_matrix, iou_from_confusion
-from wsss_mm.refine.pseudo_labels import label_path
-from wsss_mm.utils.io import read_image, read_mask
+from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps
+from wsss_mm.utils.io import read_image, read_mask, read_split
 
+from .config_utils import dataset_cfg, resolve_split
 from .parallel import parallel_map
 
 Predictor = Callable[[str], np.ndarray]
@@ -31,6 +35,28 @@ def check_cam_dir(cam_dir: str, img_ids: Sequence[str]) -> None:
         raise FileNotFoundError(
             f'{len(missing)} of {len(img_ids)} images of the split have no CAM file in '
             f'{cam_dir}, e.g. {missing[:5]}; run tools/infer_cams.py first')
+
+
+def label_maps_to_write(cfg: Config, cam_dir: str, out_dir: str,
+                        data_root: Optional[str] = None,
+                        split: Optional[str] = None) -> Tuple[str, List[str], List[str]]:
+    """Plans a resumable label-map stage: the split's images (default the
+    training split of ``cfg``), checked to all have a CAM file, and those whose
+    ``OUT_DIR/<image_id>.png`` is not written yet; creates ``out_dir``.
+
+    Returns:
+        tuple: the data root (``data_root`` or ``cfg.data_root``), the split's
+        image ids and the ids still to write.
+
+    Raises:
+        FileNotFoundError: CAM files are missing (the message names them).
+    """
+    data_root = data_root or cfg.data_root
+    split = split or dataset_cfg(cfg, 'train_dataloader').ann_file
+    ids = read_split(resolve_split(split, data_root))
+    check_cam_dir(cam_dir, ids)
+    os.makedirs(out_dir, exist_ok=True)
+    return data_root, ids, missing_label_maps(out_dir, ids)
 
 
 def load_image_and_cams(data_root: str, cam_dir: str,

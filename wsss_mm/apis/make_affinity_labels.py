@@ -1,5 +1,4 @@
 """Stage (4a): affinity labels (confident CAM regions) for AffinityNet training."""
-import os
 from typing import Optional
 
 import numpy as np
@@ -8,11 +7,10 @@ from mmengine.config import Config
 
 from wsss_mm.refine.affinity_labels import affinity_labels
 from wsss_mm.refine.crf import DenseCRF
-from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps, save_label_map
-from wsss_mm.utils.io import read_mask, read_split
+from wsss_mm.refine.pseudo_labels import label_path, save_label_map
+from wsss_mm.utils.io import read_mask
 
-from .config_utils import dataset_cfg, resolve_split
-from .label_maps import check_cam_dir, load_image_and_cams
+from .label_maps import label_maps_to_write, load_image_and_cams
 from .parallel import parallel_map
 
 
@@ -82,14 +80,9 @@ def make_affinity_labels(cfg: Config,
         ImportError: the config asks for a CRF and pydensecrf2 is missing.
     """
     params = dict(cfg.affinity_labels)
-    data_root = data_root or cfg.data_root
-    split = split or dataset_cfg(cfg, 'train_dataloader').ann_file
-    ids = read_split(resolve_split(split, data_root))
-    check_cam_dir(cam_dir, ids)
+    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split)
     crf = DenseCRF(**cfg.crf) if params.pop('crf', False) else None
     writer = AffinityLabelWriter(data_root, cam_dir, out_dir, crf=crf, **params)
-    os.makedirs(out_dir, exist_ok=True)
-    todo = missing_label_maps(out_dir, ids)
     workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
     for _ in parallel_map(writer, todo, workers, 'affinity labels'):
         pass

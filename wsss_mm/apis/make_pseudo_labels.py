@@ -1,5 +1,4 @@
 """Stage (4b): pseudo masks by the AffinityNet random walk of the CAMs."""
-import os
 import os.path as osp
 from typing import Optional
 
@@ -9,15 +8,13 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from wsss_mm.refine.crf import DenseCRF
-from wsss_mm.refine.pseudo_labels import (confident_labels, label_path, missing_label_maps,
-                                          save_label_map, scores_to_labels)
+from wsss_mm.refine.pseudo_labels import (confident_labels, label_path, save_label_map,
+                                          scores_to_labels)
 from wsss_mm.refine.random_walk import walk_cams
 from wsss_mm.registry import MODELS
-from wsss_mm.utils.io import read_split
 from wsss_mm.utils.progress import progress
 
-from .config_utils import dataset_cfg, resolve_split
-from .label_maps import check_cam_dir, load_image_and_cams
+from .label_maps import label_maps_to_write, load_image_and_cams
 
 
 def load_affinity_net(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
@@ -97,15 +94,10 @@ def make_pseudo_labels(cfg: Config,
     ignore_band = options.get('ignore_band')
     if ignore_band is not None and walk.get('bg_mode', 'threshold') != 'threshold':
         raise ValueError('pseudo_labels.ignore_band needs random_walk.bg_mode="threshold"')
-    data_root = data_root or cfg.data_root
-    split = split or dataset_cfg(cfg, 'train_dataloader').ann_file
-    ids = read_split(resolve_split(split, data_root))
-    check_cam_dir(cam_dir, ids)
+    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split)
     crf = DenseCRF(**cfg.crf) if options.get('crf', False) else None
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = load_affinity_net(cfg, checkpoint, device)
-    os.makedirs(out_dir, exist_ok=True)
-    todo = missing_label_maps(out_dir, ids)
     for img_id in progress(todo, desc='random walk'):
         image, cam = load_image_and_cams(data_root, cam_dir, img_id)
         labels = pseudo_mask(model, image, cam['keys'], cam['cam'], walk, crf, ignore_band)
