@@ -3,7 +3,6 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate

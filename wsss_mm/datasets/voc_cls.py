@@ -1,6 +1,6 @@
 """PASCAL VOC 2012 with image-level labels, for training CAM networks."""
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
