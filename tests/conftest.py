@@ -15,6 +15,7 @@ from wsss_mm.registry import CAM_METHODS, MODELS
 wsss_mm.register_all_modules(init_default_scope=False)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'tools'))  # analysis_tools: reference loops, not installed
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py')
 # keep test training tiny: 1 epoch of batch 8
 TINY_TRAIN = ['train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',

@@ -48,12 +48,62 @@ def test_batch_equals_one_image_at_a_time(model, name):
     assert torch.allclose(whole, single, atol=1e-5)
 
 
-def test_cam_equals_grad_cam_up_to_a_positive_factor(model):
+def test_grad_cam_reductions_against_cam(model):
     x = torch.randn(2, 3, 64, 64)
-    cam = CAM_METHODS.build(dict(type='CAM'))(model, x, LABELS[:2])
-    grad_cam = CAM_METHODS.build(dict(type='GradCAM'))(model, x, LABELS[:2])
+    cam = build('CAM')(model, x, LABELS[:2])
     # GAP over an 8 x 8 grid: ∂y_c/∂A_k = W_ck / 64 everywhere
-    assert torch.allclose(cam, grad_cam * 64, rtol=1e-4, atol=1e-5)
+    assert torch.allclose(build('GradCAM')(model, x, LABELS[:2]), cam, rtol=1e-4, atol=1e-6)
+    assert torch.allclose(build('GradCAM', reduce='mean')(model, x, LABELS[:2]) * 64, cam,
+                          rtol=1e-4, atol=1e-6)
+    # the AdvCAM authors' form: CAM_c / K⁺_c (K⁺_c positive weights of class c)
+    authors = build('GradCAM', reduce='positive_mean', score='relu_cam_sum')(model, x, LABELS[:2])
+    positive = (model.cam_weights() > 0).sum(dim=1).float()
+    assert torch.allclose(authors * positive[None, :, None, None], cam, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match='reduce'):
+        build('GradCAM', reduce='max')
+
+
+class LinearNet(nn.Module):
+    """A CAM network whose features are its input: GAP + bias-free linear head."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.weight = nn.Parameter(torch.randn(4, 6))
+
+    def extract_feat(self, x):
+        return x
+
+    def predict_logits(self, feats):
+        return feats.mean(dim=(2, 3)) @ self.weight.t()
+
+    def cam_weights(self):
+        return self.weight
+
+
+@pytest.mark.parametrize('name', METHODS)
+def test_maps_do_not_depend_on_the_grid_size(name):
+    """The same features on a grid of 4x the cells (each cell repeated 2 x 2)
+    have the same logits and CAMs: a scale-neutral method gives the same maps,
+    so no scale of a multi-scale sum outweighs the others."""
+    net = LinearNet().eval()
+    feats = torch.randn(2, 6, 8, 8).relu()
+    fine = feats.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    method = build(name)
+    coarse_maps = method(net, feats, LABELS[:2])
+    fine_maps = method(net, fine, LABELS[:2])
+    expected = coarse_maps.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    assert coarse_maps.max() > 0
+    assert torch.allclose(fine_maps, expected, rtol=1e-4, atol=1e-5 * expected.max())
+
+
+def test_multiscale_grad_cam_equals_multiscale_cam(model):
+    x = torch.randn(2, 3, 64, 64)
+    kwargs = dict(model=model, inputs=x, labels=LABELS[:2], scales=(1.0, 0.5, 1.5))
+    cam = multiscale_cams(build('CAM'), **kwargs)
+    assert torch.allclose(multiscale_cams(build('GradCAM'), **kwargs), cam, atol=1e-5)
+    # the grid mean weighs the 0.5 scale 4x: another map
+    assert (multiscale_cams(build('GradCAM', reduce='mean'), **kwargs) - cam).abs().max() > 1e-2
 
 
 def test_cam_is_relu_of_the_weighted_feature_sum(model):

@@ -12,9 +12,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
+from analysis_tools.advcam_reference import reference_advcam
 from conftest import ROOT, build_method, tiny_cam_network
 from wsss_mm.apis import infer_cams
-from wsss_mm.apis.benchmark import authors_step_climb
 from wsss_mm.apis.train import load_config
 from wsss_mm.cams import check_cam_network, load_cam_file, multi_hot, multiscale_cams
 from wsss_mm.models.heads import GAPClassifierHead, KURHead
@@ -195,9 +195,6 @@ def test_advcam_batch_equals_a_per_class_loop(model):
     for img, cls in LABELS.nonzero().tolist():
         row = method.climb(model, x[img:img + 1], LABELS[img:img + 1], torch.tensor([cls]))
         assert torch.allclose(batched[img, cls], row[0], rtol=1e-4, atol=1e-4 * row.max())
-        # an independent step: Grad-CAM by autograd, one class at a time
-        ref = authors_step_climb(method, model, x[img:img + 1], LABELS[img], cls)
-        assert torch.allclose(batched[img, cls], ref[0], rtol=1e-4, atol=1e-4 * ref.max())
     assert (batched[LABELS == 0] == 0).all()
 
 
@@ -231,13 +228,56 @@ def test_advcam_step_and_scale_rules():
     method = build('AdvCAM', steps=27, step_size=0.5)
     assert method.at_scale(0.5).steps == 13 and method.steps == 27
     assert method.at_scale(1.5) is method
+    assert method.num_maps == 28 and build('AdvCAM', preset='authors', steps=27).num_maps == 27
+    assert build('AdvCAM', preset='authors', steps=0).num_maps == 1  # the base map
     x, grad = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 4.)
-    grad[0, 0, 0, 0] = -8
-    low, high = torch.full((1, 1, 1, 1), -1.), torch.full((1, 1, 1, 1), 0.3)
-    step = method.ascend(x, grad, low, high)  # 0.5 * grad / 8, clamped to [-1, 0.3]
-    assert step[0, 0, 0, 0] == -0.5 and step[0, 1, 0, 0] == 0.25
-    raw = build('AdvCAM', step_size=0.1, grad_norm='none').ascend(x, grad, low, high)
-    assert raw[0, 0, 0, 0] == -0.8 and raw[0, 1, 0, 0] == 0.3
+    x[0, 0, 0, 0], x[0, 1, 0, 0], grad[0, 0, 0, 0] = -1, 0.3, -8
+    step = method.ascend(x, grad)  # 0.5 * grad / 8, clamped to x's range [-1, 0.3]
+    assert step[0, 0, 0, 0] == -1 and step[0, 2, 0, 0] == 0.25 and step[0, 1, 0, 0] == 0.3
+    raw = build('AdvCAM', step_size=0.1, grad_norm='none').ascend(x, grad)
+    assert raw[0, 2, 0, 0] == 0.3 and torch.isclose(raw[0, 0, 0, 0], torch.tensor(-1.))
+
+
+def test_advcam_presets_and_options():
+    authors = build('AdvCAM', preset='authors')
+    assert (authors.score, authors.reg_reduce, authors.flip_pairs, authors.include_last) == \
+        ('relu_cam', 'sum', True, False)
+    assert (authors.base.reduce, authors.base.score) == ('positive_mean', 'relu_cam_sum')
+    assert build('AdvCAM', preset='authors', reg_coeff=3).reg_coeff == 3  # options override
+    with pytest.raises(ValueError, match='preset'):
+        build('AdvCAM', preset='code')
+    with pytest.raises(TypeError, match=r"no option \['lambda'\]"):
+        build('AdvCAM', **{'lambda': 7})
+    with pytest.raises(ValueError, match='reg_reduce'):
+        build('AdvCAM', reg_reduce='max')
+
+
+def test_advcam_flip_pairs_need_a_flip_batch(model):
+    method = build('AdvCAM', preset='authors', steps=1)
+    x = torch.randn(1, 3, 32, 32)
+    with pytest.raises(ValueError, match=r'cat\(\[x, x.flip\(-1\)\]\)'):
+        method(model, torch.cat([x, torch.randn(1, 3, 32, 32)]), LABELS[:1].repeat(2, 1))
+    maps = method(model, torch.cat([x, x.flip(-1)]), LABELS[:1].repeat(2, 1))
+    assert maps.shape == (2, 4, 4, 4) and (maps[:, LABELS[0] == 0] == 0).all()
+
+
+def test_advcam_authors_preset_equals_the_authors_loop_in_float64(model):
+    """The batched preset against tools/analysis_tools/advcam_reference.py, an
+    independent transcription of the authors' hooked, per-class, per-scale loop."""
+    net = tiny_cam_network().double()
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
+    labels = LABELS.double()
+    method = build('AdvCAM', preset='authors', steps=12)  # > 10: the authors' T // 2 at 0.5
+    batched = multiscale_cams(method, net, x, labels, scales=(1.0, 0.5))
+    for img in range(2):
+        ref = reference_advcam(net, x[img:img + 1], labels[img], 'backbone.layer4',
+                               scales=(1.0, 0.5), adv_iter=12)
+        assert torch.allclose(batched[img], ref, rtol=0, atol=1e-10)
+    # the climbing changed the maps: the reference is not the t = 0 map
+    base = multiscale_cams(build('AdvCAM', preset='authors', steps=0), net, x, labels,
+                           scales=(1.0, 0.5))
+    assert (batched - base).abs().max() > 1e-2
 
 
 def test_advcam_multiscale_without_steps_equals_its_base(model):

@@ -49,19 +49,88 @@ def test_tcp_loss_hand_case_and_stop_gradient_on_the_pair():
     assert torch.allclose(refined[1].grad, torch.full((1, 1, 2, 2), 2.0 * 0.25 * -1 / 4))
 
 
-@pytest.mark.parametrize('ohem_ratio,max_target,expected', [
-    (1.0, False, 0.5 + 0.5), (0.5, False, 0.75 + 0.75), (1.0, True, 0.375 + 0.375)])
-def test_cpcr_loss_hand_case(ohem_ratio, max_target, expected):
-    # two channels, two pixels: channel-major [[ch0 p0, ch0 p1], [ch1 p0, ch1 p1]]
-    cam_o = torch.tensor([[1., 0], [0, 1]]).view(1, 2, 1, 2)
-    cam_h = torch.tensor([[1., 1], [0, 0]]).view(1, 2, 1, 2)
-    cam_hbar = torch.tensor([[0., 0], [1, 1]]).view(1, 2, 1, 2)
-    ref_h, ref_hbar = torch.ones(1, 2, 1, 2), torch.zeros(1, 2, 1, 2)
-    loss = MODELS.build(dict(type='CPCRLoss', ohem_ratio=ohem_ratio, max_target=max_target))(
-        [cam_o, cam_h, cam_hbar], [None, ref_h, ref_hbar], torch.tensor([0.5]))
-    # |Y_o - λ Y_h - λ̄ Ỹ_h̄| = [0.5, 0.5, 0, 1] and |Y_o - λ̄ Y_h̄ - λ Ỹ_h| = [0.5, 0.5, 1, 0];
-    # with the targets' channel maxima only: [0.5, 0, 0, 1] and [0.5, 0.5, 0.5, 0]
+@pytest.mark.parametrize('bg_order,ohem_ratio,max_target,expected', [
+    ('before_scaling', 1.0, False, 0.5 + 0.5), ('before_scaling', 0.5, False, 1 + 1),
+    ('before_scaling', 1.0, True, 0.375 + 0.375),
+    ('after_scaling', 1.0, False, 1 + 0.5), ('after_scaling', 0.5, False, 1.5 + 1),
+    ('after_scaling', 1.0, True, 0.75 + 0.25)])
+def test_cpcr_loss_hand_case(bg_order, ohem_ratio, max_target, expected):
+    # one class, two pixels; the loss adds the background channel, λ = λ̄ = 0.5
+    fg = dict(cam_o=[0., 1], cam_h=[0., 0], cam_hbar=[1., 1], ref_h=[1., 1], ref_hbar=[0., 0])
+    fg = {k: torch.tensor(v).view(1, 1, 1, 2) for k, v in fg.items()}
+    loss = MODELS.build(dict(type='CPCRLoss', ohem_ratio=ohem_ratio, max_target=max_target,
+                             bg_order=bg_order))(
+        [fg['cam_o'], fg['cam_h'], fg['cam_hbar']], [None, fg['ref_h'], fg['ref_hbar']],
+        torch.tensor([0.5]))
+    # channel-major [bg p0, bg p1, fg p0, fg p1]. before_scaling: |[bg, Y_o] - λ[bg, Y_h] -
+    # λ̄[bg, Ỹ_h̄]| = [0, 1, 0, 1] and |[bg, Y_o] - λ̄[bg, Y_h̄] - λ[bg, Ỹ_h]| = [1, 0, 1, 0];
+    # targets' channel maxima only: [0, .5, 0, 1] and [1, 0, .5, 0]. after_scaling:
+    # |[bg, Y_o] - [bg, λY_h] - [bg, λ̄Ỹ_h̄]| = [1, 2, 0, 1] and [0, 1, 1, 0]; channel maxima
+    # only (a tie at p0 of the first target keeps both zeros): [1, 1, 0, 1] and [0, .5, .5, 0]
     assert loss.item() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize('ohem_ratio', [0.5, 1.0])
+def test_cpcr_background_order_sets_the_gradient_sign_on_background(ohem_ratio):
+    """One image, one class, 4 x 4 maps, λ = 0.5: the object (top-left 2 x 2) is
+    in the CAMs of I and I_h (and half in I_h̄'s), the rest is background.
+
+    There Y_o = Y_h = 0. With the background after the λ weighting (the code),
+    the target is 0 in both channels and the prediction ``[1 - λ̄ Ỹ_h̄, λ̄ Ỹ_h̄]``:
+    the background element's loss ``1 - λ̄ Ỹ_h̄`` (the hardest, kept by OHEM)
+    pulls Ỹ_h̄ up; without OHEM the foreground element's ``λ̄ Ỹ_h̄`` cancels it.
+    With the background before the weighting, the target is ``[λ̄, 0]`` and
+    both elements' losses are ``λ̄ Ỹ_h̄``: Ỹ_h̄ is pushed down."""
+    obj = torch.zeros(1, 1, 4, 4)
+    obj[..., :2, :2] = 1
+    background = obj == 0
+    grads = {}
+    for order in ('after_scaling', 'before_scaling'):
+        ref_h, ref_hbar = (torch.full((1, 1, 4, 4), 0.2, requires_grad=True) for _ in range(2))
+        loss = MODELS.build(dict(type='CPCRLoss', ohem_ratio=ohem_ratio, bg_order=order))(
+            [obj, obj, 0.5 * obj], [None, ref_h, ref_hbar], torch.tensor([0.5]))
+        loss.backward()
+        grads[order] = (ref_hbar.grad[background], ref_h.grad[background])
+    for grad in grads['before_scaling']:  # descent lowers the refined foreground
+        assert (grad >= 0).all() and grad.sum() > 0
+    for grad in grads['after_scaling']:
+        if ohem_ratio < 1:  # descent raises it on every background cell
+            assert (grad < 0).all()
+        else:
+            assert (grad == 0).all()
+
+
+def test_cpcr_after_scaling_is_the_codes_loss():
+    """``bg_order='after_scaling'`` with ``max_target`` and OHEM 20% gives
+    ``Ferenas/CPN``'s ``loss_cpcr`` (``train_cpn.py``, transcribed here on
+    21-channel maps whose channel 0 is overwritten), value and gradients."""
+    torch.manual_seed(0)
+    n, c, h, w = 2, 20, 7, 7
+    fg = [torch.rand(n, c, h, w) * (torch.rand(n, c, 1, 1) > 0.7) for _ in range(5)]
+    lam = torch.rand(n)
+
+    def code_map(maps, weight):  # ctri * max_norm(cam) * label, then channel 0
+        maps = torch.cat([torch.zeros(n, 1, h, w), weight.view(n, 1, 1, 1) * maps], dim=1)
+        maps[:, 0] = 1 - maps[:, 1:].max(dim=1).values
+        return maps
+
+    def max_onehot(x):
+        x = x.clone()
+        x[x != x.max(dim=1, keepdim=True).values] = 0
+        return x
+
+    ref = [t.clone().requires_grad_() for t in fg[3:]]
+    cam, cam1, cam2 = (code_map(m, wt) for m, wt in zip(fg[:3], (torch.ones(n), lam, 1 - lam)))
+    rv1, rv2 = code_map(ref[0], lam), code_map(ref[1], 1 - lam)
+    k = int(21 * h * w * 0.2)
+    code = sum(torch.topk(torch.abs(max_onehot(cam - cam_) - rv).view(n, -1), k)[0].mean()
+               for cam_, rv in ((cam1, rv2), (cam2, rv1)))
+    ours_ref = [t.clone().requires_grad_() for t in fg[3:]]
+    ours = MODELS.build(dict(type='CPCRLoss', ohem_ratio=0.2, max_target=True))(
+        fg[:3], [None, *ours_ref], lam)
+    assert ours.item() == pytest.approx(code.item())
+    for a, b in zip(torch.autograd.grad(code, ref), torch.autograd.grad(ours, ours_ref)):
+        assert torch.allclose(a, b)
 
 
 def test_min_pooling_loss_hand_case():
@@ -131,6 +200,73 @@ def test_ablation_switches():
         model.loss(torch.randn(1, 3, 32, 32), [plain])
     with pytest.raises(ValueError, match='cam_norm'):
         tiny_cpn(cam_norm='sum')
+    with pytest.raises(ValueError, match='triplet_forward'):
+        tiny_cpn(triplet_forward='mixed')
+    with pytest.raises(ValueError, match='bg_order'):
+        MODELS.build(dict(type='CPCRLoss', bg_order='paper'))
+
+
+def full_image_head_io(model, images, samples):
+    """The head's input feature map and logits of the full images ``I`` (the
+    first B of the 3B rows) during ``model.loss``."""
+    seen = {}
+    handle = model.head.register_forward_hook(
+        lambda module, args, out: seen.update(feats=args[0].detach(), logits=out.detach()))
+    model.loss(images, samples)
+    handle.remove()
+    return seen['feats'][:len(images)], seen['logits'][:len(images)]
+
+
+@pytest.mark.parametrize('triplet_forward', ['separate', 'joint'])
+def test_full_image_branch_ignores_the_hidden_pair_only_when_separate(triplet_forward):
+    """Train-mode BN: with one pass per branch the maps of I use I's batch
+    statistics only, so another CP mask leaves them unchanged; one joint pass
+    normalises them with the pair's statistics too."""
+    model = tiny_cpn(triplet_forward=triplet_forward).train()
+    assert not model.freeze_bn and model.backbone.bn1.training
+    images, samples = cp_batch()
+    other = [s.clone() for s in samples]
+    for s in other:  # hide rows instead of columns (swapping I_h and I_h̄ would not
+        s.cp_mask = s.cp_mask.T.contiguous()  # change the joint batch's statistics)
+    feats, logits = full_image_head_io(model, images, samples)
+    feats_other, logits_other = full_image_head_io(model, images, other)
+    same = torch.equal(feats, feats_other) and torch.equal(logits, logits_other)
+    assert same == (triplet_forward == 'separate')
+
+
+def bn_buffers(model):
+    return {name: buf.clone() for name, buf in model.named_buffers()
+            if 'running' in name or 'num_batches_tracked' in name}
+
+
+@pytest.mark.parametrize('triplet_forward', ['separate', 'joint'])
+def test_only_the_full_images_update_bn_running_stats(triplet_forward):
+    """After a 'separate' step the BN buffers (running mean / var and
+    ``num_batches_tracked``) are those of a plain forward over I alone."""
+    images, samples = cp_batch()
+    model = tiny_cpn(triplet_forward=triplet_forward).train()
+    before = bn_buffers(model)
+    model.loss(images, samples)
+    plain = tiny_cpn().train()
+    with torch.no_grad():
+        plain.extract_feats(images)
+    after, expected = bn_buffers(model), bn_buffers(plain)
+    assert after.keys() == expected.keys() and len(after) > 0
+    assert any(not torch.equal(before[k], after[k]) for k in after)
+    matches = all(torch.equal(after[k], expected[k]) for k in after)
+    assert matches == (triplet_forward == 'separate')
+    # the switch is restored: a later forward tracks the statistics again
+    assert all(m.track_running_stats for m in model.modules()
+               if isinstance(m, nn.modules.batchnorm._BatchNorm))
+
+
+def test_frozen_bn_makes_the_triplet_passes_equal():
+    images, samples = cp_batch()
+    out = {mode: full_image_head_io(tiny_cpn(triplet_forward=mode, freeze_bn=True).train(),
+                                    images, samples)
+           for mode in ('separate', 'joint')}
+    for a, b in zip(out['separate'], out['joint']):
+        assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_cam_inference_uses_the_refined_map():
@@ -222,3 +358,44 @@ def test_paper_config_train_step_at_448():
         (0.01, 5e-4, sum(p.requires_grad for n, p in model.named_parameters()
                          if n.startswith('backbone'))),
         (0.1, 5e-4, 5)]  # head, 2 PCM projections, PCM embedding, PRCM keys: no biases
+
+
+# ---- the quickstart configs ----------------------------------------------------
+def test_quickstart_new_layers_at_the_authors_absolute_lr():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', 'cpn_synthvoc.py'))
+    keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
+    for name in ('pcm', 'prcm'):  # 0.1, Ferenas/CPN's 10 x 0.01
+        assert cfg.optim_wrapper.optimizer.lr * keys[name].lr_mult == pytest.approx(0.1)
+    assert cfg.model.loss_cpcr.bg_order == 'after_scaling'
+    assert cfg.model.triplet_forward == 'separate'
+
+
+def test_from_cam_config_loads_a_cam_checkpoint_non_strictly(tmp_path):
+    """cpn_synthvoc_from_cam.py through MMEngine's Runner: the CAM network's
+    weights load (PCM / PRCM missing from the checkpoint keep their
+    initialisation), BN stays frozen, lr 0.01 / 0.1, and a 10-epoch schedule."""
+    from mmengine.runner import Runner
+    from torch.nn.modules.batchnorm import _BatchNorm
+    cam_cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py'))
+    cam = MODELS.build(cam_cfg.model)
+    cam.init_weights()
+    torch.save(dict(meta=dict(epoch=40), state_dict=cam.state_dict()), tmp_path / 'cam.pth')
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', 'cpn_synthvoc_from_cam.py'))
+    assert cfg.load_from == 'work_dirs/quickstart_cam/epoch_40.pth' and not cfg.resume
+    epochs = cfg.train_cfg.max_epochs
+    assert epochs == cfg.param_scheduler[0].end == cfg.default_hooks.checkpoint.interval == 10
+    cfg.merge_from_dict(dict(load_from=str(tmp_path / 'cam.pth'), work_dir=str(tmp_path)))
+    runner = Runner.from_cfg(cfg)
+    new = {k: v.clone() for k, v in runner.model.state_dict().items()
+           if k.startswith(('pcm.', 'prcm.'))}
+    runner.load_or_resume()
+    loaded, source = runner.model.state_dict(), cam.state_dict()
+    assert set(loaded) - set(source) == set(new) and len(new) > 0
+    assert all(torch.equal(loaded[k], v) for k, v in source.items())
+    assert all(torch.equal(loaded[k], v) for k, v in new.items())
+    runner.model.train()
+    assert not any(m.training for m in runner.model.modules() if isinstance(m, _BatchNorm))
+    names = {id(p): n.split('.')[0] for n, p in runner.model.named_parameters()}
+    lrs = {(names[id(p)], g['lr']) for g in runner.build_optim_wrapper(
+        cfg.optim_wrapper).optimizer.param_groups for p in g['params']}
+    assert lrs == {('backbone', 0.01), ('head', 0.1), ('pcm', 0.1), ('prcm', 0.1)}

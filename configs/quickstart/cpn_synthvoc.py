@@ -19,8 +19,14 @@ model = dict(
     pcm=dict(type='PCM', stage_channels=(32, 64), proj_channels=(64, 128), embed_channels=192),
     prcm=dict(type='PRCM', in_channels=195, embed_channels=192),
     loss_tcp=dict(type='TCPLoss', loss_weight=1.0),
-    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, loss_weight=1.0),
-    bg_alpha=1.0)
-# new layers at 10x, as the classifier head of the base config
+    # the background channel of L_cpcr added after the lambda weighting, as Ferenas/CPN
+    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='after_scaling', loss_weight=1.0),
+    bg_alpha=1.0,
+    # one backbone pass per branch: the train-mode BN normalises I with its own batch
+    # statistics, and only I's pass updates the running statistics
+    triplet_forward='separate')
+# PCM / PRCM at x1 of this config's base lr 0.1, i.e. 0.1: Ferenas/CPN's absolute lr for its
+# new layers (x10 on its base lr 0.01). x10 here gave them 1.0, ten times the authors'. (The
+# head keeps the base config's x10.)
 optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={'pcm': dict(lr_mult=10.0), 'prcm': dict(lr_mult=10.0)}))
+    paramwise_cfg=dict(custom_keys={'pcm': dict(lr_mult=1.0), 'prcm': dict(lr_mult=1.0)}))

@@ -1,7 +1,8 @@
 """Speed of the batched attribution methods against their straightforward loops:
-AdvCAM (all (image, flip, class) rows climb in one batch) against a per-image,
-per-scale, per-class loop of the same algorithm, and against its floor; Score-CAM
-(batches of masked images) against one forward pass per channel."""
+AdvCAM (all (image, flip, class) rows climb in one batch) against a reference loop
+(the authors' per-image, per-scale, per-class loop, supplied by the caller) and
+against its floor; Score-CAM (batches of masked images) against one forward pass
+per channel."""
 import ctypes
 import gc
 import time
@@ -12,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from wsss_mm.cams import AdvCAM, ScoreCAM, max_normalize, multiscale_cams
+from wsss_mm.cams import AdvCAM, ScoreCAM, multiscale_cams
 from wsss_mm.cams.base_cam import present_pairs
 from wsss_mm.registry import DATASETS
 
@@ -121,95 +122,18 @@ def compare(variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]]
     return rows
 
 
-def authors_step_climb(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
-                       labels: torch.Tensor, cls: int) -> torch.Tensor:
-    """AdvCAM of one class written as the authors' code runs a step: the
-    Grad-CAM of the class by a backward pass of its score down to the image
-    (their hooked ``backward()``; here the image gradient is discarded), then
-    the backward pass of the objective. Same maps as :meth:`AdvCAM.climb` with
-    the Grad-CAM base (equal in float64; float32 rounding can flip a pixel of
-    the restricting mask and leave differences of ~1e-3 after 27 steps).
-
-    Args:
-        rows (Tensor): (n, 3, H, W), e.g. an image and its flip.
-        labels (Tensor): (C,) the image's labels.
-        cls (int): the class.
-
-    Returns:
-        Tensor: (n, h, w) ``Σ_t A(x^t)``.
-    """
-    coefs = labels.new_full(labels.shape, -1.0) if method.suppress == 'all' else -labels
-    coefs[cls] = 1
-    low = rows.amin(dim=(1, 2, 3), keepdim=True)
-    high = rows.amax(dim=(1, 2, 3), keepdim=True)
-    x, init, total = rows.detach(), None, 0
-    for step in range(method.steps + 1):
-        x = x.detach().requires_grad_(True)
-        feats = model.extract_feat(x)
-        score = model.predict_logits(feats)[:, cls].sum()
-        grad_feats, _ = torch.autograd.grad(score, [feats, x], retain_graph=True)
-        maps = torch.einsum('nk,nkhw->nhw', grad_feats.mean(dim=(2, 3)), feats).clamp(min=0)
-        total = total + maps.detach()
-        if step == method.steps:
-            return total
-        init = maps.detach() if init is None else init
-        peak = maps.detach().flatten(1).amax(dim=1)[:, None, None]
-        mask = maps.detach() > method.mask_threshold * peak
-        objective = (method.class_scores(model, feats) * coefs).sum() \
-            - method.reg_coeff * (mask * (maps - init).abs()).sum()
-        (grad, ) = torch.autograd.grad(objective, x)
-        x = method.ascend(x.detach(), grad, low, high)
-
-
-def same_step_climb(method: AdvCAM, model: nn.Module, rows: torch.Tensor,
-                    labels: torch.Tensor, cls: int) -> torch.Tensor:
-    """:meth:`AdvCAM.climb` of one class on a few rows (args as
-    :func:`authors_step_climb`)."""
-    return method.climb(model, rows, labels.expand(len(rows), -1),
-                        torch.full((len(rows), ), cls, device=rows.device))
-
-
-ClimbOneClass = Callable[[AdvCAM, nn.Module, torch.Tensor, torch.Tensor, int], torch.Tensor]
-
-
-def advcam_per_class_loop(method: AdvCAM, model: nn.Module, inputs: torch.Tensor,
-                          labels: torch.Tensor, scales: Sequence[float], flip: bool = True,
-                          climb: ClimbOneClass = same_step_climb) -> torch.Tensor:
-    """The authors' loop order: for each image, scale and present class, the
-    image (and its flip) climb alone; aggregated as :func:`multiscale_cams`.
-
-    Args:
-        climb: climbs one class on the rows of one image and scale.
-
-    Returns:
-        Tensor: (B, C, H, W) in [0, 1], as ``multiscale_cams(method, ...)``.
-    """
-    total = inputs.new_zeros((*labels.shape, *inputs.shape[2:]))
-    for img, cls in zip(*present_pairs(labels)):
-        for scale in scales:
-            x = F.interpolate(inputs[img:img + 1], scale_factor=scale, mode='bilinear',
-                              align_corners=False, recompute_scale_factor=False) \
-                if scale != 1 else inputs[img:img + 1]
-            rows = torch.cat([x, x.flip(-1)]) if flip else x
-            maps = climb(method.at_scale(scale), model, rows, labels[img], int(cls))
-            maps = maps[:1] + maps[1:].flip(-1) if flip else maps
-            total[img, cls] += F.interpolate(maps[None], size=inputs.shape[2:],
-                                             mode='bilinear', align_corners=False)[0, 0]
-    return max_normalize(total)
-
-
 def climbing_floor(method: AdvCAM, model: nn.Module, inputs: torch.Tensor,
                    labels: torch.Tensor, scales: Sequence[float],
                    flip: bool = True) -> None:
-    """The least work of batched AdvCAM: per scale, ``T + 1`` forward and
-    backward passes of the model over all (image, flip, class) rows."""
+    """The least work of batched AdvCAM: per scale, one forward and backward
+    pass of the model over all (image, flip, class) rows per summed map."""
     img_idx, _ = present_pairs(labels)
     for scale in scales:
         x = F.interpolate(inputs, scale_factor=scale, mode='bilinear', align_corners=False,
                           recompute_scale_factor=False) if scale != 1 else inputs
         rows = x[img_idx]
         rows = torch.cat([rows, rows.flip(-1)]) if flip else rows
-        for _ in range(method.at_scale(scale).steps + 1):
+        for _ in range(method.at_scale(scale).num_maps):
             rows = rows.detach().requires_grad_(True)
             logits = model.predict_logits(model.extract_feat(rows))
             torch.autograd.grad(logits.sum(), rows)
@@ -220,17 +144,22 @@ def _relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
 
 
 def benchmark_advcam(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-                     method: AdvCAM, scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
-                     flip: bool = True, repeat: int = 1) -> List[Dict]:
-    """Batched AdvCAM against per-class loops and the floor, same inputs
-    (rows of :func:`compare`)."""
+                     method: AdvCAM, reference: Callable[[], torch.Tensor],
+                     scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0), flip: bool = True,
+                     repeat: int = 1) -> List[Dict]:
+    """Batched AdvCAM against a reference loop and the floor, same inputs
+    (rows of :func:`compare`).
+
+    Args:
+        method (AdvCAM): the batched method.
+        reference: computes the same (B, C, H, W) maps another way, e.g. the
+            per-image, per-class, per-scale loop of the authors' algorithm
+            (``tools/analysis_tools/advcam_reference.py``).
+    """
     return compare([
         ('AdvCAM batched', lambda: multiscale_cams(method, model, inputs, labels, scales, flip)),
-        ('loop, same step', lambda: advcam_per_class_loop(method, model, inputs, labels, scales,
-                                                          flip, same_step_climb)),
-        ('loop, authors\' step', lambda: advcam_per_class_loop(
-            method, model, inputs, labels, scales, flip, authors_step_climb)),
-        ('floor: (T+1) fwd+bwd',
+        ('reference loop', reference),
+        ('floor: fwd+bwd per map',
          lambda: climbing_floor(method, model, inputs, labels, scales, flip)),
     ], inputs.device, repeat)
 

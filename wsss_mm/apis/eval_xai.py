@@ -1,5 +1,5 @@
 """Explanation quality of attribution methods (seed 002, A.1.3 / B.1.2): masked-
-image scores of every present class and the multi-label XAI metrics."""
+image scores of every explained class and the multi-label XAI metrics."""
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -10,7 +10,8 @@ from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
 from wsss_mm.cams.base_cam import present_pairs
-from wsss_mm.evaluation.metrics.xai_metric import XAI_KEYS, MultiLabelXAIMetric
+from wsss_mm.evaluation.metrics.xai_metric import (XAI_KEYS, MultiLabelXAIMetric,
+                                                   explained_classes)
 from wsss_mm.registry import DATASETS
 from wsss_mm.utils.progress import progress
 
@@ -54,7 +55,7 @@ def class_probabilities(model: nn.Module, inputs: torch.Tensor,
 def explanation_scores(model: nn.Module, method, inputs: torch.Tensor,
                        labels: torch.Tensor,
                        batch_size: int = 32) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Scores of the images masked by each present class's map, and by its
+    """Scores of the images masked by each explained class's map, and by its
     complement.
 
     All (image, class) pairs and both maskings run as one set of batches.
@@ -65,13 +66,19 @@ def explanation_scores(model: nn.Module, method, inputs: torch.Tensor,
         model (nn.Module): a CAM network in eval mode.
         method: a CAM method (``CAM_METHODS``).
         inputs (Tensor): (B, 3, H, W) normalised images.
-        labels (Tensor): (B, C) multi-hot.
+        labels (Tensor): (B, C) multi-hot of the classes to explain
+            (:func:`explained_classes`: the ground truth or the detected
+            classes); the CAM method gets them as its labels.
         batch_size (int): masked images per forward pass.
 
     Returns:
         tuple[Tensor, Tensor]: ``f(M^c ∘ x)`` and ``f((1 − M^c) ∘ x)``, each
-        (N, C) probabilities over the pairs of ``present_pairs``.
+        (N, C) probabilities over the pairs of ``present_pairs``; (0, C), and
+        the method not run, when there is no pair.
     """
+    if not labels.any():
+        empty = inputs.new_zeros((0, labels.shape[1]))
+        return empty, empty
     masks = explanation_masks(method(model, inputs, labels), labels, inputs.shape[2:])
     images = inputs[present_pairs(labels)[0]]
     probs = class_probabilities(model, torch.cat([images * masks, images * (1 - masks)]),
@@ -85,12 +92,14 @@ def eval_xai(cfg: Config,
              split: Optional[str] = None,
              data_root: Optional[str] = None,
              batch_size: int = 32,
-             device: Optional[str] = None) -> Dict[str, Dict[str, float]]:
+             device: Optional[str] = None,
+             classes: str = 'labels',
+             detect_threshold: float = 0.5) -> Dict[str, Dict[str, float]]:
     """The multi-label XAI metrics of several CAM methods over a split.
 
     One pass over the images; each image's unmasked scores are shared by the
-    methods. Maps are single-scale, at the network's input (the images at
-    their size, no flip), as in seed 002.
+    methods and give the detected classes. Maps are single-scale, at the
+    network's input (the images at their size, no flip), as in seed 002.
 
     Args:
         cfg (Config): a CAM network config with a ``cam_dataloader``.
@@ -102,9 +111,16 @@ def eval_xai(cfg: Config,
         data_root (str, optional): replaces the config's data root.
         batch_size (int): masked images per forward pass.
         device (str, optional): default CUDA when available.
+        classes (str): the classes explained, as c and as the others:
+            ``'labels'`` (default: the ground truth, as WSSS makes its CAMs)
+            or ``'detected'`` (``sigmoid(logit) > detect_threshold``, as the
+            authors' notebook); see :class:`MultiLabelXAIMetric`.
+        detect_threshold (float): for ``'detected'``.
 
     Returns:
-        dict: ``{method: {metric: percent}}`` with the keys of ``XAI_KEYS``.
+        dict: ``{method: {metric: percent}}`` with the keys of ``XAI_KEYS``,
+        and ``'images_without_classes'`` (``NO_CLASS_KEY``): the count of
+        images with no explained class, which contribute nothing.
     """
     if not methods:
         raise ValueError('name at least one CAM method')
@@ -112,11 +128,12 @@ def eval_xai(cfg: Config,
         override_data_root(cfg, data_root)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     cam_methods = {name: build_cam_method(name, cfg) for name in methods}
+    metrics = {name: MultiLabelXAIMetric(classes=classes, detect_threshold=detect_threshold)
+               for name in methods}
     ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
     ds_cfg['ann_file'] = resolve_split(split or DEFAULT_SPLIT)
     dataset = DATASETS.build(ds_cfg)
     model = load_cam_network(cfg, checkpoint, device)
-    metrics = {name: MultiLabelXAIMetric() for name in methods}
     loader = DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=pseudo_collate,
                         num_workers=cfg.cam_dataloader.get('num_workers', 0))
     for data in progress(loader, total=len(dataset), desc='XAI metrics'):
@@ -124,10 +141,11 @@ def eval_xai(cfg: Config,
         inputs = data['inputs'].to(device)
         labels = torch.stack([s.gt_labels for s in data['data_samples']]).to(inputs)
         scores = class_probabilities(model, inputs, batch_size)
+        explained = explained_classes(labels, scores, classes, detect_threshold)
+        rows = present_pairs(explained)[0]
         for name, method in cam_methods.items():
-            masked, complement = explanation_scores(model, method, inputs, labels,
+            masked, complement = explanation_scores(model, method, inputs, explained,
                                                     batch_size)
-            rows = present_pairs(labels)[0]
             metrics[name].process(None, [
                 dict(gt_labels=labels[i], pred_scores=scores[i],
                      masked_scores=masked[rows == i], complement_scores=complement[rows == i])

@@ -1,13 +1,11 @@
 """AdvCAM (Lee et al., "Anti-Adversarially Manipulated Attributions for Weakly
 and Semi-Supervised Semantic Segmentation", CVPR 2021; seed 001)."""
 import copy
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
 
-from wsss_mm.models.classifiers import CAMClassifier
-from wsss_mm.models.heads import GAPClassifierHead
 from wsss_mm.registry import CAM_METHODS
 
 from .base_cam import BaseCAMMethod, present_pairs, scatter_pairs
@@ -16,25 +14,28 @@ from .grad_cam import GradCAM
 GRAD_NORMS = ('max', 'none')
 SUPPRESS = ('all', 'labels')
 SCORES = ('logits', 'relu_cam')
+REG_REDUCTIONS = ('mean', 'sum')
 
-
-def gap_linear_weights(model: nn.Module) -> Optional[torch.Tensor]:
-    """The classifier ``W`` when the model's logits are ``GAP(A) Wᵀ``, else None.
-
-    That holds for a :class:`CAMClassifier` (or a subclass keeping its
-    ``predict_logits``) whose head is a :class:`GAPClassifierHead` (or a
-    subclass keeping its ``forward``, e.g. the KUR head) in eval mode. Then
-    ``∂y_c/∂A = W_c / (h w)`` at every cell, and Grad-CAM needs no backward.
-
-    Returns:
-        Tensor | None: (C, K).
-    """
-    head = getattr(model, 'head', None)
-    if (isinstance(model, CAMClassifier) and isinstance(head, GAPClassifierHead)
-            and type(model).predict_logits is CAMClassifier.predict_logits
-            and type(head).forward is GAPClassifierHead.forward):
-        return head.cam_weights()
-    return None
+#: The two forms of AdvCAM; an option given to ``AdvCAM`` overrides its preset's.
+PRESETS = dict(
+    # Eqs. 3-7 of the paper with scale-neutral maps: the map is Grad-CAM with summed
+    # gradients (= CAM for a GAP + linear head, the paper's CAM(x)), the scores are
+    # the network's logits, and the regulariser is the mean over the grid, in the
+    # units of the logits (GAP of the map), so λ means the same at every scale.
+    paper=dict(
+        base=dict(type='GradCAM'), steps=27, step_size=0.08, grad_norm='max',
+        reg_coeff=7.0, reg_reduce='mean', mask_threshold=0.5, suppress='all',
+        score='logits', flip_pairs=False, include_last=True, half_step_scales=(0.5, )),
+    # jbeomlee93/AdvCAM (obtain_CAM_masking.py, gradCAM.py): Grad-CAM of the
+    # global-sum-pooled ReLU'd class map with gap2d_pos weights, scores GAP(ReLU(A W)),
+    # the regulariser a SUM over the grid, an image and its flip climbing as one pair,
+    # and the maps of steps 0..T-1 summed.
+    authors=dict(
+        base=dict(type='GradCAM', reduce='positive_mean', score='relu_cam_sum'), steps=27,
+        step_size=0.08, grad_norm='max', reg_coeff=7.0, reg_reduce='sum',
+        mask_threshold=0.5, suppress='all', score='relu_cam', flip_pairs=True,
+        include_last=False, half_step_scales=(0.5, )),
+)
 
 
 @CAM_METHODS.register_module()
@@ -43,85 +44,99 @@ class AdvCAM(BaseCAMMethod):
 
     For every present (image, class c) pair, from ``x^0`` (the image):
 
-        L = y_c − Σ_{k ≠ c} y_k − λ ‖M ⊙ |A(x^{t-1}) − A(x^0)|‖₁        (Eq. 7)
-        M = 1[A(x^{t-1}) / max A(x^{t-1}) > τ]                            (Eq. 5)
-        x^t = clamp(x^{t-1} + ξ ∇L / max|∇L|, min x^0, max x^0)         (Eq. 6)
+        L = y_c − Σ_{k ≠ c} y_k − λ R(M ⊙ |A(x^{t-1}) − A(x^0)|)          (Eq. 7)
+        M = 1[A(x^{t-1}) / max A(x^{t-1}) > τ]                             (Eq. 5)
+        x^t = clamp(x^{t-1} + ξ ∇L / max|∇L|, min x^{t-1}, max x^{t-1})   (Eq. 6)
 
-    and the result is ``Σ_{t=0..T} A(x^t)`` (Eq. 4 before the max
-    normalisation, which the multi-scale aggregation does). ``A`` is the
-    base method's map of class ``c`` and ``y`` the CAM network's logits
-    (``predict_logits``).
+    and the result is ``Σ_t A(x^t)`` (Eq. 4 before the max normalisation,
+    which the multi-scale aggregation does). ``A`` is the base method's map of
+    class ``c``, ``y`` the class scores, ``R`` the sum or mean over the grid.
 
-    All pairs of a batch climb together: each (image, class) pair is one
-    row of one batch (with multi-scale + flip inference the flipped image
-    is its own row), so each step is one forward and one backward pass of
-    the model over all rows; the authors' code loops over classes and scales
-    in Python. For a GAP + linear head (:func:`gap_linear_weights`) with the
-    Grad-CAM base, the map of each step comes from the same forward pass
-    (``∂y_c/∂A = W_c/(h w)``); other bases compute their channel weights on
-    the detached features (one extra backward through the head only), as
-    the authors' Grad-CAM hooks do. Each row is independent (the model must
-    be in eval mode), so the batch gives the maps of a per-class loop.
+    Two presets (``PRESETS``) hold the options of the paper's form
+    (``'paper'``, default) and of the authors' code (``'authors'``); any option
+    passed overrides the preset's. docs/methods/advcam.md compares them.
 
-    Multi-scale inference (:func:`multiscale_cams`) asks :meth:`at_scale`
-    for the method of each scale: the scales in ``half_step_scales`` climb
-    ``T // 2`` steps, as the authors' code does at scale 0.5.
+    All pairs of a batch climb together: each (image, class) pair is one row
+    of one batch, so each step is one forward and one backward pass of the
+    model over all rows; the authors' code loops over classes and scales in
+    Python. The base's channel weights are computed on the detached features
+    (constants of the objective, as the authors' hooked Grad-CAM gives them);
+    for a :class:`GradCAM` base their gradients are closed-form where the
+    score allows it. Rows are independent (the model must be in eval mode), so
+    the batch gives the maps of a per-class loop.
+
+    With ``flip_pairs`` the batch must be ``cat([x, x.flip(-1)])`` (what
+    :func:`multiscale_cams` passes with ``flip=True``): each image climbs with
+    its mirror image as the authors' 2-image batch does. The pair shares the
+    map ``A = A(row) + flip(A(mirror row))`` of the mask and the regulariser,
+    the gradient's max-normalisation, the clamp range, and the count of
+    positive gradients of a ``'positive_mean'`` Grad-CAM; each row returns its
+    own maps, which the aggregation adds as the authors' code does.
+
+    Multi-scale inference asks :meth:`at_scale` for the method of each scale:
+    the scales in ``half_step_scales`` climb ``T // 2`` steps.
 
     Args:
+        preset (str): ``'paper'`` or ``'authors'``. Default: 'paper'.
         base (dict): the attribution method whose maps climb, from
             ``CAM_METHODS``; it must compute channel weights
-            (``get_cam_weights``). Default: ``GradCAM``.
-        steps (int): T. Default: 27.
-        step_size (float): ξ. Default: 0.08, with ``grad_norm='max'`` (the
-            authors' code); the paper's ξ = 0.008 goes with ``'none'``.
-        grad_norm (str): ``'max'``: the step is ``ξ ∇L / max|∇L|``, the max
-            over each row; ``'none'``: ``ξ ∇L``.
-        reg_coeff (float): λ. Default: 7.
-        mask_threshold (float): τ. Default: 0.5.
-        suppress (str): the scores subtracted: ``'all'`` other classes
-            (Eq. 7, default) or only the other ground-truth ``'labels'``.
-        score (str): the class scores ``y`` that climb: ``'logits'``, the CAM
-            network's logits (the paper, default), or ``'relu_cam'``,
-            ``GAP(ReLU(A · W_k))`` with ``W = cam_weights()`` (the authors'
-            code, where absent classes only count where their map is > 0).
-        half_step_scales (Sequence[float]): scales that climb ``T // 2``
-            steps. Default: (0.5, ).
+            (``get_cam_weights``).
+        steps (int): T.
+        step_size (float): ξ; 0.08 with ``grad_norm='max'`` (the authors'
+            code), the paper's ξ = 0.008 goes with ``'none'``.
+        grad_norm (str): ``'max'``: the step is ``ξ ∇L / max|∇L|``, the max over
+            each row (pair); ``'none'``: ``ξ ∇L``.
+        reg_coeff (float): λ.
+        reg_reduce (str): ``R``: ``'mean'`` over the grid (the logits' units) or
+            ``'sum'`` (the authors', whose λ = 7 weighs a sum of maps scaled as
+            ``CAM / K⁺`` against GAP scores).
+        mask_threshold (float): τ.
+        suppress (str): the scores subtracted: ``'all'`` other classes (Eq. 7)
+            or only the other ground-truth ``'labels'``.
+        score (str): ``y``: ``'logits'``, the CAM network's logits (the paper),
+            or ``'relu_cam'``, ``GAP(ReLU(A · W_k))`` with ``W = cam_weights()``
+            (the code: an absent class only pulls where its map is > 0).
+        flip_pairs (bool): climb each image with its mirror image as one pair.
+        include_last (bool): sum the maps of steps ``0..T`` (Eq. 4) or of
+            ``0..T-1`` (the code, which never looks at the last image; at
+            T = 0 the base map).
+        half_step_scales (Sequence[float]): scales that climb ``T // 2`` steps.
     """
 
     uses_gradients = True
 
-    def __init__(self,
-                 base: dict = dict(type='GradCAM'),
-                 steps: int = 27,
-                 step_size: float = 0.08,
-                 grad_norm: str = 'max',
-                 reg_coeff: float = 7.0,
-                 mask_threshold: float = 0.5,
-                 suppress: str = 'all',
-                 score: str = 'logits',
-                 half_step_scales: Sequence[float] = (0.5, )) -> None:
-        self.base = CAM_METHODS.build(base)
+    def __init__(self, preset: str = 'paper', **options) -> None:
+        if preset not in PRESETS:
+            raise ValueError(f'preset must be one of {sorted(PRESETS)}, got "{preset}"')
+        unknown = sorted(set(options) - set(PRESETS[preset]))
+        if unknown:
+            raise TypeError(f'AdvCAM has no option {unknown}; options: '
+                            f'{sorted(PRESETS[preset])}')
+        opts = {**PRESETS[preset], **options}
+        self.preset = preset
+        self.base = CAM_METHODS.build(opts['base'])
         if type(self.base).get_cam_weights is BaseCAMMethod.get_cam_weights:
             raise TypeError(
                 f'AdvCAM needs a base method that computes channel weights from the '
                 f'features (get_cam_weights), e.g. CAM, GradCAM, GradCAMPlusPlus, '
                 f'MinMaxCAM; {type(self.base).__name__} does not')
-        if steps < 0:
-            raise ValueError(f'steps must be >= 0, got {steps}')
-        if grad_norm not in GRAD_NORMS:
-            raise ValueError(f'grad_norm must be one of {GRAD_NORMS}, got "{grad_norm}"')
-        if suppress not in SUPPRESS:
-            raise ValueError(f'suppress must be one of {SUPPRESS}, got "{suppress}"')
-        if score not in SCORES:
-            raise ValueError(f'score must be one of {SCORES}, got "{score}"')
-        self.steps = steps
-        self.step_size = step_size
-        self.grad_norm = grad_norm
-        self.reg_coeff = reg_coeff
-        self.mask_threshold = mask_threshold
-        self.suppress = suppress
-        self.score = score
-        self.half_step_scales = tuple(half_step_scales)
+        for name, allowed in (('grad_norm', GRAD_NORMS), ('suppress', SUPPRESS),
+                              ('score', SCORES), ('reg_reduce', REG_REDUCTIONS)):
+            if opts[name] not in allowed:
+                raise ValueError(f'{name} must be one of {allowed}, got "{opts[name]}"')
+        if opts['steps'] < 0:
+            raise ValueError(f'steps must be >= 0, got {opts["steps"]}')
+        self.steps = int(opts['steps'])
+        self.step_size = float(opts['step_size'])
+        self.grad_norm = opts['grad_norm']
+        self.reg_coeff = float(opts['reg_coeff'])
+        self.reg_reduce = opts['reg_reduce']
+        self.mask_threshold = float(opts['mask_threshold'])
+        self.suppress = opts['suppress']
+        self.score = opts['score']
+        self.flip_pairs = bool(opts['flip_pairs'])
+        self.include_last = bool(opts['include_last'])
+        self.half_step_scales = tuple(opts['half_step_scales'])
 
     def at_scale(self, scale: float) -> 'AdvCAM':
         """This method, with ``T // 2`` steps at the scales of ``half_step_scales``."""
@@ -131,12 +146,21 @@ class AdvCAM(BaseCAMMethod):
         scaled.steps = self.steps // 2
         return scaled
 
+    @property
+    def num_maps(self) -> int:
+        """How many maps are summed: ``T + 1``, or ``max(T, 1)`` without the last."""
+        return self.steps + 1 if self.include_last else max(self.steps, 1)
+
     def __call__(self, model: nn.Module, inputs: torch.Tensor,
                  labels: torch.Tensor) -> torch.Tensor:
         labels = self.check_inputs(model, inputs, labels)
         if model.training:
             raise ValueError('AdvCAM needs the model in eval mode (model.eval()): in '
                              'training mode BatchNorm and dropout would mix the rows')
+        if self.flip_pairs:
+            check_flip_pairs(inputs, labels)
+        # with flip pairs, the rows of the mirror images follow those of the images
+        # in the same order: row n and row n + N/2 are a pair
         img_idx, cls_idx = present_pairs(labels)
         if len(img_idx) == 0:
             with torch.no_grad():
@@ -147,22 +171,25 @@ class AdvCAM(BaseCAMMethod):
 
     def climb(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
               classes: torch.Tensor) -> torch.Tensor:
-        """Climbs every row towards its class; the rows are independent.
+        """Climbs every row (pair) towards its class.
 
         Args:
             model (nn.Module): a CAM network in eval mode.
-            images (Tensor): (N, 3, H, W) normalised images, one per row.
+            images (Tensor): (N, 3, H, W) normalised images, one per row; with
+                ``flip_pairs``, rows ``n`` and ``n + N/2`` are an image and its
+                mirror image.
             labels (Tensor): (N, C) multi-hot labels of each row's image.
             classes (Tensor): (N,) the class each row climbs towards.
 
         Returns:
-            Tensor: (N, h, w) ``Σ_{t=0..T} A(x^t)`` of each row's class, >= 0.
+            Tensor: (N, h, w) the sum of the maps ``A(x^t)`` of each row's class, >= 0.
         """
         return sum(self.climb_steps(model, images, labels, classes))
 
     def climb_steps(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                     classes: torch.Tensor) -> Iterator[torch.Tensor]:
-        """Yields the map ``A(x^t)`` of each row's class, for t = 0..T.
+        """Yields the map ``A(x^t)`` of each row's class, for the
+        :attr:`num_maps` steps that are summed.
 
         Each step is one forward pass of the model over the rows, and one
         backward pass to the inputs (none after the last map); the gradient
@@ -175,38 +202,58 @@ class AdvCAM(BaseCAMMethod):
         """
         coefs = -torch.ones_like(labels) if self.suppress == 'all' else -labels
         coefs[torch.arange(len(classes)), classes] = 1
-        low = images.amin(dim=(1, 2, 3), keepdim=True)
-        high = images.amax(dim=(1, 2, 3), keepdim=True)
         x, init = images.detach(), None
-        for step in range(self.steps + 1):
-            climbing = step < self.steps
+        for step in range(self.num_maps):
+            climbing = step < self.num_maps - 1
             with torch.set_grad_enabled(climbing):
                 x.requires_grad_(climbing)
                 feats = model.extract_feat(x)
                 maps = self.row_maps(model, feats, labels, classes)
                 if climbing:
-                    init = maps.detach() if init is None else init
-                    peak = maps.detach().flatten(1).amax(dim=1)[:, None, None]
-                    mask = maps.detach() > self.mask_threshold * peak
-                    objective = ((self.class_scores(model, feats) * coefs).sum(dim=1) -
-                                 self.reg_coeff * (mask * (maps - init).abs()).sum(dim=(1, 2)))
-                    (grad, ) = torch.autograd.grad(objective.sum(), x)
+                    joint = self.pair_maps(maps)
+                    init = joint.detach() if init is None else init
+                    peak = joint.detach().flatten(1).amax(dim=1)[:, None, None]
+                    mask = joint.detach() > self.mask_threshold * peak
+                    reg = (mask * (joint - init).abs()).flatten(1)
+                    reg = reg.sum(dim=1) if self.reg_reduce == 'sum' else reg.mean(dim=1)
+                    objective = ((self.class_scores(model, feats) * coefs).sum() -
+                                 self.reg_coeff * reg.sum())
+                    (grad, ) = torch.autograd.grad(objective, x)
             yield maps.detach()
             if climbing:
-                x = self.ascend(x.detach(), grad, low, high)
+                x = self.ascend(x.detach(), grad)
 
-    def ascend(self, x: torch.Tensor, grad: torch.Tensor, low: torch.Tensor,
-               high: torch.Tensor) -> torch.Tensor:
-        """One step ``x + ξ ∇`` (∇ max-normalised per row with ``grad_norm='max'``),
-        clamped to each row's original range.
+    def ascend(self, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """One step ``x + ξ ∇`` (∇ max-normalised per row, or pair, with
+        ``grad_norm='max'``), clamped to the range of each row (pair) of ``x``.
 
         Args:
             x, grad (Tensor): (N, 3, H, W).
-            low, high (Tensor): (N, 1, 1, 1) each row's original min / max.
         """
         if self.grad_norm == 'max':
-            grad = grad / (grad.abs().amax(dim=(1, 2, 3), keepdim=True) + 1e-12)
+            grad = grad / (self.per_pair(grad.abs().flatten(1).amax(dim=1), torch.maximum)
+                           + 1e-12)[:, None, None, None]
+        low = self.per_pair(x.flatten(1).amin(dim=1), torch.minimum)[:, None, None, None]
+        high = self.per_pair(x.flatten(1).amax(dim=1), torch.maximum)[:, None, None, None]
         return torch.minimum(torch.maximum(x + self.step_size * grad, low), high)
+
+    def per_pair(self, values: torch.Tensor,
+                 combine: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """(N,) per-row values -> (N,) the pair's combined value with
+        ``flip_pairs``, the values themselves otherwise."""
+        if not self.flip_pairs:
+            return values
+        half = len(values) // 2
+        joint = combine(values[:half], values[half:])
+        return torch.cat([joint, joint])
+
+    def pair_maps(self, maps: torch.Tensor) -> torch.Tensor:
+        """(N, h, w) row maps -> the maps of the mask and the regulariser: with
+        ``flip_pairs`` (N/2, h, w) ``A(row) + flip(A(mirror row))``, else ``maps``."""
+        if not self.flip_pairs:
+            return maps
+        half = len(maps) // 2
+        return maps[:half] + maps[half:].flip(-1)
 
     def class_scores(self, model: nn.Module, feats: torch.Tensor) -> torch.Tensor:
         """(N, K, h, w) features -> (N, C) the scores ``y`` of the objective."""
@@ -219,8 +266,7 @@ class AdvCAM(BaseCAMMethod):
                  classes: torch.Tensor) -> torch.Tensor:
         """The base map of each row's class, differentiable through the features.
 
-        Channel weights are computed on the detached features (constants of
-        the climbing objective, as the authors' hooked Grad-CAM gives them).
+        Channel weights are computed on the detached features.
 
         Args:
             feats (Tensor): (N, K, h, w) with the graph to the input.
@@ -230,10 +276,29 @@ class AdvCAM(BaseCAMMethod):
         Returns:
             Tensor: (N, h, w) ``ReLU(Σ_k w_k A_k)``.
         """
-        linear = gap_linear_weights(model) if type(self.base) is GradCAM else None
-        if linear is not None:
-            weights = linear[classes].to(feats.dtype) / feats[0, 0].numel()
+        if type(self.base) is GradCAM:
+            grads = self.base.score_gradients(model, feats, classes)
+            weights = self.base.reduce_gradients(grads, self.pair_ids(len(classes), feats.device))
         else:
             weights = self.base.get_cam_weights(model, feats.detach(), labels)
             weights = weights[torch.arange(len(classes)), classes]
         return torch.einsum('nk,nkhw->nhw', weights.detach(), feats).clamp(min=0)
+
+    def pair_ids(self, num_rows: int, device: torch.device) -> torch.Tensor:
+        """(N,) the pair of each row with ``flip_pairs``, else each row alone."""
+        ids = torch.arange(num_rows, device=device)
+        return ids % (num_rows // 2) if self.flip_pairs else ids
+
+
+def check_flip_pairs(inputs: torch.Tensor, labels: torch.Tensor) -> None:
+    """Raises ``ValueError`` unless the batch is ``cat([x, x.flip(-1)])`` with
+    equal labels for both halves."""
+    half = inputs.shape[0] // 2
+    if (inputs.shape[0] % 2 or not torch.equal(inputs[half:], inputs[:half].flip(-1))
+            or not torch.equal(labels[half:], labels[:half])):
+        raise ValueError(
+            'AdvCAM(flip_pairs=True) climbs each image with its mirror image as one pair '
+            '(the authors\' 2-image batch): it needs the batch cat([x, x.flip(-1)]) with '
+            'equal labels for both halves, as multiscale_cams(..., flip=True) passes it; '
+            f'got a batch of {inputs.shape[0]} that is not. Use flip inference, or '
+            'flip_pairs=False')

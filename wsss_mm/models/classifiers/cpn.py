@@ -1,17 +1,43 @@
 """CPN: the Complementary Patch Network."""
-from typing import List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.structures import SegDataSample
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from wsss_mm.datasets.transforms.complementary_patches import complementary_pair
 from wsss_mm.registry import MODELS
 
-from ..losses.cpcr_loss import keep_channel_max
+from ..losses.cpcr_loss import keep_channel_max, prepend_background
 from .cam_classifier import CAMClassifier, stack_labels
 
 CAM_NORMS = ('max', 'minmax')
+TRIPLET_FORWARDS = ('separate', 'joint')
+
+
+@contextmanager
+def bn_running_stats_frozen(module: nn.Module) -> Iterator[None]:
+    """Within the block, the train-mode BatchNorms of ``module`` normalise with
+    their batch statistics but update neither their running statistics nor
+    ``num_batches_tracked`` (``track_running_stats`` is off meanwhile, which
+    makes ``_BatchNorm.forward`` pass no buffers to ``F.batch_norm``).
+    Eval-mode BatchNorms (e.g. ``freeze_bn``) are left as they are.
+
+    Args:
+        module (nn.Module): the network.
+    """
+    bns = [m for m in module.modules()
+           if isinstance(m, _BatchNorm) and m.training and m.track_running_stats]
+    for m in bns:
+        m.track_running_stats = False
+    try:
+        yield
+    finally:
+        for m in bns:
+            m.track_running_stats = True
 
 
 def normalize_maps(maps: torch.Tensor, mode: str = 'max') -> torch.Tensor:
@@ -42,14 +68,24 @@ class CPN(CAMClassifier):
     Supervised Semantic Segmentation", ICCV 2021 (Fig. 2, Secs. 3.3-3.4).
 
     A shared-weight triplet over an image ``I`` and its complementary patch
-    pair ``(I_h, I_h̄)`` (one batch of 3B through the network). Each branch
-    yields its CAM ``Y`` and a refined map ``Ỹ = PCM(Y') + PRCM(Y')``, where the
-    seeds ``Y'`` (:meth:`seed_maps`) and the PCM / PRCM features are detached,
-    so the refinement's gradients never reach the backbone or the classifier
-    (Sec. 4.1). Losses (Eq. 17): ``L_cls`` (Eq. 13, the head's loss over the
-    three branches, ``w_1`` its ``loss_weight``), ``L_tcp`` (Eq. 14) and
-    ``L_cpcr`` (Eq. 15, OHEM), on maps normalised and label-masked with the
-    background map ``(1 - max_c Y^c)^α`` (Eq. 16).
+    pair ``(I_h, I_h̄)``: three passes through the network, one per branch, as
+    ``Ferenas/CPN`` (``triplet_forward='separate'``), or one batch of 3B
+    (``'joint'``). Each branch yields its CAM ``Y`` and a refined map
+    ``Ỹ = PCM(Y') + PRCM(Y')``, where the seeds ``Y'`` (:meth:`seed_maps`) and
+    the PCM / PRCM features are detached, so the refinement's gradients never
+    reach the backbone or the classifier (Sec. 4.1). Losses (Eq. 17):
+    ``L_cls`` (Eq. 13, the head's loss over the three branches, ``w_1`` its
+    ``loss_weight``), ``L_tcp`` (Eq. 14) and ``L_cpcr`` (Eq. 15, OHEM), on
+    normalised, label-masked maps; ``L_cpcr``
+    adds the background map ``(1 - max_c Y^c)^α`` (Eq. 16) after weighting the
+    maps by λ / λ̄, as ``Ferenas/CPN``, or before (``CPCRLoss``'s ``bg_order``).
+
+    With train-mode BatchNorm (``freeze_bn=False``) the separate passes
+    normalise each branch with its own batch statistics, so the maps of ``I``
+    do not depend on the hidden pair in the batch, and only the pass over
+    ``I`` updates the running statistics (those of the full images, which
+    inference sees). With ``'joint'`` two thirds of the statistics come from
+    half-hidden images. Under ``freeze_bn`` both give the same maps.
 
     CAM methods get the refined map through :meth:`refine_cams`, which
     :func:`wsss_mm.cams.multiscale_cams` applies to any method's maps; the
@@ -72,6 +108,9 @@ class CPN(CAMClassifier):
         cam_norm (str): normalisation of each map in the losses: ``'max'``
             (``Y / max Y``, the paper) or ``'minmax'`` (``Ferenas/CPN``'s
             ``max_norm``). Default: 'max'.
+        triplet_forward (str): ``'separate'``: one pass per branch, the pair's
+            passes leaving the BN running statistics alone; ``'joint'``: one
+            pass over the 3B images. Default: 'separate'.
         neck (dict, optional): see :class:`CAMClassifier`.
         freeze_bn (bool): see :class:`CAMClassifier`.
         data_preprocessor (dict, optional): see :class:`CAMClassifier`.
@@ -88,6 +127,7 @@ class CPN(CAMClassifier):
                  loss_min_pool: Optional[dict] = None,
                  bg_alpha: float = 1.0,
                  cam_norm: str = 'max',
+                 triplet_forward: str = 'separate',
                  neck: Optional[dict] = None,
                  freeze_bn: bool = False,
                  data_preprocessor: Optional[dict] = None,
@@ -96,6 +136,9 @@ class CPN(CAMClassifier):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if cam_norm not in CAM_NORMS:
             raise ValueError(f'cam_norm must be one of {CAM_NORMS}, got {cam_norm!r}')
+        if triplet_forward not in TRIPLET_FORWARDS:
+            raise ValueError(f'triplet_forward must be one of {TRIPLET_FORWARDS}, '
+                             f'got {triplet_forward!r}')
         self.pcm = MODELS.build(pcm)
         self.prcm = MODELS.build(prcm) if prcm is not None else None
         self.loss_tcp = MODELS.build(loss_tcp) if loss_tcp is not None else None
@@ -104,6 +147,7 @@ class CPN(CAMClassifier):
                               if loss_min_pool is not None else None)
         self.bg_alpha = bg_alpha
         self.cam_norm = cam_norm
+        self.triplet_forward = triplet_forward
 
     # ---- maps ----------------------------------------------------------------
     def extract_feats(self, inputs: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
@@ -126,6 +170,27 @@ class CPN(CAMClassifier):
         feats = outs[-1] if self.neck is None else self.neck(outs[-1])
         return list(outs[:-1]), feats
 
+    def extract_triplet_feats(
+            self, images: Sequence[torch.Tensor]) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """:meth:`extract_feats` of the triplet ``(I, I_h, I_h̄)``, as
+        ``triplet_forward`` says; the pair's passes leave the BN running
+        statistics unchanged.
+
+        Args:
+            images (Sequence[Tensor]): ``I``, ``I_h``, ``I_h̄``, each (B, 3, H, W).
+
+        Returns:
+            tuple: the stage features (3B, C_i, h_i, w_i) and the CAM feature
+            map (3B, K, h, w), branches in that order along the batch.
+        """
+        if self.triplet_forward == 'joint':
+            return self.extract_feats(torch.cat(list(images)))
+        outs = [self.extract_feats(images[0])]
+        with bn_running_stats_frozen(self):
+            outs += [self.extract_feats(img) for img in images[1:]]
+        stage_feats = [torch.cat(stage) for stage in zip(*(o[0] for o in outs))]
+        return stage_feats, torch.cat([o[1] for o in outs])
+
     def class_maps(self, feats: torch.Tensor) -> torch.Tensor:
         """The CAMs ``Y = W A`` (Eq. 1), before ReLU.
 
@@ -146,22 +211,20 @@ class CPN(CAMClassifier):
         Returns:
             Tensor: (B, C + 1, h, w), background first.
         """
-        bg = (1 - fg.max(dim=1, keepdim=True).values).clamp(min=0) ** self.bg_alpha
-        return torch.cat([bg, fg], dim=1)
+        return prepend_background(fg, self.bg_alpha)
 
     def loss_maps(self, maps: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Maps as the losses compare them: normalised, label-masked, with
-        the background map (Eq. 16).
+        """Foreground maps as the losses compare them: normalised and
+        label-masked (``L_cpcr`` adds the background itself).
 
         Args:
             maps (Tensor): (B, C, h, w) foreground maps.
             labels (Tensor): (B, C) multi-hot.
 
         Returns:
-            Tensor: (B, C + 1, h, w) in [0, 1].
+            Tensor: (B, C, h, w) in [0, 1].
         """
-        fg = normalize_maps(maps, self.cam_norm) * labels[:, :, None, None]
-        return self.with_background(fg)
+        return normalize_maps(maps, self.cam_norm) * labels[:, :, None, None]
 
     @torch.no_grad()
     def seed_maps(self, cams: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -238,18 +301,18 @@ class CPN(CAMClassifier):
         """
         labels = stack_labels(data_samples).to(inputs.device).repeat(3, 1)
         img_h, img_hbar, lam = complementary_pair(inputs, data_samples)
+        stage_feats, feats = self.extract_triplet_feats((inputs, img_h, img_hbar))
         images = torch.cat([inputs, img_h, img_hbar])
-        stage_feats, feats = self.extract_feats(images)
         losses = self.head.loss(self.predict_logits(feats), labels)
         cams = self.class_maps(feats)
         refined = self.refine(images, stage_feats, self.seed_maps(cams, labels))
         cam_maps = self.loss_maps(cams, labels).chunk(3)
         ref_maps = self.loss_maps(refined[:, 1:], labels).chunk(3)
         if self.loss_tcp is not None:
-            losses[self.loss_tcp.loss_name] = self.loss_tcp(
-                [m[:, 1:] for m in cam_maps], [m[:, 1:] for m in ref_maps], lam)
+            losses[self.loss_tcp.loss_name] = self.loss_tcp(cam_maps, ref_maps, lam)
         if self.loss_cpcr is not None:
-            losses[self.loss_cpcr.loss_name] = self.loss_cpcr(cam_maps, ref_maps, lam)
+            losses[self.loss_cpcr.loss_name] = self.loss_cpcr(
+                cam_maps, ref_maps, lam, bg_alpha=self.bg_alpha)
         if self.loss_min_pool is not None:
             losses[self.loss_min_pool.loss_name] = self.loss_min_pool(
                 refined[:, 1:] * labels[:, :, None, None])
