@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+import torch.nn as nn
 
 import wsss_mm  # stack fixes first
 from wsss_mm.datasets.synthetic_voc import make_synthetic_voc
@@ -42,6 +43,23 @@ def tiny_cam_network(head=dict(type='GAPClassifierHead'), width=8, num_classes=4
                       stem_channels=width, strides=(1, 2, 1, 1), out_indices=(3, )),
         head=dict(in_channels=8 * width, num_classes=num_classes, **head)))
     return net.eval()
+
+
+class LinearNet(nn.Module):
+    """A CAM network whose features are its input: GAP + bias-free linear head."""
+
+    def __init__(self, weight):
+        super().__init__()
+        self.weight = nn.Parameter(torch.as_tensor(weight, dtype=torch.float32))
+
+    def extract_feat(self, x):
+        return x
+
+    def predict_logits(self, feats):
+        return feats.mean(dim=(2, 3)) @ self.weight.t()
+
+    def cam_weights(self):
+        return self.weight
 
 
 def run_tool(*args, check=True, env=None, timeout=600):

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import build_method, tiny_cam_network
+from conftest import LinearNet, build_method, tiny_cam_network
 from wsss_mm.cams import multiscale_cams
 from wsss_mm.registry import CAM_METHODS
 
@@ -63,30 +63,13 @@ def test_grad_cam_reductions_against_cam(model):
         build('GradCAM', reduce='max')
 
 
-class LinearNet(nn.Module):
-    """A CAM network whose features are its input: GAP + bias-free linear head."""
-
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.weight = nn.Parameter(torch.randn(4, 6))
-
-    def extract_feat(self, x):
-        return x
-
-    def predict_logits(self, feats):
-        return feats.mean(dim=(2, 3)) @ self.weight.t()
-
-    def cam_weights(self):
-        return self.weight
-
-
 @pytest.mark.parametrize('name', METHODS)
 def test_maps_do_not_depend_on_the_grid_size(name):
     """The same features on a grid of 4x the cells (each cell repeated 2 x 2)
     have the same logits and CAMs: a scale-neutral method gives the same maps,
     so no scale of a multi-scale sum outweighs the others."""
-    net = LinearNet().eval()
+    torch.manual_seed(0)
+    net = LinearNet(torch.randn(4, 6)).eval()
     feats = torch.randn(2, 6, 8, 8).relu()
     fine = feats.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
     method = build(name)

@@ -13,7 +13,7 @@ from mmengine.registry import DefaultScope
 from PIL import Image
 
 from analysis_tools.advcam_reference import reference_advcam
-from conftest import ROOT, build_method, tiny_cam_network
+from conftest import ROOT, LinearNet, build_method, tiny_cam_network
 from wsss_mm.apis import infer_cams
 from wsss_mm.apis.train import load_config
 from wsss_mm.cams import check_cam_network, load_cam_file, multi_hot, multiscale_cams
@@ -22,23 +22,6 @@ from wsss_mm.registry import CAM_METHODS, MODELS
 
 METHODS = sorted(CAM_METHODS.module_dict)
 build = build_method
-
-
-class LinearNet(nn.Module):
-    """A CAM network whose features are its input: GAP + bias-free linear head."""
-
-    def __init__(self, weight):
-        super().__init__()
-        self.weight = nn.Parameter(torch.as_tensor(weight, dtype=torch.float32))
-
-    def extract_feat(self, x):
-        return x
-
-    def predict_logits(self, feats):
-        return feats.mean(dim=(2, 3)) @ self.weight.t()
-
-    def cam_weights(self):
-        return self.weight
 
 
 class PixelNet(nn.Module):

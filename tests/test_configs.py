@@ -43,3 +43,22 @@ def test_paper_config_train_step_at_paper_size(name, size):
     losses['loss_cls'].backward()
     assert torch.isfinite(losses['loss_cls'])
     assert model.head.classifier.weight.grad is not None
+
+
+@pytest.mark.parametrize('name', ['cam_synthvoc_pretrained.py', 'cpn_synthvoc_pretrained.py'])
+def test_pretrained_quickstart_configs_load_the_backbone_through_init_cfg(name, tmp_path):
+    """The "pretrained" quickstart backbone loads as ImageNet weights do: init_cfg
+    Pretrained with the prefix 'backbone.' of a whole CAM-network checkpoint."""
+    wsss_mm.register_all_modules(init_default_scope=False)
+    source = MODELS.build(Config.fromfile(
+        osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py')).model)
+    ckpt = str(tmp_path / 'pretrain.pth')
+    torch.save(dict(state_dict=source.state_dict()), ckpt)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', name))
+    assert cfg.model.freeze_bn and cfg.get('load_from') is None
+    cfg.model.backbone.init_cfg.checkpoint = ckpt
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for key, value in source.backbone.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+    assert not torch.equal(model.head.classifier.weight, source.head.classifier.weight)

@@ -85,6 +85,16 @@ def test_walk_cams_expands_a_seed_over_its_region():
     assert labels[:, 18:].float().mean() < 0.05  # the right one stays background
 
 
+def test_walk_cams_raises_the_cams_to_a_power_first():
+    torch.manual_seed(0)
+    feats, cams = torch.randn(4, 8, 8), torch.rand(2, 32, 32)
+    powered = walk_cams(cams, feats, radius=3, beta=4, exp_times=3, cam_power=1.5)
+    assert torch.allclose(powered, walk_cams(cams.pow(1.5), feats, radius=3, beta=4,
+                                             exp_times=3), atol=1e-6)
+    assert not torch.allclose(powered, walk_cams(cams, feats, radius=3, beta=4, exp_times=3),
+                              atol=1e-3)
+
+
 def test_affinity_net_loss_trains():
     wsss_mm.register_all_modules(init_default_scope=False)
     model = MODELS.build(dict(

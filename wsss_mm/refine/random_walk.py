@@ -57,10 +57,13 @@ def walk_cams(cams: torch.Tensor,
               exp_times: int = 8,
               bg_mode: str = 'threshold',
               bg_value: float = 0.25,
-              normalize: bool = True) -> torch.Tensor:
+              normalize: bool = True,
+              cam_power: float = 1.0) -> torch.Tensor:
     """The class scores of one image after the random walk.
 
-    The background channel (see :func:`add_background`) is added to the CAMs,
+    The CAMs are raised to ``cam_power`` (AdvCAM's ``make_sem_seg_labels.py``
+    walks ``cam ** 1.5``: it damps the low values that its summed maps spread),
+    the background channel (see :func:`add_background`) is added,
     everything is average-pooled to the feature-map size, walked, and
     upsampled back. With ``normalize`` the walked class channels are divided
     by their joint maximum (IRN) before they meet the background.
@@ -75,12 +78,13 @@ def walk_cams(cams: torch.Tensor,
             or ``'power'`` (PSA: ``(1 - max cam)^value``, walked with the CAMs).
         bg_value (float): the threshold or the power.
         normalize (bool): divide the walked class scores by their maximum.
+        cam_power (float): power of the CAMs before the walk. Default: 1.
 
     Returns:
         Tensor: (n + 1, H, W) scores, background first.
     """
     size = tuple(cams.shape[-2:])
-    scores = add_background(cams.float(), bg_mode, bg_value)
+    scores = add_background(cams.float().pow(cam_power), bg_mode, bg_value)
     small = F.adaptive_avg_pool2d(scores, feats.shape[-2:])
     trans = transition_matrix(dense_affinity(feats[None].float(), radius), beta, exp_times)
     walked = F.interpolate(random_walk(small[None], trans), size=size, mode='bilinear',
