@@ -19,7 +19,7 @@ def test_benchmarks_compare_equal_outputs():
 
     rows = benchmark_advcam(model, inputs, labels, method, reference, scales=(1.0, ))
     assert [r['name'] for r in rows] == ['AdvCAM batched', 'reference loop',
-                                         'floor: fwd+bwd per map']
+                                         'floor: fwd/map, bwd/step']
     assert rows[1]['max_rel_diff'] < 1e-10 and rows[2]['max_rel_diff'] is None
     rows += benchmark_scorecam(model, inputs, labels, batch_size=16)
     assert rows[-1]['max_rel_diff'] < 1e-10

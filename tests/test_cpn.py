@@ -289,6 +289,13 @@ def test_cam_inference_uses_the_refined_map():
     assert torch.allclose(single, expected, atol=1e-5)
     assert not torch.allclose(single, multiscale_cams(
         method, tiny_cpn(prcm=None).eval(), images, labels, scales=(1.0, ), flip=False))
+    # infer_refined=False: the network's own CAM
+    model.infer_refined = False
+    own = torch.nn.functional.interpolate(method(model, images, labels), (32, 32),
+                                          mode='bilinear', align_corners=False)
+    own = own / (own.flatten(2).max(-1).values[..., None, None] + 1e-5)
+    assert torch.allclose(multiscale_cams(method, model, images, labels, scales=(1.0, ),
+                                          flip=False), own, atol=1e-6)
 
 
 # ---- parameter groups ----------------------------------------------------------

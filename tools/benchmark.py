@@ -8,11 +8,11 @@ advcam: AdvCAM with the authors' preset, batched (every (image, flip, class) row
 a scale in one batch), against an independent re-implementation of the authors'
 per-image, per-scale, per-class loop (tools/analysis_tools/advcam_reference.py:
 hooked Grad-CAM, one class and one scale at a time, an image and its flip as one
-batch), and against its floor, one forward + backward pass over all rows per summed
-map. scorecam: Score-CAM in batches of masked images against one forward pass per
-channel. Both run on the
-same model and images and print a table of times, ratios, peak memory and the
-largest relative difference of the outputs.
+batch), and against its floor: over all rows, one forward pass per summed map and one
+backward pass per climbing step. scorecam: Score-CAM in batches of masked images
+against one forward pass per channel. Both run on the same model and images and print
+a table of times, ratios, peak memory and the largest relative difference of the
+outputs.
 """
 import argparse
 

@@ -108,6 +108,10 @@ class CPN(CAMClassifier):
         cam_norm (str): normalisation of each map in the losses: ``'max'``
             (``Y / max Y``, the paper) or ``'minmax'`` (``Ferenas/CPN``'s
             ``max_norm``). Default: 'max'.
+        infer_refined (bool): CAM inference returns the refined map ``Ỹ_o``
+            (the paper); False returns the CAM method's maps unchanged, the
+            network's own CAM (for diagnosis and Table 2's comparisons).
+            Default: True.
         triplet_forward (str): ``'separate'``: one pass per branch, the pair's
             passes leaving the BN running statistics alone; ``'joint'``: one
             pass over the 3B images. Default: 'separate'.
@@ -127,6 +131,7 @@ class CPN(CAMClassifier):
                  loss_min_pool: Optional[dict] = None,
                  bg_alpha: float = 1.0,
                  cam_norm: str = 'max',
+                 infer_refined: bool = True,
                  triplet_forward: str = 'separate',
                  neck: Optional[dict] = None,
                  freeze_bn: bool = False,
@@ -147,6 +152,7 @@ class CPN(CAMClassifier):
                               if loss_min_pool is not None else None)
         self.bg_alpha = bg_alpha
         self.cam_norm = cam_norm
+        self.infer_refined = infer_refined
         self.triplet_forward = triplet_forward
 
     # ---- maps ----------------------------------------------------------------
@@ -278,8 +284,11 @@ class CPN(CAMClassifier):
             labels (Tensor): (B, C) multi-hot.
 
         Returns:
-            Tensor: (B, C, h, w) >= 0, zero for absent classes.
+            Tensor: (B, C, h, w) >= 0, zero for absent classes; ``cams`` itself
+            when ``infer_refined`` is False.
         """
+        if not self.infer_refined:
+            return cams
         stage_feats, _ = self.extract_feats(inputs)
         labels = labels.to(cams.dtype)
         refined = self.refine(inputs, stage_feats, self.seed_maps(cams, labels))[:, 1:]
