@@ -373,7 +373,7 @@ def test_quickstart_new_layers_at_the_authors_absolute_lr():
     keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
     for name in ('pcm', 'prcm'):  # 0.1, Ferenas/CPN's 10 x 0.01
         assert cfg.optim_wrapper.optimizer.lr * keys[name].lr_mult == pytest.approx(0.1)
-    assert cfg.model.loss_cpcr.bg_order == 'after_scaling'
+    assert cfg.model.loss_cpcr.bg_order == 'before_scaling'
     assert cfg.model.triplet_forward == 'separate'
 
 

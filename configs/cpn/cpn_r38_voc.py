@@ -33,8 +33,9 @@ model = dict(
              embed_channels=192),
     prcm=dict(type='PRCM', in_channels=195, embed_channels=192),
     loss_tcp=dict(type='TCPLoss', loss_weight=1.0),  # w2
-    # w3; the background channel added after the lambda weighting, as Ferenas/CPN
-    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='after_scaling', loss_weight=1.0),
+    # w3; the background added before the lambda weighting, the paper's reading (Ferenas/CPN:
+    # bg_order='after_scaling')
+    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='before_scaling', loss_weight=1.0),
     bg_alpha=1.0)  # alpha of Eq. 16
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -19,8 +19,9 @@ model = dict(
     pcm=dict(type='PCM', stage_channels=(32, 64), proj_channels=(64, 128), embed_channels=192),
     prcm=dict(type='PRCM', in_channels=195, embed_channels=192),
     loss_tcp=dict(type='TCPLoss', loss_weight=1.0),
-    # the background channel of L_cpcr added after the lambda weighting, as Ferenas/CPN
-    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='after_scaling', loss_weight=1.0),
+    # L_cpcr's background added before the lambda weighting (the paper's reading; Ferenas/CPN adds
+    # it after: bg_order='after_scaling', 7-12 points worse here, docs/methods/cpn.md)
+    loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='before_scaling', loss_weight=1.0),
     bg_alpha=1.0,
     # one backbone pass per branch: the train-mode BN normalises I with its own batch
     # statistics, and only I's pass updates the running statistics

@@ -77,8 +77,9 @@ class CPN(CAMClassifier):
     ``L_cls`` (Eq. 13, the head's loss over the three branches, ``w_1`` its
     ``loss_weight``), ``L_tcp`` (Eq. 14) and ``L_cpcr`` (Eq. 15, OHEM), on
     normalised, label-masked maps; ``L_cpcr``
-    adds the background map ``(1 - max_c Y^c)^α`` (Eq. 16) after weighting the
-    maps by λ / λ̄, as ``Ferenas/CPN``, or before (``CPCRLoss``'s ``bg_order``).
+    adds the background map ``(1 - max_c Y^c)^α`` (Eq. 16) before weighting the
+    maps by λ / λ̄ (the paper's reading), or after, as ``Ferenas/CPN``
+    (``CPCRLoss``'s ``bg_order``).
 
     With train-mode BatchNorm (``freeze_bn=False``) the separate passes
     normalise each branch with its own batch statistics, so the maps of ``I``
