@@ -1,5 +1,7 @@
-"""Shared fixtures: a tiny synthetic VOC set, a briefly trained CAM network, and a
-tiny untrained CAM network with a builder of CAM methods for the unit tests."""
+"""Shared fixtures: a tiny synthetic VOC set, a briefly trained CAM network, a tiny
+untrained CAM network, a linear CAM network on given features, and a builder of CAM
+methods for the unit tests. ``tools/`` goes on the path for the reference loops of
+``tools/analysis_tools``."""
 import os
 import os.path as osp
 import subprocess

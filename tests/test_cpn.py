@@ -126,7 +126,8 @@ def test_cpcr_after_scaling_is_the_codes_loss():
     code = sum(torch.topk(torch.abs(max_onehot(cam - cam_) - rv).view(n, -1), k)[0].mean()
                for cam_, rv in ((cam1, rv2), (cam2, rv1)))
     ours_ref = [t.clone().requires_grad_() for t in fg[3:]]
-    ours = MODELS.build(dict(type='CPCRLoss', ohem_ratio=0.2, max_target=True))(
+    ours = MODELS.build(dict(type='CPCRLoss', ohem_ratio=0.2, max_target=True,
+                             bg_order='after_scaling'))(
         fg[:3], [None, *ours_ref], lam)
     assert ours.item() == pytest.approx(code.item())
     for a, b in zip(torch.autograd.grad(code, ref), torch.autograd.grad(ours, ours_ref)):
