@@ -20,7 +20,7 @@ model = dict(
     prcm=dict(type='PRCM', in_channels=195, embed_channels=192),
     loss_tcp=dict(type='TCPLoss', loss_weight=1.0),
     # L_cpcr's background added before the lambda weighting (the paper's reading; Ferenas/CPN adds
-    # it after: bg_order='after_scaling', 7-12 points worse here, docs/methods/cpn.md)
+    # it after: bg_order='after_scaling', 2.6-8.9 points worse here, docs/methods/cpn.md)
     loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='before_scaling', loss_weight=1.0),
     bg_alpha=1.0,
     # one backbone pass per branch: the train-mode BN normalises I with its own batch

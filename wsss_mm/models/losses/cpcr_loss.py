@@ -102,7 +102,7 @@ class CPCRLoss(nn.Module):
             (Table 2's ``L_cpcr`` row). Default: 0.2.
         max_target (bool): apply ``T`` = keep the channel maximum. Default: False.
         bg_order (str): ``'before_scaling'`` (the paper's reading, default: on
-            the synthetic set its refined maps score 7-8 points higher, see
+            the synthetic set its refined maps score 2.6-8.9 points higher, see
             docs/methods/cpn.md) or ``'after_scaling'`` (the code).
             Default: 'before_scaling'.
         loss_weight (float): ``w_3`` of Eq. 17. Default: 1.0.
