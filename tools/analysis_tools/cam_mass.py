@@ -35,16 +35,18 @@ def parse_args() -> argparse.Namespace:
 
 def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float) -> dict:
     """The mean shares over the (image, class) pairs of one CAM folder."""
+    import os.path as osp
+
     import numpy as np
 
     from wsss_mm.apis.eval_cams import load_pair
-    from wsss_mm.datasets.voc_layout import MASK_DIRS
-    mask_dirs = [f'{data_root}/{d}' for d in MASK_DIRS]
+    from wsss_mm.datasets.voc_layout import IGNORE_INDEX, MASK_DIRS
+    mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
     totals = dict(object=0.0, other_objects=0.0, background=0.0, coverage=0.0)
     pairs = 0
     for img_id in img_ids:
         gt, cams = load_pair(cam_dir, mask_dirs, img_id)
-        valid = gt != 255
+        valid = gt != IGNORE_INDEX
         for key, cam in zip(cams['keys'], cams['cam']):
             own = gt == key
             mass = float(cam[valid].sum())

@@ -1,7 +1,7 @@
 """AdvCAM (Lee et al., "Anti-Adversarially Manipulated Attributions for Weakly
 and Semi-Supervised Semantic Segmentation", CVPR 2021; seed 001)."""
 import copy
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 import torch
 import torch.nn as nn
@@ -284,10 +284,12 @@ class AdvCAM(BaseCAMMethod):
             weights = weights[torch.arange(len(classes)), classes]
         return torch.einsum('nk,nkhw->nhw', weights.detach(), feats).clamp(min=0)
 
-    def pair_ids(self, num_rows: int, device: torch.device) -> torch.Tensor:
-        """(N,) the pair of each row with ``flip_pairs``, else each row alone."""
-        ids = torch.arange(num_rows, device=device)
-        return ids % (num_rows // 2) if self.flip_pairs else ids
+    def pair_ids(self, num_rows: int, device: torch.device) -> Optional[torch.Tensor]:
+        """(N,) the pair of each row with ``flip_pairs``; None (each row alone)
+        otherwise."""
+        if not self.flip_pairs:
+            return None
+        return torch.arange(num_rows, device=device) % (num_rows // 2)
 
 
 def check_flip_pairs(inputs: torch.Tensor, labels: torch.Tensor) -> None:

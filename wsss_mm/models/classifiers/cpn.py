@@ -209,17 +209,6 @@ class CPN(CAMClassifier):
         """
         return torch.einsum('ck,bkhw->bchw', self.cam_weights(), feats)
 
-    def with_background(self, fg: torch.Tensor) -> torch.Tensor:
-        """Eq. 16: prepends the background map ``(1 - max_c Y^c)^α``.
-
-        Args:
-            fg (Tensor): (B, C, h, w) foreground maps in [0, 1].
-
-        Returns:
-            Tensor: (B, C + 1, h, w), background first.
-        """
-        return prepend_background(fg, self.bg_alpha)
-
     def loss_maps(self, maps: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Foreground maps as the losses compare them: normalised and
         label-masked (``L_cpcr`` adds the background itself).
@@ -247,7 +236,7 @@ class CPN(CAMClassifier):
             Tensor: (B, C + 1, h, w) in [0, 1], background first.
         """
         fg = normalize_maps(cams) * labels[:, :, None, None]
-        seeds = self.with_background(fg)
+        seeds = prepend_background(fg, self.bg_alpha)  # Eq. 16
         return torch.cat([seeds[:, :1], keep_channel_max(seeds[:, 1:])], dim=1)
 
     def refine(self, inputs: torch.Tensor, stage_feats: List[torch.Tensor],
