@@ -53,6 +53,45 @@ def test_crf_checks_sizes_and_handles_a_single_label():
         DenseCRF(unary='softmax')
 
 
+@needs_crf
+def test_crf_kernels_scale_with_the_image():
+    crf = DenseCRF()
+    assert crf.spatial_widths(375, 500) == (3.0, 50.0)  # IRN's at VOC size
+    assert crf.spatial_widths(500, 333) == (3.0, 50.0)
+    assert crf.spatial_widths(128, 96) == pytest.approx((0.768, 12.8))
+    assert DenseCRF(spatial_units='pixels').spatial_widths(128, 96) == (3.0, 50.0)
+    assert DenseCRF(reference_size=250).spatial_widths(125, 100) == (1.5, 25.0)
+    with pytest.raises(ValueError, match='spatial_units'):
+        DenseCRF(spatial_units='relative')
+    with pytest.raises(ValueError, match='reference_size'):
+        DenseCRF(reference_size=0)
+
+
+def thin_bar(size: int = 128, width: int = 2):
+    """A faint 2-px bar on a noisy 128-px image, its mask, and a blurred CAM of it."""
+    rng = np.random.default_rng(0)
+    mask = np.zeros((size, size), bool)
+    mask[30:98, 62:62 + width] = True
+    image = np.full((size, size, 3), 90, np.float32) + rng.normal(0, 3, (size, size, 3))
+    image[mask] += 10
+    cam = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=2)
+    return np.clip(image, 0, 255).astype(np.uint8), mask, cam / cam.max()
+
+
+@needs_crf
+def test_crf_in_image_units_keeps_a_thin_bar():
+    """IRN's 50-px bilateral window smooths a thin bar on a 128-px image away; the same
+    kernels in image units (12.8 px here) keep it."""
+    image, mask, cam = thin_bar()
+    cams = torch.from_numpy(cam)[None]
+    seeds = seed_labels([5], cams, 'threshold', 0.3) == 5
+    pixels = seed_labels([5], cams, 'threshold', 0.3, DenseCRF(spatial_units='pixels'),
+                         image) == 5
+    relative = seed_labels([5], cams, 'threshold', 0.3, DenseCRF(), image) == 5
+    assert iou(pixels, mask) < 0.1
+    assert iou(relative, mask) > 0.9 > iou(seeds, mask)
+
+
 def test_missing_pydensecrf2_says_how_to_install(monkeypatch):
     monkeypatch.setattr(crf_module, 'crf_available', lambda: False)
     with pytest.raises(ImportError, match='pip install pydensecrf2==1.1'):

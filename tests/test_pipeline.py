@@ -22,7 +22,8 @@ TINY = [
 ] + ['pipeline.seg_options.val_dataloader.num_workers=0',
      'pipeline.seg_options.val_dataloader.persistent_workers=False']
 STAGES = ['train_cam', 'infer_cams', 'eval_cams', 'eval_crf', 'affinity_labels',
-          'train_affinity', 'pseudo_masks', 'train_seg', 'test_seg']
+          'train_affinity', 'random_walk', 'eval_walk', 'pseudo_masks', 'select_masks',
+          'train_seg', 'test_seg']
 
 
 @pytest.mark.slow
@@ -32,11 +33,25 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path):
             work_dir, '--cfg-options', *TINY]
     first = run_tool(*args)
     numbers = json.loads(first.stdout.strip().splitlines()[-1])
-    assert set(numbers) == {'seed_miou', 'crf_miou', 'pseudo_miou', 'val_miou', 'floor_miou'}
-    for key in ('seed_miou', 'pseudo_miou', 'val_miou', 'floor_miou'):
+    assert set(numbers) == {'seed_miou', 'crf_miou', 'walk_miou', 'pseudo_miou', 'val_miou',
+                            'floor_miou', 'seg_trained_on', 'below_previous'}
+    for key in ('seed_miou', 'walk_miou', 'pseudo_miou', 'val_miou', 'floor_miou'):
         assert 0 <= numbers[key] <= 100
     assert (numbers['crf_miou'] is None) == (not crf_available())
+    assert numbers['seg_trained_on'] == 'pseudo masks'
     assert 'pseudo masks (random walk' in first.stdout
+    assert 'segmentation trained on: pseudo masks (default)' in first.stdout
+    # the thresholds follow the seeds: affinity labels by IRN's ratios, the walk by its sweep
+    stages = osp.join(work_dir, 'stages')
+    with open(osp.join(stages, 'eval_cams.json')) as f:
+        seed_threshold = json.load(f)['seed_threshold']
+    with open(osp.join(stages, 'affinity_labels.json')) as f:
+        aff = json.load(f)
+    assert aff['fg_threshold'] == pytest.approx(min(max(2 * seed_threshold, 0.01), 0.95))
+    assert aff['bg_threshold'] == pytest.approx(max(seed_threshold / 3, 0.01), abs=1e-4)
+    with open(osp.join(stages, 'eval_walk.json')) as f, \
+            open(osp.join(stages, 'pseudo_masks.json')) as g:
+        assert json.load(g)['threshold'] == json.load(f)['walk_threshold']
     assert 'segmentation val (multi-scale + flip)' in first.stdout
     masks = os.listdir(osp.join(work_dir, 'pseudo_masks'))
     assert len(masks) == 24 and 'synth_000000.png' in masks

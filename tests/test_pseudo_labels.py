@@ -87,6 +87,7 @@ def gt_cams(synth_root, tmp_path_factory):
 def affinity_config() -> Config:
     cfg = Config.fromfile(AFFINITY)
     cfg.affinity_labels.crf = cfg.pseudo_labels.crf = False  # pydensecrf2 is optional
+    cfg.refine_thresholds.affinity = 'fixed'
     cfg.refine_workers = 2
     return cfg
 
@@ -95,7 +96,7 @@ def test_affinity_labels_resume_and_name_missing_cams(synth_root, gt_cams, tmp_p
     out = str(tmp_path / 'aff')
     cfg = affinity_config()
     assert make_affinity_labels(cfg, gt_cams, out, synth_root) == \
-        dict(done=24, skipped=0, total=24)
+        dict(done=24, skipped=0, total=24, fg_threshold=0.1, bg_threshold=0.02)
     labels = read_mask(label_path(out, 'synth_000000'))
     assert labels.shape == (64, 64) and set(np.unique(labels)) <= set(range(21)) | {255}
     os.remove(label_path(out, 'synth_000003'))

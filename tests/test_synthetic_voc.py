@@ -1,4 +1,5 @@
 """Tests of the synthetic VOC-layout dataset generator and its command line."""
+import dataclasses
 import importlib.util
 import json
 import os
@@ -281,3 +282,204 @@ def test_first_class_quota():
     schedule = sv.class_schedule(np.random.default_rng(5), sv.CLASS_BLOCK)
     firsts = np.bincount([classes[0] for classes in schedule], minlength=21)[1:]
     assert firsts.tolist() == list(sv.FIRST_CLASS_QUOTA)
+
+
+# --------------------------------------------------------------------------- #
+# Styles
+# --------------------------------------------------------------------------- #
+def _render_set(style, num=30, size=96):
+    """``num`` samples of one class each (+ companions) rendered with ``style``."""
+    samples = []
+    for j in range(num):
+        rng = np.random.default_rng([0, 9, j])
+        samples.append(sv.render_sample(rng, size, sv.sample_classes(rng, j % 20 + 1), style))
+    return samples
+
+
+def _elongation(mask):
+    """sqrt of the ratio of the second moments of a mask's pixels (1 for a disc)."""
+    ys, xs = np.nonzero(mask)
+    small, large = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(float)))
+    return np.sqrt(large / max(small, 1e-6))
+
+
+def _background_edge_density(sample):
+    """Share of background pixels (3+ px from any object) on a sharp edge."""
+    grey = cv2.GaussianBlur(sample.image.astype(np.float32), (5, 5), 1.5).mean(axis=2)
+    magnitude = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    background = cv2.erode((sample.label == 0).astype(np.uint8), np.ones((7, 7), np.uint8))
+    return (magnitude[background.astype(bool)] > 40).mean()
+
+
+def test_default_style_changes_nothing(tmp_path):
+    assert sv.SyntheticStyle() == sv.DEFAULT_STYLE and sv.DEFAULT_STYLE.is_default()
+    for j in range(4):
+        classes = [j % 20 + 1, (7 * j) % 20 + 1]
+        a = sv.render_sample(np.random.default_rng([2, j]), 64, classes)
+        b = sv.render_sample(np.random.default_rng([2, j]), 64, classes, sv.SyntheticStyle())
+        assert np.array_equal(a.image, b.image) and np.array_equal(a.label, b.label)
+    schedule = sv.class_schedule(np.random.default_rng(3), 120)
+    assert schedule == sv.class_schedule(np.random.default_rng(3), 120, sv.SyntheticStyle())
+    # All 20 classes as a subset are the default.
+    everything = sv.SyntheticStyle(classes=tuple(range(20, 0, -1)))
+    assert everything.classes is None
+    assert sv.class_schedule(np.random.default_rng(3), 120, everything) == schedule
+    kwargs = dict(num_train=3, num_val=1, size=64, seed=2)
+    summary = sv.make_synthetic_voc(str(tmp_path / 'a'), **kwargs)
+    sv.make_synthetic_voc(str(tmp_path / 'b'), style=sv.SyntheticStyle(), **kwargs)
+    assert _all_files(str(tmp_path / 'a')) == _all_files(str(tmp_path / 'b'))
+    assert summary['style'] == dict(object_scale=1.0, thin_fraction=0.0, classes=None,
+                                    clutter=1.0)
+
+
+def test_class_subset_set(tmp_path):
+    root = str(tmp_path)
+    subset = {5, 9, 12, 15}
+    summary = sv.make_synthetic_voc(root, 50, 10, size=64, seed=0,
+                                    style=sv.SyntheticStyle(classes=(15, 12, 9, 5)))
+    assert summary['style']['classes'] == [5, 9, 12, 15]
+    with open(osp.join(root, sv.MARKER_FILE)) as f:
+        assert json.load(f) == summary
+    seen = set()
+    for image_id in _read_split(root, 'trainval'):
+        values = set(np.unique(np.array(Image.open(
+            osp.join(root, 'SegmentationClass', f'{image_id}.png')))).tolist())
+        assert values <= subset | {0, sv.IGNORE_INDEX}, (image_id, values)
+        seen |= values
+    assert seen >= subset
+    assert sum(summary['class_counts'][sv.VOC_CLASSES[c]] for c in subset) == \
+        summary['num_objects']
+
+
+@pytest.mark.parametrize('subset', [(1, 2), (9, 15), (3, 8, 12, 17, 19), tuple(range(2, 20))])
+def test_class_subset_schedule(subset):
+    style = sv.SyntheticStyle(classes=subset)
+    schedule = sv.class_schedule(np.random.default_rng(0), 200, style)
+    assert len(schedule) == 200 and all(1 <= len(classes) <= 3 for classes in schedule)
+    counts = np.bincount(np.concatenate(schedule), minlength=21)
+    assert set(np.flatnonzero(counts).tolist()) == set(subset)
+    images = [set(classes) for classes in schedule]
+    for a, b in sv.NEVER_PAIRS:
+        assert not any({a, b} <= s for s in images), (a, b)
+    if subset == (1, 2):
+        # Aeroplane and bicycle never co-occur: one class per image.
+        assert all(len(s) == 1 for s in images)
+
+
+def test_class_subset_without_companions_stops():
+    # Neither aeroplane nor bicycle can join a chair: the chair stays alone.
+    style = sv.SyntheticStyle(classes=(1, 2))
+    assert all(sv.sample_classes(np.random.default_rng(s), 9, style) == [9] for s in range(20))
+
+
+def test_object_scale_shrinks_objects():
+    def stats(style):
+        samples = _render_set(style)
+        areas = [m.sum() for s in samples for m in s.object_masks]
+        shapes = {sv.CLASS_SHAPES[c] for s in samples for c in s.classes}
+        return np.mean(areas), len(areas), shapes
+
+    default_area, default_count, _ = stats(sv.SyntheticStyle())
+    small_area, small_count, _ = stats(sv.SyntheticStyle(object_scale=0.5))
+    assert small_area < 0.45 * default_area
+    # Tiny objects are still placed: the minimum visible area scales too.
+    _, tiny_count, tiny_shapes = stats(sv.SyntheticStyle(object_scale=0.3))
+    assert min(small_count, tiny_count) >= 0.9 * default_count
+    assert tiny_shapes == set(sv.CLASS_SHAPES.values())
+
+
+def test_thin_fraction_elongates_objects():
+    default = [_elongation(m) for s in _render_set(sv.SyntheticStyle()) for m in s.object_masks]
+    thin_samples = _render_set(sv.SyntheticStyle(thin_fraction=1.0))
+    thin = [_elongation(m) for s in thin_samples for m in s.object_masks]
+    assert np.mean(default) < 2.0 and np.mean(thin) > 3.0
+    assert all(part.any() for s in thin_samples for part in s.part_masks)
+
+
+def test_clutter_changes_background():
+    density = {clutter: [_background_edge_density(s)
+                         for s in _render_set(sv.SyntheticStyle(clutter=clutter), num=12)]
+               for clutter in (0.0, 1.0, 3.0)}
+    assert max(density[0.0]) < 0.005
+    assert np.mean(density[0.0]) < np.mean(density[1.0]) < np.mean(density[3.0])
+    assert np.mean(density[3.0]) > 0.06 and np.mean(density[3.0]) > 2 * np.mean(density[1.0])
+
+
+def test_clutter_ranges():
+    assert sv._distractor_ranges(1.0) == (sv.DISTRACTOR_COUNT, sv.DISTRACTOR_EXTENT,
+                                          sv.DISTRACTOR_SATURATION)
+    assert sv._distractor_ranges(0.0)[0] == (0, 0)
+    count, extent, saturation = sv._distractor_ranges(3.0)
+    assert count == (9, 24)
+    assert extent == pytest.approx((0.05 * np.sqrt(3), 0.12 * np.sqrt(3)))
+    assert saturation == pytest.approx((0.0, 0.45))
+    _, extent, saturation = sv._distractor_ranges(100.0)
+    assert extent == (0.25, 0.25) and saturation[1] == 0.6
+
+
+@pytest.mark.parametrize('kwargs, words', [
+    (dict(object_scale=0), ['object_scale', '> 0', 'got 0']),
+    (dict(object_scale=1.9), ['object_scale', '<= 1.8', 'got 1.9']),
+    (dict(object_scale=float('nan')), ['object_scale', 'got nan']),
+    (dict(thin_fraction=-0.1), ['thin_fraction', '[0, 1]', 'got -0.1']),
+    (dict(thin_fraction=1.5), ['thin_fraction', '[0, 1]', 'got 1.5']),
+    (dict(classes=(5,)), ['classes', 'at least 2', 'got (5,)']),
+    (dict(classes=(0, 5)), ['classes', '1..20', 'got (0, 5)']),
+    (dict(classes=(5, 21)), ['classes', '1..20', 'got (5, 21)']),
+    (dict(classes=(5, 5)), ['classes', 'distinct', 'got (5, 5)']),
+    (dict(classes='dog cat'), ['classes', "got 'dog cat'"]),
+    (dict(clutter=-1), ['clutter', '>= 0', 'got -1']),
+    (dict(clutter='2'), ['clutter', "got '2'"]),
+])
+def test_style_rejects_bad_values(kwargs, words):
+    with pytest.raises(ValueError) as exc:
+        sv.SyntheticStyle(**kwargs)
+    assert all(word in str(exc.value) for word in words), str(exc.value)
+
+
+def test_style_is_frozen_and_normalised(tmp_path):
+    style = sv.SyntheticStyle(object_scale=1, classes=[np.int64(12), 5])
+    assert style.classes == (5, 12) and isinstance(style.object_scale, float)
+    assert hash(style) == hash(sv.SyntheticStyle(object_scale=1.0, classes=(12, 5)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        style.clutter = 2.0
+    with pytest.raises(TypeError, match='style must be a SyntheticStyle'):
+        sv.make_synthetic_voc(str(tmp_path), 1, 1, size=64, style={'clutter': 2.0})
+
+
+@pytest.mark.parametrize('argv, words', [
+    (['--object-scale', '0'], ['--object-scale', '> 0 and <= 1.8', 'got 0']),
+    (['--object-scale', '2'], ['--object-scale', '> 0 and <= 1.8', 'got 2']),
+    (['--object-scale', 'big'], ['--object-scale', "'big'"]),
+    (['--thin-fraction', '1.5'], ['--thin-fraction', '>= 0 and <= 1', 'got 1.5']),
+    (['--thin-fraction', '-0.5'], ['--thin-fraction', '>= 0 and <= 1', 'got -0.5']),
+    (['--classes', 'dog'], ['--classes', 'at least 2']),
+    (['--classes', 'dog', 'unicorn'], ['--classes', "'unicorn'", 'aeroplane', 'tvmonitor']),
+    (['--classes', 'background', 'dog'], ['--classes', "'background'", 'valid names']),
+    (['--classes', 'dog', 'cat', 'dog'], ['--classes', 'twice', 'dog']),
+    (['--clutter', '-1'], ['--clutter', '>= 0', 'got -1']),
+    (['--clutter', 'inf'], ['--clutter', '>= 0', 'got inf']),
+])
+def test_cli_rejects_bad_style(tmp_path, capsys, argv, words):
+    with pytest.raises(SystemExit) as exc:
+        tool.main([str(tmp_path / 'out'), '--num-train', '2', '--num-val', '1'] + argv)
+    assert exc.value.code == 2
+    error = _error(capsys)
+    assert all(word in error for word in words), error
+    assert not (tmp_path / 'out').exists()
+
+
+def test_cli_style_options(tmp_path, capsys):
+    out = tmp_path / 'out'
+    tool.main([str(out), '--num-train', '3', '--num-val', '1', '--size', '64',
+               '--object-scale', '0.5', '--thin-fraction', '0.5', '--classes', 'dog', 'bottle',
+               '--clutter', '2'])
+    line = capsys.readouterr().out
+    for words in ('object scale 0.5', 'thin fraction 0.5', 'classes bottle/dog', 'clutter 2'):
+        assert words in line, line
+    with open(out / sv.MARKER_FILE) as f:
+        assert json.load(f)['style'] == dict(object_scale=0.5, thin_fraction=0.5,
+                                             classes=[5, 12], clutter=2.0)
+    tool.main([str(tmp_path / 'plain'), '--num-train', '2', '--num-val', '1', '--size', '64'])
+    line = capsys.readouterr().out
+    assert '(seed 0)' in line and 'scale' not in line and 'clutter' not in line

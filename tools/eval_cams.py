@@ -22,7 +22,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npy')
     parser.add_argument('--data-root', required=True, help='VOC-layout data root')
     parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
-    parser.add_argument('--thresholds', type=float, nargs=3, default=(0.05, 0.95, 0.05),
+    parser.add_argument('--thresholds', type=float, nargs=3, default=(0.01, 0.95, 0.01),
                         metavar=('START', 'STOP', 'STEP'),
                         help='background thresholds START..STOP (inclusive) by STEP')
     parser.add_argument('--crf', action='store_true',

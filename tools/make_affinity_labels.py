@@ -1,11 +1,15 @@
 """Make affinity labels (confident CAM regions) for AffinityNet training.
 
     python tools/make_affinity_labels.py CONFIG --cam-dir DIR --out-dir DIR
-        [--data-root DIR] [--split LIST] [--workers N] [--cfg-options ...]
+        [--data-root DIR] [--split LIST] [--workers N] [--seed-threshold T]
+        [--cfg-options ...]
 
 CONFIG is an AffinityNet config (e.g. configs/affinity/affinity_r50_voc.py);
 its ``affinity_labels`` dict sets the thresholds, the CRF and the saliency
-option. Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) atomically;
+option. With ``refine_thresholds.affinity='seed'`` (the quickstart) the
+thresholds come from the seeds' best background threshold, ``--seed-threshold``
+(the ``threshold`` that tools/eval_cams.py prints): fg = fg_ratio * T,
+bg = bg_ratio * T. Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) atomically;
 a rerun skips images already done. Then train AffinityNet with
 ``tools/train.py CONFIG --cfg-options train_dataloader.dataset.mask_dir=DIR``.
 """
@@ -22,6 +26,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
     parser.add_argument('--workers', type=int, help='processes (default: refine_workers)')
+    parser.add_argument('--seed-threshold', type=float,
+                        help="the seeds' best background threshold (tools/eval_cams.py), "
+                        "for refine_thresholds.affinity='seed'")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. affinity_labels.crf=False')
     return parser.parse_args()
@@ -32,9 +39,10 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.train import load_config
     cfg = load_config(args.config, args.cfg_options)
     summary = make_affinity_labels(cfg, args.cam_dir, args.out_dir, args.data_root,
-                                   args.split, args.workers)
+                                   args.split, args.workers, args.seed_threshold)
     print(f'affinity labels in {args.out_dir}: {summary["done"]} written, '
-          f'{summary["skipped"]} already there')
+          f'{summary["skipped"]} already there (fg threshold {summary["fg_threshold"]}, '
+          f'bg threshold {summary["bg_threshold"]})')
 
 
 if __name__ == '__main__':

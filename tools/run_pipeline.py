@@ -1,19 +1,24 @@
 """Run the WSSS pipeline end to end, skipping stages already done.
 
     python tools/run_pipeline.py CONFIG --work-dir DIR [--data-root DIR] [--method NAME]
+        [--auto-refine] [--cfg-options ...]
 
 Stages: train the CAM network -> infer CAMs (multi-scale + flip) -> evaluate
-the seeds -> + dense CRF -> affinity labels -> AffinityNet -> random-walk
-pseudo masks (WORK_DIR/pseudo_masks/<image_id>.png) -> train the segmentation
-network on them -> multi-scale + flip test on val. The stages after the seeds
-need the config's ``pipeline`` section (configs/quickstart/pipeline_synthvoc.py).
-Each stage's output lies in the work dir; the last line printed is one JSON
-object: ``seed_miou``, ``crf_miou``, ``pseudo_miou``, ``val_miou``,
-``floor_miou`` (null where a stage did not run).
+the seeds -> + dense CRF -> affinity labels -> AffinityNet -> random walk and
+its threshold sweep -> pseudo masks (WORK_DIR/pseudo_masks/<image_id>.png) ->
+train the segmentation network on them (with --auto-refine: on whichever of
+seeds, CRF-refined seeds and pseudo masks scores best on train) ->
+multi-scale + flip test on val. The stages after the seeds need the config's
+``pipeline`` section (configs/quickstart/pipeline_synthvoc.py). The table
+marks every train-set stage that scores below the previous one. Each stage's
+output lies in the work dir; the last line printed is one JSON object:
+``seed_miou``, ``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``,
+``floor_miou`` (null where a stage did not run), ``seg_trained_on`` and
+``below_previous`` (the marked stages).
 """
 import argparse
 import json
-from typing import Optional
+from typing import List, Optional, Tuple
 
 from mmengine.config import DictAction
 
@@ -24,6 +29,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', required=True, help='where every stage writes')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--method', default='CAM', help='CAM method of the inference stage')
+    parser.add_argument('--auto-refine', action='store_true',
+                        help='train the segmentation network on whichever of the seeds, the '
+                        'CRF-refined seeds and the pseudo masks scores best on train')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config settings')
     return parser.parse_args()
@@ -38,7 +46,7 @@ def main(args: argparse.Namespace) -> None:
     # fail before any work on a missing config or an unknown CAM method
     build_cam_method(args.method, load_config(args.config, dict(args.cfg_options)))
     ctx = PipelineContext(args.config, args.work_dir, args.data_root, args.method,
-                          dict(args.cfg_options))
+                          dict(args.cfg_options), args.auto_refine)
     results = run_pipeline(ctx)
     print(format_tables(results, args.method))
     print(json.dumps(final_numbers(results)))
@@ -51,36 +59,69 @@ def stage_value(results: dict, stage: str, key: str) -> Optional[float]:
 
 
 def final_numbers(results: dict) -> dict:
-    """The last line's numbers (percent mIoU)."""
+    """The last line's numbers (percent mIoU) and the label maps the
+    segmentation network learned from."""
     return dict(seed_miou=stage_value(results, 'eval_cams', 'seed_miou'),
                 crf_miou=stage_value(results, 'eval_crf', 'crf_miou'),
+                walk_miou=stage_value(results, 'eval_walk', 'walk_miou'),
                 pseudo_miou=stage_value(results, 'pseudo_masks', 'pseudo_miou'),
                 val_miou=stage_value(results, 'test_seg', 'val_miou'),
-                floor_miou=stage_value(results, 'eval_cams', 'floor_miou'))
+                floor_miou=stage_value(results, 'eval_cams', 'floor_miou'),
+                seg_trained_on=results.get('select_masks', {}).get('choice'),
+                below_previous=[label for label, _, mark in train_rows(results) if mark])
+
+
+def train_rows(results: dict) -> List[Tuple[str, Optional[float], str]]:
+    """The stages scored on the training images, in pipeline order:
+    ``(label, mIoU, mark)``. A stage is marked where it scores below a stage
+    it refines: the CRF and the random walk refine the seeds, the pseudo
+    masks the walk (and, through it, the seeds)."""
+    seeds = results['eval_cams']
+    crf = results.get('eval_crf', {})
+    walk = results.get('eval_walk', {})
+    pseudo = results.get('pseudo_masks', {})
+    rows = [
+        ('seeds', f' (bg threshold {seeds["seed_threshold"]:.2f})', seeds['seed_miou'], []),
+        ('seeds + dense CRF', ' (not run: no pydensecrf2)' if 'unavailable' in crf else '',
+         crf.get('crf_miou'), ['seeds']),
+        ('random walk', f' (best bg threshold {walk["walk_threshold"]:.2f})'
+         if walk.get('walk_threshold') is not None else '', walk.get('walk_miou'), ['seeds']),
+        ('pseudo masks', ' (random walk' + (' + CRF' if pseudo.get('crf') else '')
+         + (f', bg threshold {pseudo["threshold"]:.2f})' if 'threshold' in pseudo else ')'),
+         pseudo.get('pseudo_miou'), ['random walk', 'seeds']),
+    ]
+    scores = {name: miou for name, _, miou, _ in rows}
+    marked = []
+    for name, detail, miou, inputs in rows:
+        below = [i for i in inputs if None not in (miou, scores[i]) and miou < scores[i]]
+        marked.append((name + detail, miou, f'<< below {" and ".join(below)}' if below else ''))
+    return marked
 
 
 def format_tables(results: dict, method: str) -> str:
-    """Per-class IoU of the seeds, +CRF and the pseudo masks; the mIoU of
-    each stage; the time each stage took."""
+    """Per-class IoU of the train-set stages; the mIoU of each stage, marked
+    where it falls below the previous one; the segmentation network's
+    training masks; the time each stage took."""
     seeds = results['eval_cams']
-    crf = results.get('eval_crf', {})
-    pseudo = results.get('pseudo_masks', {})
-    columns = [(name, r['class_iou']) for name, r in
-               [('seeds', seeds), ('+CRF', crf), ('pseudo', pseudo)] if r.get('class_iou')]
+    columns = [(name, results.get(stage, {}).get('class_iou'))
+               for name, stage in [('seeds', 'eval_cams'), ('+CRF', 'eval_crf'),
+                                   ('walk', 'eval_walk'), ('pseudo', 'pseudo_masks')]]
+    columns = [(name, ious) for name, ious in columns if ious]
     lines = ['', f'{"class":<14}' + ''.join(f'{name:>8}' for name, _ in columns)]
     for i, name in enumerate(seeds['class_names']):
         lines.append(f'{name:<14}' + ''.join(f'{ious[i]:>8.2f}' for _, ious in columns))
-    rows = [
-        ('uniform-map floor', seeds['floor_miou']),
-        (f'seeds ({method}, bg threshold {seeds["seed_threshold"]})', seeds['seed_miou']),
-        ('seeds + dense CRF' + (' (not run: no pydensecrf2)' if 'unavailable' in crf else ''),
-         crf.get('crf_miou')),
-        ('pseudo masks (random walk' + (' + CRF)' if pseudo.get('crf') else ')'),
-         pseudo.get('pseudo_miou')),
-        ('segmentation val (multi-scale + flip)', results.get('test_seg', {}).get('val_miou')),
-    ]
-    lines += ['', f'{"stage":<46}{"mIoU":>8}']
-    lines += [f'{label:<46}{"-" if miou is None else f"{miou:.2f}":>8}' for label, miou in rows]
+    rows = [('uniform-map floor (image labels only)', seeds['floor_miou'], '')]
+    rows += [(label.replace('seeds (', f'seeds ({method}, ', 1), miou, mark)
+             for label, miou, mark in train_rows(results)]
+    rows.append(('segmentation val (multi-scale + flip)',
+                 results.get('test_seg', {}).get('val_miou'), ''))
+    lines += ['', f'{"stage (train images; last row: val)":<58}{"mIoU":>8}']
+    lines += [f'{label:<58}{"-" if miou is None else f"{miou:.2f}":>8}  {mark}'.rstrip()
+              for label, miou, mark in rows]
+    selected = results.get('select_masks')
+    if selected:
+        how = 'picked by --auto-refine on train' if selected['auto_refine'] else 'default'
+        lines.append(f'segmentation trained on: {selected["choice"]} ({how})')
     times = ', '.join(f'{name} {r["seconds"]:.0f}' for name, r in results.items()
                       if 'seconds' in r)
     lines += ['', f'stage times (s, when they ran): {times}']

@@ -1,5 +1,5 @@
 """Stage (4a): affinity labels (confident CAM regions) for AffinityNet training."""
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -8,14 +8,21 @@ from mmengine.config import Config
 from wsss_mm.refine.affinity_labels import affinity_labels
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import label_path, save_label_map
+from wsss_mm.refine.thresholds import affinity_thresholds
 from wsss_mm.utils.io import read_mask
 
 from .label_maps import label_maps_to_write, load_image_and_cams
 from .parallel import parallel_map
 
+THRESHOLD_RULES = ('seed', 'fixed')
 
-class AffinityLabelWriter:
-    """Writes the affinity label map of one image (picklable, for workers).
+
+class ConfidentLabelWriter:
+    """Writes the label map of one image from its CAM file: confident
+    foreground above ``fg_threshold``, confident background below
+    ``bg_threshold``, 255 between (picklable, for workers). With equal
+    thresholds nothing is ignored: the seeds (or walked scores) at that
+    background threshold.
 
     Args:
         data_root (str): VOC-layout root of the images.
@@ -49,12 +56,52 @@ class AffinityLabelWriter:
         save_label_map(label_path(self.out_dir, img_id), labels)
 
 
+def write_label_maps(writer: ConfidentLabelWriter, img_ids: Sequence[str], num_workers: int,
+                     desc: str) -> None:
+    """Runs ``writer`` over the images in ``num_workers`` processes."""
+    for _ in parallel_map(writer, list(img_ids), num_workers, desc):
+        pass
+
+
+def resolve_affinity_thresholds(cfg: Config,
+                                seed_threshold: Optional[float] = None) -> Tuple[float, float]:
+    """The affinity labels' ``(fg_threshold, bg_threshold)`` under the
+    config's ``refine_thresholds.affinity`` rule.
+
+    - ``'seed'``: from the seeds' best background threshold through
+      ``refine_thresholds.fg_ratio`` / ``bg_ratio`` (IRN's 2 and 1/3, see
+      :func:`~wsss_mm.refine.thresholds.affinity_thresholds`).
+    - ``'fixed'`` (also when the config has no ``refine_thresholds``):
+      ``affinity_labels.fg_threshold`` / ``bg_threshold`` as given.
+
+    Raises:
+        ValueError: an unknown rule, or the rule ``'seed'`` without a seed
+            threshold (the message says how to give one).
+    """
+    rule = dict(cfg.get('refine_thresholds', {}))
+    mode = rule.get('affinity', 'fixed')
+    if mode not in THRESHOLD_RULES:
+        raise ValueError(f'refine_thresholds.affinity must be one of {THRESHOLD_RULES}, '
+                         f'got "{mode}"')
+    if mode == 'fixed':
+        return cfg.affinity_labels.fg_threshold, cfg.affinity_labels.bg_threshold
+    if seed_threshold is None:
+        raise ValueError("refine_thresholds.affinity='seed' derives the affinity thresholds "
+                         'from the seeds\' best background threshold: pass it (the '
+                         '"threshold" of tools/eval_cams.py, --seed-threshold of '
+                         "tools/make_affinity_labels.py) or set refine_thresholds.affinity="
+                         "'fixed' to use affinity_labels.fg_threshold / bg_threshold")
+    ratios = {k: rule[k] for k in ('fg_ratio', 'bg_ratio') if k in rule}
+    return affinity_thresholds(seed_threshold, **ratios)
+
+
 def make_affinity_labels(cfg: Config,
                          cam_dir: str,
                          out_dir: str,
                          data_root: Optional[str] = None,
                          split: Optional[str] = None,
-                         num_workers: Optional[int] = None) -> dict:
+                         num_workers: Optional[int] = None,
+                         seed_threshold: Optional[float] = None) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` affinity labels for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
@@ -64,26 +111,34 @@ def make_affinity_labels(cfg: Config,
         cfg (Config): an AffinityNet config with ``affinity_labels``
             (``fg_threshold``, ``bg_threshold``, ``crf``, ``saliency_dir``,
             ``saliency_threshold``), ``crf`` (:class:`DenseCRF` arguments,
-            used when ``affinity_labels.crf`` is true) and ``refine_workers``.
+            used when ``affinity_labels.crf`` is true), ``refine_workers``
+            and optionally ``refine_thresholds`` (see
+            :func:`resolve_affinity_thresholds`).
         cam_dir (str): folder of CAM files.
         out_dir (str): where the label maps go.
         data_root (str, optional): replaces ``cfg.data_root``.
         split (str, optional): split file (absolute or relative to the data
             root). Default: the AffinityNet training split.
         num_workers (int, optional): processes; default ``cfg.refine_workers``.
+        seed_threshold (float, optional): the seeds' best background
+            threshold, for the rule ``refine_thresholds.affinity='seed'``.
 
     Returns:
-        dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
+        dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
+        'fg_threshold': .., 'bg_threshold': ..}``.
 
     Raises:
         FileNotFoundError: CAM files are missing (the message names them).
         ImportError: the config asks for a CRF and pydensecrf2 is missing.
+        ValueError: see :func:`resolve_affinity_thresholds`.
     """
     params = dict(cfg.affinity_labels)
+    params['fg_threshold'], params['bg_threshold'] = resolve_affinity_thresholds(
+        cfg, seed_threshold)
     data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split)
     crf = DenseCRF(**cfg.crf) if params.pop('crf', False) else None
-    writer = AffinityLabelWriter(data_root, cam_dir, out_dir, crf=crf, **params)
+    writer = ConfidentLabelWriter(data_root, cam_dir, out_dir, crf=crf, **params)
     workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
-    for _ in parallel_map(writer, todo, workers, 'affinity labels'):
-        pass
-    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
+    write_label_maps(writer, todo, workers, 'affinity labels')
+    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids),
+                fg_threshold=params['fg_threshold'], bg_threshold=params['bg_threshold'])

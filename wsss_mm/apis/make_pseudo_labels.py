@@ -1,4 +1,5 @@
 """Stage (4b): pseudo masks by the AffinityNet random walk of the CAMs."""
+import os
 import os.path as osp
 from typing import Optional
 
@@ -7,14 +8,17 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
+from wsss_mm.cams.cam_file import cam_path, missing_cam_files, save_cam_file
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import (confident_labels, label_path, save_label_map,
                                           scores_to_labels)
 from wsss_mm.refine.random_walk import walk_cams
 from wsss_mm.registry import MODELS
+from wsss_mm.utils.io import read_split
 from wsss_mm.utils.progress import progress
 
-from .label_maps import label_maps_to_write, load_image_and_cams
+from .config_utils import dataset_cfg, resolve_split
+from .label_maps import check_cam_dir, label_maps_to_write, load_image_and_cams
 
 
 def load_affinity_net(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
@@ -26,19 +30,51 @@ def load_affinity_net(cfg: Config, checkpoint: str, device: str) -> torch.nn.Mod
     return model.to(device).eval()
 
 
+def pseudo_crf(cfg: Config) -> Optional[DenseCRF]:
+    """The CRF of the pseudo masks: ``pseudo_labels.crf`` False (none), True
+    (the config's ``crf``) or a dict of :class:`DenseCRF` arguments that
+    update ``crf`` (e.g. Puzzle-CAM's single iteration,
+    ``dict(iterations=1)``)."""
+    option = cfg.get('pseudo_labels', {}).get('crf', False)
+    if not option:
+        return None
+    params = dict(cfg.crf)
+    if isinstance(option, dict):
+        params.update(option)
+    return DenseCRF(**params)
+
+
 @torch.no_grad()
+def walked_scores(model: torch.nn.Module, image: np.ndarray, cams: np.ndarray,
+                  walk: dict) -> torch.Tensor:
+    """The scores of one image after the random walk.
+
+    Args:
+        model (nn.Module): AffinityNet in eval mode.
+        image (np.ndarray): (H, W, 3) uint8 BGR.
+        cams (np.ndarray): (n, H, W) CAMs in [0, 1].
+        walk (dict): arguments of :func:`walk_cams` (``beta``, ``exp_times``,
+            ``bg_mode``, ``bg_value``, ``normalize``, ``cam_power``); the
+            radius is the model's.
+
+    Returns:
+        Tensor: (n + 1, H, W) on the model's device, background first.
+    """
+    device = next(model.parameters()).device
+    data = model.data_preprocessor(
+        dict(inputs=[torch.from_numpy(image).permute(2, 0, 1).contiguous()]), False)
+    feats = model.extract_feat(data['inputs'].to(device))[0]
+    return walk_cams(torch.from_numpy(cams).to(device), feats, model.radius, **walk)
+
+
 def pseudo_mask(model: torch.nn.Module, image: np.ndarray, keys: np.ndarray,
                 cams: np.ndarray, walk: dict, crf: Optional[DenseCRF] = None,
                 ignore_band: Optional[tuple] = None) -> np.ndarray:
     """The pseudo mask of one image.
 
     Args:
-        model (nn.Module): AffinityNet in eval mode.
-        image (np.ndarray): (H, W, 3) uint8 BGR.
+        model, image, cams, walk: see :func:`walked_scores`.
         keys (np.ndarray): (n,) class ids 1..C.
-        cams (np.ndarray): (n, H, W) CAMs in [0, 1].
-        walk (dict): arguments of :func:`walk_cams` (``beta``, ``exp_times``,
-            ``bg_mode``, ``bg_value``, ``normalize``); the radius is the model's.
         crf (DenseCRF, optional): refine the walked labels.
         ignore_band (tuple, optional): ``(low, high)``: with a threshold
             background, walked scores between the two are ignored (255).
@@ -46,15 +82,61 @@ def pseudo_mask(model: torch.nn.Module, image: np.ndarray, keys: np.ndarray,
     Returns:
         np.ndarray: (H, W) uint8 class ids.
     """
-    device = next(model.parameters()).device
-    data = model.data_preprocessor(
-        dict(inputs=[torch.from_numpy(image).permute(2, 0, 1).contiguous()]), False)
-    feats = model.extract_feat(data['inputs'].to(device))[0]
-    scores = walk_cams(torch.from_numpy(cams).to(device), feats, model.radius, **walk)
+    scores = walked_scores(model, image, cams, walk)
     if ignore_band is None:
         return scores_to_labels(keys, scores, crf, image)
     low, high = ignore_band
     return confident_labels(keys, scores[1:], high, low, crf, image)
+
+
+def walk_cam_files(cfg: Config,
+                   checkpoint: str,
+                   cam_dir: str,
+                   out_dir: str,
+                   data_root: Optional[str] = None,
+                   split: Optional[str] = None,
+                   device: Optional[str] = None) -> dict:
+    """Writes the walked class scores of every image of a split as CAM files
+    (``OUT_DIR/<image_id>.npy``, the CAM file format), so that their
+    background threshold can be swept like the seeds'
+    (:func:`~wsss_mm.apis.eval_cams.eval_cams`) and label maps written at
+    the best one. Images whose file exists are skipped.
+
+    Args:
+        cfg (Config): an AffinityNet config with ``random_walk`` (its
+            ``bg_mode`` must be ``'threshold'``: the walked class scores do
+            not depend on the threshold's value then).
+        checkpoint (str): trained AffinityNet.
+        cam_dir (str): folder of CAM files.
+        out_dir (str): where the walked CAM files go.
+        data_root, split, device: see :func:`make_pseudo_labels`.
+
+    Returns:
+        dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
+
+    Raises:
+        FileNotFoundError: CAM files or the checkpoint are missing.
+        ValueError: ``random_walk.bg_mode`` is not ``'threshold'``.
+    """
+    walk = dict(cfg.random_walk)
+    if walk.get('bg_mode', 'threshold') != 'threshold':
+        raise ValueError('walked scores are swept over background thresholds: '
+                         'random_walk.bg_mode must be "threshold", got '
+                         f'"{walk["bg_mode"]}"')
+    data_root = data_root or cfg.data_root
+    ids = read_split(resolve_split(split or dataset_cfg(cfg, 'train_dataloader').ann_file,
+                                   data_root))
+    check_cam_dir(cam_dir, ids)
+    os.makedirs(out_dir, exist_ok=True)
+    todo = missing_cam_files(out_dir, ids)
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = load_affinity_net(cfg, checkpoint, device)
+    for img_id in progress(todo, desc='random walk'):
+        image, cam = load_image_and_cams(data_root, cam_dir, img_id)
+        scores = walked_scores(model, image, cam['cam'], walk)
+        save_cam_file(cam_path(out_dir, img_id), cam['keys'],
+                      scores[1:].clamp(0, 1).cpu().numpy())
+    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
 
 
 def make_pseudo_labels(cfg: Config,
@@ -71,9 +153,9 @@ def make_pseudo_labels(cfg: Config,
 
     Args:
         cfg (Config): an AffinityNet config with ``random_walk`` (see
-            :func:`pseudo_mask`) and ``pseudo_labels`` (``crf``: bool,
-            ``ignore_band``: None or (low, high)); ``crf`` holds the
-            :class:`DenseCRF` arguments.
+            :func:`walked_scores`) and ``pseudo_labels`` (``crf``: see
+            :func:`pseudo_crf`, ``ignore_band``: None or (low, high));
+            ``crf`` holds the :class:`DenseCRF` arguments.
         checkpoint (str): trained AffinityNet.
         cam_dir (str): folder of CAM files.
         out_dir (str): where the pseudo masks go.
@@ -95,7 +177,7 @@ def make_pseudo_labels(cfg: Config,
     if ignore_band is not None and walk.get('bg_mode', 'threshold') != 'threshold':
         raise ValueError('pseudo_labels.ignore_band needs random_walk.bg_mode="threshold"')
     data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split)
-    crf = DenseCRF(**cfg.crf) if options.get('crf', False) else None
+    crf = pseudo_crf(cfg)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = load_affinity_net(cfg, checkpoint, device)
     for img_id in progress(todo, desc='random walk'):

@@ -19,8 +19,10 @@ segmentation stages need its ``pipeline`` section::
 with the two config paths relative to the pipeline config's folder.
 
 Work dir layout: ``cam/`` (CAM network), ``cams/`` (CAM files),
-``aff_labels/``, ``affinity/`` (AffinityNet), ``pseudo_masks/<image_id>.png``,
-``seg/`` (segmentation network and its test logs), ``stages/<name>.json``.
+``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
+CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
+``auto_refine`` picks the seeds), ``seg/`` (segmentation network and its test
+logs), ``stages/<name>.json``.
 """
 import json
 import os
@@ -33,14 +35,15 @@ from typing import Callable, Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
+from wsss_mm.refine.pseudo_labels import missing_label_maps
 from wsss_mm.utils.io import atomic_path, read_split
 
 from .config_utils import resolve_split
 from .eval_cams import eval_cams, eval_crf_seeds
 from .infer_cams import infer_cams
-from .label_maps import eval_label_dir
-from .make_affinity_labels import make_affinity_labels
-from .make_pseudo_labels import make_pseudo_labels
+from .label_maps import eval_label_dir, has_ground_truth
+from .make_affinity_labels import ConfidentLabelWriter, make_affinity_labels, write_label_maps
+from .make_pseudo_labels import pseudo_crf, walk_cam_files
 from .train import build_runner, load_config
 from .train_seg import last_checkpoint, test_segmentor, train_on_label_maps
 
@@ -58,6 +61,9 @@ class PipelineContext:
         data_root (str, optional): overrides the config's data root.
         method (str): CAM method of the inference stage.
         cfg_options (dict): ``--cfg-options`` for the config.
+        auto_refine (bool): train the segmentation network on whichever of
+            the seeds, the CRF-refined seeds and the pseudo masks scores best
+            on the training images (see :func:`select_masks`).
         results (dict): results of the stages done so far, by stage name.
     """
     config_path: str
@@ -65,6 +71,7 @@ class PipelineContext:
     data_root: Optional[str] = None
     method: str = 'CAM'
     cfg_options: dict = field(default_factory=dict)
+    auto_refine: bool = False
     results: Dict[str, dict] = field(default_factory=dict)
 
     def config(self) -> Config:
@@ -162,11 +169,12 @@ def refinement_config(ctx: PipelineContext) -> Config:
 
 
 def make_aff_labels(ctx: PipelineContext) -> dict:
-    """(4a) Affinity labels of the CAM split, into ``WORK_DIR/aff_labels``."""
+    """(4a) Affinity labels of the CAM split, into ``WORK_DIR/aff_labels``, at
+    thresholds derived from the seeds' (``refine_thresholds``)."""
     cfg = refinement_config(ctx)
     data_root, split, _ = ctx.cam_split()
     summary = make_affinity_labels(cfg, ctx.path('cams'), ctx.path('aff_labels'), data_root,
-                                   split)
+                                   split, seed_threshold=ctx.results['eval_cams']['seed_threshold'])
     return dict(summary, crf=bool(cfg.affinity_labels.get('crf', False)))
 
 
@@ -179,27 +187,95 @@ def train_affinity(ctx: PipelineContext) -> dict:
     return dict(checkpoint=checkpoint)
 
 
-def make_pseudo_masks(ctx: PipelineContext) -> dict:
-    """(4c) Random-walk pseudo masks, into ``WORK_DIR/pseudo_masks``, and
-    their mIoU where the ground truth exists."""
-    cfg = refinement_config(ctx)
+def random_walk(ctx: PipelineContext) -> dict:
+    """(4c) The walked class scores of the CAM split, as CAM files in
+    ``WORK_DIR/walked``."""
+    data_root, split, _ = ctx.cam_split()
+    return walk_cam_files(ctx.sub_config('affinity'),
+                          ctx.results['train_affinity']['checkpoint'], ctx.path('cams'),
+                          ctx.path('walked'), data_root, split)
+
+
+def eval_walk(ctx: PipelineContext) -> dict:
+    """(4d) Background-threshold sweep of the walked scores (the seeds'
+    protocol); skipped without ground truth."""
     data_root, split, ids = ctx.cam_split()
-    summary = make_pseudo_labels(cfg, ctx.results['train_affinity']['checkpoint'],
-                                 ctx.path('cams'), ctx.path('pseudo_masks'), data_root, split)
-    result = eval_label_dir(ctx.path('pseudo_masks'), data_root, ids,
-                            cfg.get('refine_workers', 1))
-    return dict(summary, crf=bool(cfg.get('pseudo_labels', {}).get('crf', False)),
+    if not has_ground_truth(data_root, ids):
+        return dict(walk_miou=None, walk_threshold=None)
+    result = eval_cams(ctx.path('walked'), data_root, split)['cams']
+    return dict(walk_miou=result['miou'], walk_threshold=result['threshold'],
+                class_iou=result['class_iou'])
+
+
+def walk_threshold(ctx: PipelineContext, cfg: Config) -> float:
+    """The background threshold of the walked scores: the sweep's best under
+    ``refine_thresholds.walk='sweep'`` (where ground truth exists), else
+    ``random_walk.bg_value``."""
+    rule = cfg.get('refine_thresholds', {}).get('walk', 'fixed')
+    if rule not in ('sweep', 'fixed'):
+        raise ValueError(f'refine_thresholds.walk must be "sweep" or "fixed", got "{rule}"')
+    swept = ctx.results['eval_walk'].get('walk_threshold')
+    if rule == 'sweep' and swept is not None:
+        return swept
+    return cfg.random_walk.get('bg_value', 0.25)
+
+
+def make_pseudo_masks(ctx: PipelineContext) -> dict:
+    """(4e) Pseudo masks from the walked scores (+ CRF), into
+    ``WORK_DIR/pseudo_masks``, and their mIoU where the ground truth exists."""
+    cfg = refinement_config(ctx)
+    data_root, _, ids = ctx.cam_split()
+    threshold = walk_threshold(ctx, cfg)
+    band = cfg.get('pseudo_labels', {}).get('ignore_band')
+    low, high = band if band is not None else (threshold, threshold)
+    crf = pseudo_crf(cfg)
+    writer = ConfidentLabelWriter(data_root, ctx.path('walked'), ctx.path('pseudo_masks'),
+                                  fg_threshold=high, bg_threshold=low, crf=crf)
+    os.makedirs(ctx.path('pseudo_masks'), exist_ok=True)
+    workers = cfg.get('refine_workers', 1)
+    write_label_maps(writer, missing_label_maps(ctx.path('pseudo_masks'), ids), workers,
+                     'pseudo masks')
+    result = eval_label_dir(ctx.path('pseudo_masks'), data_root, ids, workers)
+    return dict(threshold=threshold, ignore_band=band, crf=crf is not None,
                 pseudo_miou=result and result['miou'],
                 class_iou=result and result['class_iou'],
                 ignored=result and result['ignored'])
 
 
+def select_masks(ctx: PipelineContext) -> dict:
+    """(4f) The label maps the segmentation network learns from: the pseudo
+    masks, or with ``auto_refine`` whichever of the seeds (at their best
+    threshold), the CRF-refined seeds and the pseudo masks has the highest
+    mIoU on the training images (the field's protocol uses the train ground
+    truth for thresholds; nothing of val is looked at). Seeds chosen are
+    written to ``WORK_DIR/seed_masks``."""
+    mious = {'seeds': ctx.results['eval_cams']['seed_miou'],
+             'seeds + CRF': ctx.results.get('eval_crf', {}).get('crf_miou'),
+             'pseudo masks': ctx.results['pseudo_masks'].get('pseudo_miou')}
+    if not ctx.auto_refine or mious['pseudo masks'] is None:
+        return dict(choice='pseudo masks', mask_dir='pseudo_masks', auto_refine=False,
+                    mious=mious)
+    choice = max((m, name) for name, m in mious.items() if m is not None)[1]
+    if choice == 'pseudo masks':
+        return dict(choice=choice, mask_dir='pseudo_masks', auto_refine=True, mious=mious)
+    cfg = refinement_config(ctx)
+    data_root, _, ids = ctx.cam_split()
+    threshold = ctx.results['eval_cams']['seed_threshold']
+    crf = DenseCRF(**cfg.crf) if choice == 'seeds + CRF' else None
+    writer = ConfidentLabelWriter(data_root, ctx.path('cams'), ctx.path('seed_masks'),
+                                  threshold, threshold, crf)
+    os.makedirs(ctx.path('seed_masks'), exist_ok=True)
+    write_label_maps(writer, missing_label_maps(ctx.path('seed_masks'), ids),
+                     cfg.get('refine_workers', 1), 'seed masks')
+    return dict(choice=choice, mask_dir='seed_masks', auto_refine=True, mious=mious)
+
+
 def train_seg(ctx: PipelineContext) -> dict:
-    """(5) The segmentation network on the pseudo masks, into ``WORK_DIR/seg``."""
+    """(5) The segmentation network on the selected label maps, into ``WORK_DIR/seg``."""
     _, split, _ = ctx.cam_split()
-    checkpoint = train_on_label_maps(ctx.sub_config('seg'), ctx.path('pseudo_masks'),
-                                     ctx.path('seg'), ctx.data_root, split,
-                                     ctx.backbone_init())
+    mask_dir = ctx.path(ctx.results['select_masks']['mask_dir'])
+    checkpoint = train_on_label_maps(ctx.sub_config('seg'), mask_dir, ctx.path('seg'),
+                                     ctx.data_root, split, ctx.backbone_init())
     return dict(checkpoint=checkpoint)
 
 
@@ -221,7 +297,10 @@ STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
     ('eval_crf', eval_seed_crf),
     ('affinity_labels', make_aff_labels),
     ('train_affinity', train_affinity),
+    ('random_walk', random_walk),
+    ('eval_walk', eval_walk),
     ('pseudo_masks', make_pseudo_masks),
+    ('select_masks', select_masks),
     ('train_seg', train_seg),
     ('test_seg', test_seg),
 ]

@@ -18,9 +18,14 @@ Layout written under ``out_dir``::
     ImageSets/Segmentation/{train,val,trainval}.txt
     synthetic_voc.json                  parameters + summary (marks the folder
                                         as a synthetic set)
+
+A :class:`SyntheticStyle` changes the data's character (object size, thin
+objects, a subset of the classes, background clutter) so that a pipeline can be
+checked on data it was not tuned on; the default style gives the data above.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import os.path as osp
@@ -82,6 +87,11 @@ BODY_VALUE = (0.35, 0.8)
 #: Body extent (mean of width and height) as a fraction of the image side.
 BODY_EXTENT = (0.28, 0.5)
 BODY_ASPECT = (0.6, 1.6)
+#: Aspect ratio range of thin objects (SyntheticStyle.thin_fraction).
+THIN_ASPECT = (4.0, 8.0)
+#: Largest allowed body extent once scaled by SyntheticStyle.object_scale.
+MAX_BODY_EXTENT = 0.9
+MAX_OBJECT_SCALE = MAX_BODY_EXTENT / BODY_EXTENT[1]
 #: Area of the discriminative part as a fraction of the body's area; the part is
 #: at least size / 16 across.
 PART_AREA_FRACTION = (0.05, 0.12)
@@ -95,6 +105,9 @@ DISTRACTOR_COUNT = (3, 8)
 DISTRACTOR_EXTENT = (0.05, 0.12)
 DISTRACTOR_SATURATION = (0.0, 0.15)
 DISTRACTOR_VALUE = (0.25, 0.7)
+#: Caps of the distractor saturation and extent for SyntheticStyle.clutter > 1.
+MAX_DISTRACTOR_SATURATION = 0.6
+MAX_DISTRACTOR_EXTENT = 0.25
 
 # --------------------------------------------------------------------------- #
 # Class co-occurrence
@@ -163,6 +176,89 @@ def _affinity_table() -> np.ndarray:
 AFFINITY = _affinity_table()
 
 
+def _is_number(value) -> bool:
+    """Whether ``value`` is a real, finite number (not a bool)."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value)))
+
+
+@dataclass(frozen=True)
+class SyntheticStyle:
+    """Options that change the character of the synthetic data.
+
+    The default style gives the standard data, byte for byte. Every field is
+    checked on construction (``ValueError`` naming the field otherwise).
+
+    Attributes:
+        object_scale (float): multiplies ``BODY_EXTENT``, the object size
+            relative to the image (0.5: small objects). > 0, and
+            ``BODY_EXTENT[1] * object_scale <= MAX_BODY_EXTENT`` (0.9), i.e.
+            ``object_scale <= MAX_OBJECT_SCALE`` (1.8). Below 1 the minimum
+            visible object area ``MIN_VISIBLE_AREA`` shrinks with
+            ``object_scale ** 2`` so that small objects are still placed.
+        thin_fraction (float): probability in [0, 1] that an object is thin:
+            its aspect ratio is drawn from ``THIN_ASPECT`` instead of
+            ``BODY_ASPECT`` (its rotation is random).
+        classes (tuple[int, ...] | None): the VOC class ids (1..20, at least 2,
+            distinct; stored sorted, all 20 stored as None) the images are
+            drawn from; None for all 20. Labels keep their VOC ids, the other
+            classes never occur.
+        clutter (float): background clutter, >= 0. Multiplies the number of
+            distractors (``DISTRACTOR_COUNT``, rounded; 0: none). Above 1 the
+            distractors also get colour (saturation up to
+            ``DISTRACTOR_SATURATION[1] * clutter``, at most 0.6) and grow
+            (``DISTRACTOR_EXTENT * sqrt(clutter)``, at most 0.25).
+    """
+
+    object_scale: float = 1.0
+    thin_fraction: float = 0.0
+    classes: tuple[int, ...] | None = None
+    clutter: float = 1.0
+
+    def __post_init__(self) -> None:
+        scale = self.object_scale
+        if not (_is_number(scale) and 0 < scale
+                and BODY_EXTENT[1] * scale <= MAX_BODY_EXTENT):
+            raise ValueError(f'object_scale must be a number > 0 and <= {MAX_OBJECT_SCALE:g} '
+                             f'(body extent up to {MAX_BODY_EXTENT:g} of the image), '
+                             f'got {scale!r}')
+        if not (_is_number(self.thin_fraction) and 0 <= self.thin_fraction <= 1):
+            raise ValueError(f'thin_fraction must be a number in [0, 1], '
+                             f'got {self.thin_fraction!r}')
+        if not (_is_number(self.clutter) and self.clutter >= 0):
+            raise ValueError(f'clutter must be a number >= 0, got {self.clutter!r}')
+        for name in ('object_scale', 'thin_fraction', 'clutter'):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.classes is not None:
+            classes = self.classes
+            expected = f'at least 2 distinct VOC class ids in 1..{NUM_CLASSES}'
+            if isinstance(classes, (str, bytes)) or not hasattr(classes, '__iter__'):
+                raise ValueError(f'classes must be {expected} or None, got {classes!r}')
+            ids = list(classes)
+            if (len(ids) < 2 or len(set(ids)) != len(ids)
+                    or not all(isinstance(c, (int, np.integer))
+                               and not isinstance(c, (bool, np.bool_))
+                               and 1 <= c <= NUM_CLASSES for c in ids)):
+                raise ValueError(f'classes must be {expected} or None, got {classes!r}')
+            ids = tuple(sorted(int(c) for c in ids))
+            # All 20 classes are the default (same schedule, same data).
+            object.__setattr__(self, 'classes', None if len(ids) == NUM_CLASSES else ids)
+
+    def is_default(self) -> bool:
+        """Whether this style gives the standard data."""
+        return self == SyntheticStyle()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict (``classes`` a list or None)."""
+        fields = dataclasses.asdict(self)
+        if self.classes is not None:
+            fields['classes'] = list(self.classes)
+        return fields
+
+
+DEFAULT_STYLE = SyntheticStyle()
+
+
 @dataclass
 class SyntheticSample:
     """One rendered image with its ground truth.
@@ -213,7 +309,8 @@ def voc_palette() -> list[int]:
     return palette
 
 
-def class_schedule(rng: np.random.Generator, num: int) -> list[list[int]]:
+def class_schedule(rng: np.random.Generator, num: int,
+                   style: SyntheticStyle = DEFAULT_STYLE) -> list[list[int]]:
     """The object classes of ``num`` consecutive images of a split.
 
     Images are drawn in blocks of ``CLASS_BLOCK``: class c is the first class of
@@ -223,43 +320,69 @@ def class_schedule(rng: np.random.Generator, num: int) -> list[list[int]]:
     the class frequencies balanced even for a few hundred images. A longer
     schedule from the same generator state starts with the shorter one.
 
+    With ``style.classes`` only those classes are used: a block holds the
+    quotas of the subset only, companions come from the subset, and every
+    subset class must be at least ``min(MIN_BLOCK_CLASS_SHARE, 0.5 / n)`` of a
+    block's instances (n: size of the subset).
+
     Args:
         rng (np.random.Generator): random source.
         num (int): number of images.
+        style (SyntheticStyle): only ``classes`` is used.
 
     Returns:
         list[list[int]]: ``num`` lists of 1 to 3 class ids in 1..20.
     """
-    firsts = np.repeat(np.arange(1, NUM_CLASSES + 1), FIRST_CLASS_QUOTA)
+    if style.classes is None:
+        ids = np.arange(1, NUM_CLASSES + 1)
+        firsts = np.repeat(ids, FIRST_CLASS_QUOTA)
+        min_share = MIN_BLOCK_CLASS_SHARE
+    else:
+        ids = np.array(style.classes)
+        firsts = np.repeat(ids, [FIRST_CLASS_QUOTA[c - 1] for c in style.classes])
+        min_share = min(MIN_BLOCK_CLASS_SHARE, 0.5 / len(ids))
     schedule: list[list[int]] = []
     while len(schedule) < num:
         while True:
-            block = [sample_classes(rng, int(first)) for first in rng.permutation(firsts)]
-            counts = np.bincount(np.concatenate(block), minlength=NUM_CLASSES + 1)[1:]
-            if counts.min() >= MIN_BLOCK_CLASS_SHARE * counts.sum():
+            block = [sample_classes(rng, int(first), style)
+                     for first in rng.permutation(firsts)]
+            counts = np.bincount(np.concatenate(block), minlength=NUM_CLASSES + 1)[ids]
+            if counts.min() >= min_share * counts.sum():
                 break
         schedule += block
     return schedule[:num]
 
 
-def sample_classes(rng: np.random.Generator, first: int) -> list[int]:
+def sample_classes(rng: np.random.Generator, first: int,
+                   style: SyntheticStyle = DEFAULT_STYLE) -> list[int]:
     """Samples the classes of one image with VOC-like co-occurrence.
 
     The number of objects is drawn with ``NUM_OBJECTS_PROBS``; each companion of
     ``first`` with weights ``prod(AFFINITY[c, :] for c already chosen)``, so
-    pairs in ``NEVER_PAIRS`` never appear together.
+    pairs in ``NEVER_PAIRS`` never appear together. With ``style.classes`` the
+    weights of the other classes are zero, and the image gets fewer objects
+    when no subset class can join the ones chosen.
 
     Args:
         rng (np.random.Generator): random source.
         first (int): the first class id (1..20).
+        style (SyntheticStyle): only ``classes`` is used.
 
     Returns:
         list[int]: 1 to 3 class ids in 1..20, ``first`` first (repeats allowed).
     """
     num = int(rng.choice(len(NUM_OBJECTS_PROBS), p=NUM_OBJECTS_PROBS)) + 1
     classes = [first]
+    allowed = None
+    if style.classes is not None:
+        allowed = np.zeros(NUM_CLASSES + 1)
+        allowed[list(style.classes)] = 1.0
     while len(classes) < num:
         weights = np.prod(AFFINITY[classes], axis=0)
+        if allowed is not None:
+            weights = weights * allowed
+            if weights.sum() <= 0:
+                break
         classes.append(int(rng.choice(NUM_CLASSES + 1, p=weights / weights.sum())))
     return classes
 
@@ -319,19 +442,22 @@ def _fill_polygon(points: np.ndarray, size: int) -> np.ndarray:
 
 
 def _place_shape(rng: np.random.Generator, shape: str, size: int,
-                 extent: tuple[float, float], centre: np.ndarray) -> np.ndarray:
+                 extent: tuple[float, float], centre: np.ndarray,
+                 aspect_range: tuple[float, float] = BODY_ASPECT) -> np.ndarray:
     """Draws a randomly sized, stretched and rotated shape around ``centre``.
 
     Args:
         extent (tuple[float, float]): range of the mean of width and height, as
             a fraction of ``size``.
         centre (np.ndarray): (x, y) in pixels.
+        aspect_range (tuple[float, float]): range of width / height before the
+            rotation.
 
     Returns:
         np.ndarray: bool (size, size) mask.
     """
     diameter = rng.uniform(*extent) * size
-    aspect = rng.uniform(*BODY_ASPECT)
+    aspect = rng.uniform(*aspect_range)
     half = 0.5 * diameter * np.array([np.sqrt(aspect), 1 / np.sqrt(aspect)])
     angle = rng.uniform(0, np.pi)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
@@ -339,12 +465,38 @@ def _place_shape(rng: np.random.Generator, shape: str, size: int,
     return _fill_polygon(points, size)
 
 
-def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+def _distractor_ranges(clutter: float) -> tuple[tuple[int, int], tuple[float, float],
+                                                  tuple[float, float]]:
+    """The distractor count, extent and saturation ranges of a clutter level.
+
+    Returns:
+        tuple: (count range, extent range, saturation range); the constants for
+        ``clutter == 1``.
+    """
+    if clutter == 1.0:
+        return DISTRACTOR_COUNT, DISTRACTOR_EXTENT, DISTRACTOR_SATURATION
+    count = (int(round(DISTRACTOR_COUNT[0] * clutter)), int(round(DISTRACTOR_COUNT[1] * clutter)))
+    if clutter <= 1.0:
+        return count, DISTRACTOR_EXTENT, DISTRACTOR_SATURATION
+    grow = float(np.sqrt(clutter))
+    extent = (min(DISTRACTOR_EXTENT[0] * grow, MAX_DISTRACTOR_EXTENT),
+              min(DISTRACTOR_EXTENT[1] * grow, MAX_DISTRACTOR_EXTENT))
+    saturation = (DISTRACTOR_SATURATION[0],
+                  min(DISTRACTOR_SATURATION[1] * clutter, MAX_DISTRACTOR_SATURATION))
+    return count, extent, saturation
+
+
+def _background(rng: np.random.Generator, size: int,
+                style: SyntheticStyle = DEFAULT_STYLE) -> np.ndarray:
     """A dull random gradient with smooth noise, plus grey distractors.
+
+    ``style.clutter`` scales the number of distractors and, above 1, their size
+    and saturation (see :class:`SyntheticStyle`).
 
     Returns:
         np.ndarray: float32 (size, size, 3) RGB in [0, 255] (not clipped).
     """
+    count, extent, saturation = _distractor_ranges(style.clutter)
     colours = [_hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*BACKGROUND_SATURATION),
                            rng.uniform(*BACKGROUND_VALUE)) for _ in range(2)]
     angle = rng.uniform(0, 2 * np.pi)
@@ -353,10 +505,10 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
     image = colours[0] * (1 - ramp[..., None]) + colours[1] * ramp[..., None]
     image += 20.0 * _smooth_noise(rng, size, 5)[..., None]
-    for _ in range(int(rng.integers(DISTRACTOR_COUNT[0], DISTRACTOR_COUNT[1] + 1))):
+    for _ in range(int(rng.integers(count[0], count[1] + 1))):
         shape = ('ellipse', 'rectangle', 'triangle')[int(rng.integers(3))]
-        mask = _place_shape(rng, shape, size, DISTRACTOR_EXTENT, rng.uniform(0, size, 2))
-        grey = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*DISTRACTOR_SATURATION),
+        mask = _place_shape(rng, shape, size, extent, rng.uniform(0, size, 2))
+        grey = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*saturation),
                            rng.uniform(*DISTRACTOR_VALUE))
         image[mask] = grey
     return image
@@ -411,14 +563,23 @@ def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray,
     return part
 
 
-def _sample_object(rng: np.random.Generator, cls: int, size: int) -> _Object:
+def _sample_object(rng: np.random.Generator, cls: int, size: int,
+                   style: SyntheticStyle = DEFAULT_STYLE) -> _Object:
     """Samples one object (body + part) of a class at a random place.
+
+    ``style.object_scale`` scales the body extent; with probability
+    ``style.thin_fraction`` the body's aspect ratio comes from ``THIN_ASPECT``.
 
     Returns:
         _Object: its full masks and its colours (float32 (H, W, 3)).
     """
     centre = rng.uniform(0.2 * size, 0.8 * size, 2)
-    body = _place_shape(rng, CLASS_SHAPES[cls], size, BODY_EXTENT, centre)
+    extent = (BODY_EXTENT[0] * style.object_scale, BODY_EXTENT[1] * style.object_scale)
+    aspect_range = BODY_ASPECT
+    # The extra draw only when needed, so that the default data stay the same.
+    if style.thin_fraction > 0 and rng.uniform() < style.thin_fraction:
+        aspect_range = THIN_ASPECT
+    body = _place_shape(rng, CLASS_SHAPES[cls], size, extent, centre, aspect_range)
     base = _hsv_to_rgb(BODY_HUE_STEP * cls + rng.normal(0.0, BODY_HUE_STD),
                        rng.uniform(*BODY_SATURATION), rng.uniform(*BODY_VALUE))
     rgb = base * (1.0 + 0.2 * _smooth_noise(rng, size, 6))[..., None]
@@ -426,14 +587,16 @@ def _sample_object(rng: np.random.Generator, cls: int, size: int) -> _Object:
     return _Object(cls=cls, mask=body | part, part_mask=part, rgb=rgb)
 
 
-def _visible_enough(instances: np.ndarray, objects: list[_Object]) -> bool:
+def _visible_enough(instances: np.ndarray, objects: list[_Object],
+                    min_visible_area: float = MIN_VISIBLE_AREA) -> bool:
     """Whether every object keeps enough of itself and of its part visible.
 
     Args:
         instances (np.ndarray): uint8 (H, W) map, k + 1 where object k is on top.
         objects (list[_Object]): the objects, in drawing order.
+        min_visible_area (float): smallest visible area, a fraction of the image.
     """
-    min_area = MIN_VISIBLE_AREA * instances.size
+    min_area = min_visible_area * instances.size
     for k, obj in enumerate(objects):
         visible = instances == k + 1
         area = visible.sum()
@@ -444,8 +607,8 @@ def _visible_enough(instances: np.ndarray, objects: list[_Object]) -> bool:
     return True
 
 
-def render_sample(rng: np.random.Generator, size: int,
-                  classes: list[int]) -> SyntheticSample:
+def render_sample(rng: np.random.Generator, size: int, classes: list[int],
+                  style: SyntheticStyle = DEFAULT_STYLE) -> SyntheticSample:
     """Renders one image and its segmentation mask.
 
     The objects are drawn in random order, each placed up to
@@ -456,19 +619,22 @@ def render_sample(rng: np.random.Generator, size: int,
         rng (np.random.Generator): random source.
         size (int): image side in pixels.
         classes (list[int]): class id of each object to draw.
+        style (SyntheticStyle): object size, thin objects and clutter (its
+            ``classes`` is not used here).
 
     Returns:
         SyntheticSample: the image, its label map and per-object masks.
     """
-    image = _background(rng, size)
+    image = _background(rng, size, style)
+    min_visible_area = MIN_VISIBLE_AREA * min(1.0, style.object_scale) ** 2
     instances = np.zeros((size, size), np.uint8)
     objects: list[_Object] = []
     for cls in rng.permutation(classes).tolist():
         for _ in range(MAX_PLACEMENT_TRIES):
-            obj = _sample_object(rng, cls, size)
+            obj = _sample_object(rng, cls, size, style)
             candidate = instances.copy()
             candidate[obj.mask] = len(objects) + 1
-            if _visible_enough(candidate, objects + [obj]):
+            if _visible_enough(candidate, objects + [obj], min_visible_area):
                 objects.append(obj)
                 instances = candidate
                 break
@@ -535,7 +701,8 @@ def is_synthetic_voc_dir(path: str) -> bool:
 
 
 def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
-                       size: int = 128, seed: int = 0) -> dict:
+                       size: int = 128, seed: int = 0,
+                       style: SyntheticStyle = DEFAULT_STYLE) -> dict:
     """Writes a synthetic dataset in the VOC 2012 layout (see the module doc).
 
     The classes of image ``j`` of split ``s`` (0 train, 1 val) are entry ``j`` of
@@ -553,9 +720,12 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
         num_val (int): number of val images, >= 1.
         size (int): image side in pixels, >= 64.
         seed (int): random seed, >= 0.
+        style (SyntheticStyle): the data's character; the default gives the
+            standard set (same bytes as without a style).
 
     Returns:
-        dict: ``num_train``, ``num_val``, ``size``, ``seed``, ``num_objects``
+        dict: ``num_train``, ``num_val``, ``size``, ``seed``, ``style`` (its
+        fields, ``classes`` a list or None), ``num_objects``
         (visible object instances), ``class_counts`` (class name -> instances),
         ``class_frequencies`` (class name -> share of instances) and
         ``mean_part_fraction`` (mean visible part area / visible object area).
@@ -564,6 +734,8 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
                                  ('size', size, 64), ('seed', seed, 0)):
         if value < minimum:
             raise ValueError(f'{name} must be >= {minimum}, got {value}')
+    if not isinstance(style, SyntheticStyle):
+        raise TypeError(f'style must be a SyntheticStyle, got {type(style).__name__}')
     image_dir = osp.join(out_dir, 'JPEGImages')
     mask_dir = osp.join(out_dir, 'SegmentationClass')
     split_dir = osp.join(out_dir, 'ImageSets', 'Segmentation')
@@ -576,10 +748,10 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
     part_fractions = []
     for split_index, split_ids in enumerate(splits.values()):
         schedule = class_schedule(np.random.default_rng([seed, split_index, 1]),
-                                  len(split_ids))
+                                  len(split_ids), style)
         for j, (image_id, classes) in enumerate(zip(split_ids, schedule)):
             sample = render_sample(np.random.default_rng([seed, split_index, 0, j]), size,
-                                   classes)
+                                   classes, style)
             _save_image(osp.join(image_dir, f'{image_id}.jpg'), sample.image)
             _save_mask(osp.join(mask_dir, f'{image_id}.png'), sample.label, palette)
             np.add.at(counts, sample.classes, 1)
@@ -598,11 +770,12 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
         'num_val': num_val,
         'size': size,
         'seed': seed,
+        'style': style.to_dict(),
         'num_objects': total,
         'class_counts': {VOC_CLASSES[c]: int(counts[c]) for c in range(1, NUM_CLASSES + 1)},
-        'class_frequencies': {VOC_CLASSES[c]: round(float(counts[c]) / total, 4)
+        'class_frequencies': {VOC_CLASSES[c]: round(float(counts[c]) / max(total, 1), 4)
                               for c in range(1, NUM_CLASSES + 1)},
-        'mean_part_fraction': round(float(np.mean(part_fractions)), 4),
+        'mean_part_fraction': round(float(np.mean(part_fractions)), 4) if total else 0.0,
     }
     _write_text(osp.join(out_dir, MARKER_FILE), json.dumps(summary, indent=2) + '\n')
     return summary

@@ -6,6 +6,7 @@ Everything else of wsss_mm works without it; building a :class:`DenseCRF`
 without it raises an ``ImportError`` that says how to install it.
 """
 import importlib.util
+from typing import Tuple
 
 import numpy as np
 
@@ -30,11 +31,20 @@ class DenseCRF:
     - ``'prob'`` (PSA): the scores, normalised to sum to 1 per pixel, are
       probabilities; the unary is their negative log.
 
+    The spatial widths are given for an image whose longer side is
+    ``reference_size`` pixels (VOC's 500). With ``spatial_units='image'`` (the
+    default) they scale with the image: an image of longer side L gets
+    ``sxy * L / reference_size``, so a 500-px VOC image gets IRN's kernels
+    and a 128-px image a bilateral window of 12.8 px instead of 50 (which
+    would smooth small and thin objects away). PSA's ``crf_inference``
+    divides both widths by its ``scale_factor`` in the same way.
+    ``spatial_units='pixels'`` uses the widths as given, at every size.
+
     Args:
         iterations (int): mean-field steps. Default: 10.
-        pos_sxy (float): spatial std (pixels) of the Gaussian kernel. Default: 3.
+        pos_sxy (float): spatial std of the Gaussian kernel. Default: 3.
         pos_compat (float): weight of the Gaussian kernel. Default: 3.
-        bi_sxy (float): spatial std (pixels) of the bilateral kernel.
+        bi_sxy (float): spatial std of the bilateral kernel.
             Default: 50 (IRN; PSA 80).
         bi_srgb (float): colour std of the bilateral kernel. Default: 5
             (IRN; PSA 13).
@@ -42,6 +52,11 @@ class DenseCRF:
         unary (str): ``'label'`` or ``'prob'``. Default: ``'label'``.
         gt_prob (float): confidence of the labels of the ``'label'`` unary.
             Default: 0.7.
+        spatial_units (str): ``'image'`` (widths relative to an image of
+            longer side ``reference_size``) or ``'pixels'``. Default:
+            ``'image'``.
+        reference_size (float): the longer side, in pixels, at which the
+            widths hold as given. Default: 500 (VOC).
 
     Raises:
         ImportError: pydensecrf2 is not installed (the message says how).
@@ -49,6 +64,7 @@ class DenseCRF:
     """
 
     UNARIES = ('label', 'prob')
+    SPATIAL_UNITS = ('image', 'pixels')
 
     def __init__(self,
                  iterations: int = 10,
@@ -58,7 +74,9 @@ class DenseCRF:
                  bi_srgb: float = 5.0,
                  bi_compat: float = 10.0,
                  unary: str = 'label',
-                 gt_prob: float = 0.7) -> None:
+                 gt_prob: float = 0.7,
+                 spatial_units: str = 'image',
+                 reference_size: float = 500.0) -> None:
         if not crf_available():
             raise ImportError(INSTALL_HINT)
         if unary not in self.UNARIES:
@@ -67,11 +85,26 @@ class DenseCRF:
             raise ValueError('DenseCRF needs iterations >= 1 and positive kernel widths')
         if not 0 < gt_prob < 1:
             raise ValueError(f'DenseCRF gt_prob must be in (0, 1), got {gt_prob}')
+        if spatial_units not in self.SPATIAL_UNITS:
+            raise ValueError(f'DenseCRF spatial_units must be one of {self.SPATIAL_UNITS}, '
+                             f'got "{spatial_units}"')
+        if reference_size <= 0:
+            raise ValueError(f'DenseCRF reference_size must be > 0, got {reference_size}')
         self.iterations = iterations
         self.pos = (pos_sxy, pos_compat)
         self.bilateral = (bi_sxy, bi_srgb, bi_compat)
         self.unary = unary
         self.gt_prob = gt_prob
+        self.spatial_units = spatial_units
+        self.reference_size = reference_size
+
+    def spatial_widths(self, height: int, width: int) -> Tuple[float, float]:
+        """The (Gaussian, bilateral) spatial stds in pixels for an image of
+        this size (see the class doc)."""
+        scale = 1.0
+        if self.spatial_units == 'image':
+            scale = max(height, width) / self.reference_size
+        return self.pos[0] * scale, self.bilateral[0] * scale
 
     def __call__(self, image: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Refines the per-pixel argmax of ``scores``.
@@ -111,8 +144,9 @@ class DenseCRF:
             probs = scores / np.maximum(scores.sum(0, keepdims=True), 1e-8)
             unary = unary_from_softmax(probs.clip(1e-5, 1).astype(np.float32))
         crf.setUnaryEnergy(np.ascontiguousarray(unary, dtype=np.float32))
-        crf.addPairwiseGaussian(sxy=self.pos[0], compat=self.pos[1])
-        sxy, srgb, compat = self.bilateral
-        crf.addPairwiseBilateral(sxy=sxy, srgb=srgb, compat=compat,
+        pos_sxy, bi_sxy = self.spatial_widths(height, width)
+        crf.addPairwiseGaussian(sxy=pos_sxy, compat=self.pos[1])
+        _, srgb, compat = self.bilateral
+        crf.addPairwiseBilateral(sxy=bi_sxy, srgb=srgb, compat=compat,
                                  rgbim=np.ascontiguousarray(image, dtype=np.uint8))
         return np.asarray(crf.inference(self.iterations), dtype=np.float32)

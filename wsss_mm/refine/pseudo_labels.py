@@ -133,6 +133,8 @@ def confident_labels(keys: np.ndarray,
         raise ValueError(f'bg_threshold ({bg_threshold}) must not exceed fg_threshold '
                          f'({fg_threshold})')
     fg = seed_labels(keys, cams, 'threshold', fg_threshold, crf, image)
+    if bg_threshold == fg_threshold:
+        return fg
     bg = seed_labels(keys, cams, 'threshold', bg_threshold, crf, image)
     return combine_confident(fg, bg == 0)
 
