@@ -1,4 +1,5 @@
 """Dense CRF: it sharpens a blurred square; eval_cams --crf; a clear error without pydensecrf2."""
+import json
 import os.path as osp
 
 import cv2
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import run_tool
 from wsss_mm.apis.eval_cams import eval_cams
 from wsss_mm.cams.cam_file import cam_path, save_cam_file
 from wsss_mm.datasets.voc_layout import find_mask
@@ -123,3 +125,21 @@ def test_eval_cams_with_crf(synth_root, tmp_path):
                        crf=dict(iterations=5), num_workers=2)
     assert result['crf']['threshold'] == result['cams']['threshold']
     assert result['crf']['miou'] > result['cams']['miou']
+
+
+@needs_crf
+def test_eval_cams_cli_crf_options(synth_root, tmp_path):
+    """--cfg-options reaches the CRF: pixel units (IRN's 50-px window on 64-px images)
+    give another result than image units; other keys are refused."""
+    cam_dir = str(tmp_path / 'cams')
+    ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:8]
+    split = tmp_path / 'few.txt'
+    split.write_text('\n'.join(ids))
+    write_gt_cams(synth_root, cam_dir, ids)
+    args = ['tools/eval_cams.py', '--cam-dir', cam_dir, '--data-root', synth_root, '--split',
+            str(split), '--crf', '--workers', '0']
+    image, pixels = (json.loads(run_tool(*args, *extra).stdout.strip().splitlines()[-1])
+                     for extra in ([], ['--cfg-options', 'crf.spatial_units=pixels']))
+    assert image['miou'] == pixels['miou'] and image['crf_miou'] != pixels['crf_miou']
+    proc = run_tool(*args, '--cfg-options', 'random_walk.beta=3', check=False)
+    assert proc.returncode == 2 and 'sets the CRF only' in proc.stderr

@@ -1,7 +1,8 @@
 """Evaluate CAM seeds: background-threshold sweep, per-class IoU table.
 
     python tools/eval_cams.py --cam-dir DIR --data-root DIR [--split LIST]
-        [--thresholds START STOP STEP] [--crf [--crf-config CONFIG] [--workers N]]
+        [--thresholds START STOP STEP]
+        [--crf [--crf-config CONFIG] [--cfg-options crf.KEY=VALUE ...] [--workers N]]
 
 The last line printed is one JSON object:
 ``{"miou": .., "threshold": .., "floor_miou": .., "floor_threshold": .., ...}``,
@@ -9,12 +10,14 @@ where the floor is the same sweep for a uniform map (every present class a
 constant map). With ``--crf`` (needs pydensecrf2) the seeds at the best
 threshold are also refined by a dense CRF, adding ``crf_miou``; its
 parameters are the ``crf`` dict of CONFIG (e.g. an affinity config), else
-the defaults of ``wsss_mm.refine.DenseCRF`` (IRN's).
+the defaults of ``wsss_mm.refine.DenseCRF`` (IRN's kernels at VOC size, in
+image units), with ``--cfg-options`` applied (e.g. ``crf.spatial_units=pixels``).
 """
 import argparse
 import json
 
 import numpy as np
+from mmengine.config import Config, DictAction
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,10 +31,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--crf', action='store_true',
                         help='also evaluate the seeds refined by a dense CRF')
     parser.add_argument('--crf-config', help='a config whose `crf` dict sets the CRF')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override the CRF settings, e.g. crf.spatial_units=pixels')
     parser.add_argument('--workers', type=int, default=2, help='CRF processes')
     args = parser.parse_args()
-    if args.crf_config and not args.crf:
-        parser.error('--crf-config needs --crf')
+    if (args.crf_config or args.cfg_options) and not args.crf:
+        parser.error('--crf-config and --cfg-options need --crf')
+    if any(not key.startswith('crf.') for key in args.cfg_options):
+        parser.error(f'--cfg-options sets the CRF only (crf.KEY=VALUE), got '
+                     f'{sorted(args.cfg_options)}')
     start, stop, step = args.thresholds
     if step <= 0 or stop < start:
         parser.error(f'--thresholds needs START <= STOP and STEP > 0, got {args.thresholds}')
@@ -45,7 +53,9 @@ def main(args: argparse.Namespace) -> None:
     thresholds = np.round(np.arange(start, stop + step / 2, step), 6)
     crf = None
     if args.crf:
-        crf = dict(load_config(args.crf_config).get('crf', {})) if args.crf_config else {}
+        cfg = load_config(args.crf_config) if args.crf_config else Config(dict(crf=dict()))
+        cfg.merge_from_dict(args.cfg_options)
+        crf = dict(cfg.get('crf', {}))
     result = eval_cams(args.cam_dir, args.data_root, args.split, thresholds, crf=crf,
                        num_workers=args.workers)
     print(format_table(result))

@@ -40,6 +40,10 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.utils.setup_env import register_all_modules
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
+    if cfg.get('refine_thresholds', {}).get('walk') == 'sweep':
+        print(f'background threshold random_walk.bg_value = {cfg.random_walk.bg_value} '
+              "(refine_thresholds.walk='sweep' is done by tools/run_pipeline.py; sweep the "
+              'walked scores of a run with tools/eval_cams.py --cam-dir WORK_DIR/walked)')
     data_root = args.data_root or cfg.data_root
     split = args.split or dataset_cfg(cfg, 'train_dataloader').ann_file
     summary = make_pseudo_labels(cfg, args.checkpoint, args.cam_dir, args.out_dir, data_root,

@@ -4,4 +4,4 @@
 _base_ = ['./affinity_r50_voc.py']
 affinity_labels = dict(fg_threshold=0.40, bg_threshold=0.10)
 random_walk = dict(cam_power=1.0, bg_value=0.35)
-pseudo_labels = dict(crf=dict(iterations=1))
+pseudo_labels = dict(crf=dict(_delete_=True, iterations=1))
