@@ -8,7 +8,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import wsss_mm.models.backbones  # noqa: F401  (registers ResNet38d)
 from wsss_mm.models.backbones import ResNet38d
-from wsss_mm.models.backbones.resnet38d import convert_mxnet_resnet38d
+from model_converters.resnet38d_mxnet2torch import convert_mxnet_resnet38d
 from wsss_mm.registry import MODELS
 
 ALL = (0, 1, 2, 3, 4)

@@ -3,15 +3,13 @@
 The parameter names follow the PyTorch ports of jiwoon-ahn/psa and YudeWang/SEAM
 (``conv1a.weight``, ``b2.bn_branch2a.weight``, ``b4_5.conv_branch2b1.weight``,
 ``b6.conv_branch2b2.weight``, ``bn7.running_var``, ...), so that the ImageNet
-weights converted by :func:`convert_mxnet_resnet38d` (and the ``.pth`` files of
-those projects) load with strict key matching. See ``docs/models/resnet38d.md``.
+weights converted by ``tools/model_converters/resnet38d_mxnet2torch.py`` (and the
+``.pth`` files of those projects) load with strict key matching. See ``docs/models/resnet38d.md``.
 """
 import os.path as osp
-import re
 import zipfile
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -325,8 +323,8 @@ class ResNet38d(BaseModule):
                 f'ResNet-38d pretrained checkpoint not found: {path!r}. The '
                 f'ImageNet weights of ResNet-38d come as an MXNet file '
                 f'({MXNET_IMAGENET_PARAMS}) that must be converted to a .pth '
-                f'with wsss_mm.models.backbones.resnet38d.'
-                f'convert_mxnet_resnet38d; see docs/models/resnet38d.md.')
+                f'with tools/model_converters/resnet38d_mxnet2torch.py; see '
+                f'docs/models/resnet38d.md.')
         else:
             # Memory-mapping (zip checkpoints only; the legacy format of old
             # PyTorch ports cannot be mapped) avoids a second in-memory copy.
@@ -367,68 +365,3 @@ class ResNet38d(BaseModule):
                       + (f': {", ".join(other)}' if other else ''),
                       logger='current')
         return {k: v for k, v in state.items() if k in expected}
-
-
-_BN_SUFFIXES = {'gamma': 'weight', 'beta': 'bias',
-                'moving_mean': 'running_mean', 'moving_var': 'running_var'}
-_BRANCH_RE = re.compile(r'(res|bn)(\d)(a|b\d+)_(branch(?:1|2a|2b1|2b2))_'
-                        r'(weight|gamma|beta|moving_mean|moving_var)')
-_BN7_RE = re.compile(r'bn7_(gamma|beta|moving_mean|moving_var)')
-_LINEAR_RE = re.compile(r'linear1000_(weight|bias)')
-
-
-def _convert_mxnet_name(name: str) -> str:
-    """Maps one MXNet ResNet-38d parameter name to its PyTorch key."""
-    if name == 'conv1a_weight':
-        return 'conv1a.weight'
-    match = _BRANCH_RE.fullmatch(name)
-    if match:
-        kind, stage, unit, branch, suffix = match.groups()
-        block = f'b{stage}' if unit == 'a' else f'b{stage}_{unit[1:]}'
-        if kind == 'res' and suffix == 'weight':
-            return f'{block}.conv_{branch}.weight'
-        if kind == 'bn' and suffix in _BN_SUFFIXES:
-            return f'{block}.bn_{branch}.{_BN_SUFFIXES[suffix]}'
-    match = _BN7_RE.fullmatch(name)
-    if match:
-        return f'bn7.{_BN_SUFFIXES[match.group(1)]}'
-    match = _LINEAR_RE.fullmatch(name)
-    if match:
-        return f'linear1000.{match.group(1)}'
-    raise ValueError(f'unrecognized ResNet-38d MXNet parameter: {name!r}')
-
-
-def convert_mxnet_resnet38d(
-        params: Mapping[str, np.ndarray]) -> Dict[str, torch.Tensor]:
-    """Converts the MXNet ImageNet weights of ResNet-38d to a state dict.
-
-    MXNet names map as ``[arg:|aux:]conv1a_weight -> conv1a.weight``,
-    ``res2a_branch2a_weight -> b2.conv_branch2a.weight``,
-    ``bn2a_branch2a_gamma/beta/moving_mean/moving_var ->
-    b2.bn_branch2a.weight/bias/running_mean/running_var``, ``res4b5_... ->
-    b4_5....``, ``bn7_gamma -> bn7.weight`` and ``linear1000_weight/bias ->
-    linear1000.weight/bias`` (the ImageNet classifier, which
-    :meth:`ResNet38d.init_weights` ignores).
-
-    Example:
-        >>> import mxnet
-        >>> params = {k: v.asnumpy() for k, v in mxnet.nd.load(
-        ...     'ilsvrc-cls_rna-a1_cls1000_ep-0001.params').items()}
-        >>> torch.save(convert_mxnet_resnet38d(params), 'resnet38d.pth')
-
-    Args:
-        params (Mapping[str, np.ndarray]): MXNet parameter name -> array, with
-            or without the ``arg:`` / ``aux:`` prefixes of ``mxnet.nd.load``.
-
-    Returns:
-        dict[str, Tensor]: PyTorch key -> tensor (same shapes as in MXNet).
-
-    Raises:
-        ValueError: a name is not a ResNet-38d parameter.
-    """
-    state = {}
-    for name, value in params.items():
-        name = re.sub(r'^(arg|aux):', '', name)
-        state[_convert_mxnet_name(name)] = torch.from_numpy(
-            np.ascontiguousarray(value))
-    return state
