@@ -1,5 +1,14 @@
-"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``."""
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+The options are MMSegmentation's: ``--tta`` (the config's ``tta_pipeline`` and
+``tta_model``: multi-scale + flip), ``--out DIR`` (the evaluator keeps its
+results and writes the predictions there), ``--show`` / ``--show-dir DIR`` /
+``--wait-time S`` (the config's ``visualization`` hook draws the predictions),
+``--launcher`` with ``--local_rank`` for distributed testing
+(``tools/dist_test.sh``, ``tools/slurm_test.sh``).
+"""
 import argparse
+import os
 import os.path as osp
 
 from mmengine.config import DictAction
@@ -11,20 +20,40 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--data-root', help='override the data root of every dataloader')
+    parser.add_argument('--out', help='keep the evaluator\'s results and write the '
+                        'predictions to this folder')
+    parser.add_argument('--show', action='store_true', help='show the predictions')
+    parser.add_argument('--show-dir', help='save images with the predictions drawn '
+                        '(below the work dir\'s timestamped folder)')
+    parser.add_argument('--wait-time', type=float, default=2,
+                        help='seconds each image is shown with --show')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation (the config\'s tta_pipeline and tta_model)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
-    from wsss_mm.apis.train import build_runner, load_config
+    from wsss_mm.apis.train import build_runner, load_config, use_visualization_hook
+    from wsss_mm.apis.train_seg import enable_tta
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options)
     cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        use_visualization_hook(cfg, args.show, args.show_dir, args.wait_time)
+    if args.tta:
+        enable_tta(cfg)
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
     runner = build_runner(cfg, work_dir=args.work_dir, config_path=args.config,
                           data_root=args.data_root, launcher=args.launcher)
     runner.test()

@@ -1,5 +1,6 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
+import os
 
 from mmengine.config import DictAction
 
@@ -20,7 +21,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def main(args: argparse.Namespace) -> None:

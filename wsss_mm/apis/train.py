@@ -3,6 +3,7 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from wsss_mm.utils.setup_env import register_all_modules
@@ -18,6 +19,48 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def use_amp(cfg: Config) -> None:
+    """``--amp``: mixed precision through ``AmpOptimWrapper`` (MMSegmentation's rule).
+
+    A config that already asks for ``AmpOptimWrapper`` is left as it is.
+
+    Raises:
+        ValueError: the config's optim wrapper is neither ``OptimWrapper`` nor
+            ``AmpOptimWrapper`` (e.g. an ``OptimWrapperDict`` of two models,
+            whose members set their own type).
+    """
+    kind = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if kind == 'AmpOptimWrapper':
+        print_log('--amp: the config already uses AmpOptimWrapper', logger='current')
+        return
+    if kind != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type "OptimWrapper" (or '
+                         f'"AmpOptimWrapper"), got "{kind}": set the type of each optim '
+                         'wrapper in the config instead')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def use_visualization_hook(cfg: Config, show: bool = False, show_dir: Optional[str] = None,
+                           wait_time: float = 2.0) -> None:
+    """``--show`` / ``--show-dir``: turns on the config's ``visualization``
+    hook (MMSegmentation's ``SegVisualizationHook``).
+
+    Raises:
+        KeyError: the config has no ``default_hooks.visualization``.
+    """
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise KeyError('--show / --show-dir need a visualization hook in the config: '
+                       "default_hooks.visualization=dict(type='mmseg.SegVisualizationHook')")
+    hook['draw'] = True
+    if show:
+        hook['show'] = True
+        hook['wait_time'] = wait_time
+    if show_dir:
+        cfg.visualizer['save_dir'] = show_dir
 
 
 def build_runner(cfg: Config,
@@ -48,8 +91,7 @@ def build_runner(cfg: Config,
     if data_root is not None:
         override_data_root(cfg, data_root)
     if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        use_amp(cfg)
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
