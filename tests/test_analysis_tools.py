@@ -1,11 +1,12 @@
 """tools/analysis_tools: where the CAM mass goes, on CAM files made from the masks."""
 import json
+import os
 import os.path as osp
 
 import numpy as np
 
 from conftest import run_tool
-from wsss_mm.cams.cam_file import cam_path, save_cam_file
+from wsss_mm.cams.cam_file import cam_path, legacy_cam_path, load_cam_file, save_cam_file
 from wsss_mm.utils.io import read_mask, read_split
 
 
@@ -49,3 +50,21 @@ def test_cam_mass_bad_input(synth_root, tmp_path):
     proc = run_tool('tools/analysis_tools/cam_mass.py', '--cam-dirs', f'x={tmp_path}/none',
                     '--data-root', synth_root, check=False)
     assert proc.returncode == 2 and 'CAM folder not found' in proc.stderr
+
+
+def test_cam_mass_reads_legacy_npy_only_with_allow_pickle(synth_root, tmp_path):
+    img_ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:3]
+    split = tmp_path / 'few.txt'
+    split.write_text('\n'.join(img_ids))
+    exact, legacy = str(tmp_path / 'exact'), str(tmp_path / 'legacy')
+    write_cams(exact, synth_root, img_ids, lambda gt, k: (gt == k).astype(np.float32))
+    os.makedirs(legacy)
+    for img_id in img_ids:  # the same CAMs in the legacy format (a pickled dict)
+        np.save(legacy_cam_path(legacy, img_id), load_cam_file(cam_path(exact, img_id)))
+    args = ['tools/analysis_tools/cam_mass.py', '--cam-dirs', f'legacy={legacy}',
+            '--data-root', synth_root, '--split', str(split)]
+    proc = run_tool(*args, check=False)
+    assert proc.returncode == 2 and '--allow-pickle' in proc.stderr
+    assert f'{img_ids[0]}.npy' in proc.stderr
+    result = json.loads(run_tool(*args, '--allow-pickle').stdout.strip().splitlines()[-1])
+    assert result['legacy']['object'] == 1.0

@@ -2,10 +2,14 @@
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from conftest import LinearNet, build_method, tiny_cam_network
-from wsss_mm.cams import multiscale_cams
+from wsss_mm.cams import BaseCAMMethod, multiscale_cams
+from wsss_mm.cams import grad_cam as grad_cam_module
+from wsss_mm.models.heads import GAPClassifierHead
 from wsss_mm.registry import CAM_METHODS
+from wsss_mm.utils.maps import max_normalize
 
 #: every registered method (one parametrized test covers them all)
 METHODS = sorted(CAM_METHODS.module_dict)
@@ -129,3 +133,114 @@ def test_multiscale_flip_aggregation(model):
     assert torch.allclose(mirrored, direct.flip(-1), atol=1e-5)
     with pytest.raises(ValueError, match='scales'):
         multiscale_cams(method, model, x, LABELS[:2], scales=())
+
+
+# ---- the method hooks ------------------------------------------------------
+class InputCAM(BaseCAMMethod):
+    """A method of the hook alone that reads the inputs: each class's map is
+    the first input channel, average-pooled to the feature grid."""
+
+    def get_cam_image(self, model, inputs, feats, labels):
+        pooled = F.adaptive_avg_pool2d(inputs[:, :1], feats.shape[-2:])
+        return pooled.expand(-1, labels.shape[1], -1, -1)
+
+
+def test_a_method_overriding_only_the_hook_runs_through_multiscale_cams(model):
+    x = torch.randn(2, 3, 64, 64)
+    out = multiscale_cams(InputCAM(), model, x, LABELS[:2], scales=(1.0, 0.5), flip=True)
+    # per scale cam(x) + flip(cam(flip(x))) = 2 ReLU(pool(x)): pooling 8 x 8 or 4 x 4
+    # blocks commutes with the flip
+    total = 0
+    for size, scale in ((8, 1.0), (4, 0.5)):
+        xs = x if scale == 1 else F.interpolate(x, scale_factor=scale, mode='bilinear',
+                                                align_corners=False)
+        pooled = F.adaptive_avg_pool2d(xs[:, :1], size).clamp(min=0)
+        total = total + F.interpolate(2 * pooled, size=(64, 64), mode='bilinear',
+                                      align_corners=False)
+    expected = max_normalize(total.expand(-1, 4, -1, -1) * LABELS[:2, :, None, None])
+    assert torch.allclose(out, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize('name', METHODS)
+def test_methods_override_a_hook_not_the_call(name):
+    assert '__call__' not in vars(CAM_METHODS.get(name))
+
+
+class PlainGAPHead(GAPClassifierHead):
+    """GAP + linear as its parent, through a forward of its own: no flag."""
+
+    def forward(self, feats):
+        return super().forward(feats)
+
+
+def test_the_linear_cam_flag():
+    assert tiny_cam_network().linear_cam
+    assert tiny_cam_network(head=dict(type='KURHead')).linear_cam  # GAP + the kernel W^r
+    assert not tiny_cam_network().train().linear_cam  # dropout may be on
+    assert not PlainGAPHead.linear_cam  # a forward of its own drops the flag
+    assert not getattr(LinearNet(torch.ones(4, 6)), 'linear_cam', False)
+
+
+@pytest.mark.parametrize('name, options', [
+    ('GradCAM', {}), ('GradCAM', dict(reduce='positive_mean')), ('GradCAMPlusPlus', {}),
+    ('AdvCAM', {}), ('AdvCAM', dict(preset='authors', base=dict(type='GradCAM')))])
+def test_a_head_without_the_flag_takes_the_gradient_path(monkeypatch, name, options):
+    fast = tiny_cam_network()
+    general = tiny_cam_network()
+    general.head = PlainGAPHead(in_channels=64, num_classes=4)
+    general.head.load_state_dict(fast.head.state_dict())
+    general.eval()
+    assert fast.linear_cam and not general.linear_cam
+    original, calls = grad_cam_module.head_gradients, []
+
+    def counted(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(grad_cam_module, 'head_gradients', counted)
+    x = torch.randn(2, 3, 64, 64)
+    x = torch.cat([x, x.flip(-1)])  # the authors' preset climbs flip pairs
+    labels = torch.cat([LABELS[:2], LABELS[:2]])
+    method = build(name, **options)
+    fast_maps = method(fast, x, labels)
+    assert not calls  # closed form
+    general_maps = method(general, x, labels)
+    assert calls  # backward passes through the head
+    assert fast_maps.max() > 0
+    assert torch.allclose(general_maps, fast_maps, rtol=0, atol=1e-5 * fast_maps.max())
+
+
+def test_max_normalize_is_the_old_normalisers():
+    torch.manual_seed(0)
+    maps = torch.randn(2, 3, 5, 7)
+    maps[0, 1] = 0  # an all-zero map stays zero
+    positive = maps.clamp(min=0)
+    # cams/multiscale.py's and Score-CAM's: a per-map max over the last two dims
+    old_multiscale = positive / (positive.flatten(-2).max(dim=-1).values[..., None, None]
+                                 + 1e-5)
+    # CPN's normalize_maps(mode='max'): ReLU, then a per-map max over dims 2-3
+    relu = F.relu(maps)
+    old_cpn = relu / (relu.flatten(2).max(dim=-1).values[..., None, None] + 1e-5)
+    assert torch.equal(max_normalize(positive), old_multiscale)
+    assert torch.equal(max_normalize(relu), old_cpn)
+    assert (max_normalize(positive)[0, 1] == 0).all()
+    masks = positive[:, 0]  # (N, H, W) as Score-CAM's masks
+    assert torch.equal(max_normalize(masks), old_multiscale[:, 0])
+
+
+def test_advcam_spends_no_forward_pass_on_unused_features(model, monkeypatch):
+    """AdvCAM extracts the features of every climbing step itself: the base class's
+    feature pass would be one forward per call for nothing."""
+    calls = []
+    extract = model.extract_feat
+    monkeypatch.setattr(model, 'extract_feat', lambda x: calls.append(1) or extract(x))
+    method = build_method('AdvCAM', steps=2)
+    inputs, labels = torch.randn(2, 3, 32, 32), torch.tensor([[1., 0, 1, 0], [0, 1, 0, 0]])
+    maps = method(model, inputs, labels)
+    climbing = len(calls)
+    monkeypatch.setattr(type(method), 'uses_features', True)
+    assert torch.equal(method(model, inputs, labels), maps)
+    assert len(calls) == 2 * climbing + 1
+    monkeypatch.setattr(type(method), 'uses_features', False)
+    zeros = method(model, inputs, torch.zeros(2, 4))
+    assert zeros.shape == maps.shape and not zeros.any()

@@ -16,7 +16,8 @@ from analysis_tools.advcam_reference import reference_advcam
 from conftest import ROOT, LinearNet, build_method, tiny_cam_network
 from wsss_mm.apis import infer_cams
 from wsss_mm.apis.train import load_config
-from wsss_mm.cams import check_cam_network, load_cam_file, multi_hot, multiscale_cams
+from wsss_mm.cams import (cam_path, check_cam_network, load_cam_file, multi_hot,
+                          multiscale_cams)
 from wsss_mm.models.heads import GAPClassifierHead, KURHead
 from wsss_mm.registry import CAM_METHODS, MODELS
 
@@ -164,7 +165,7 @@ def test_kur_effective_kernel_drives_logits_and_cams():
 
 
 # ---- AdvCAM ----------------------------------------------------------------
-@pytest.mark.parametrize('base', ['GradCAM', 'CAM', 'GradCAMPlusPlus', 'MinMaxCAM'])
+@pytest.mark.parametrize('base', ['GradCAM', 'CAM', 'GradCAMPlusPlus', 'MinMaxCAM', 'ScoreCAM'])
 def test_advcam_without_steps_is_its_base(model, base):
     x = torch.randn(2, 3, 32, 32)
     adv = build('AdvCAM', steps=0, base=dict(type=base))(model, x, LABELS)
@@ -184,6 +185,7 @@ def test_advcam_batch_equals_a_per_class_loop(model):
 def test_advcam_generic_head_path():
     net = tiny_cam_network()
     net.head = SquareHead(in_channels=64, num_classes=4).eval()
+    assert not net.linear_cam  # a head with another forward loses the flag
     x = torch.randn(2, 3, 32, 32)
     assert torch.allclose(build('AdvCAM', steps=0)(net, x, LABELS),
                           build('GradCAM')(net, x, LABELS), rtol=1e-5, atol=1e-8)
@@ -273,8 +275,8 @@ def test_advcam_multiscale_without_steps_equals_its_base(model):
 def test_advcam_rejects_a_training_model_and_a_base_without_weights():
     with pytest.raises(ValueError, match='eval mode'):
         build('AdvCAM')(tiny_cam_network().train(), torch.randn(1, 3, 32, 32), LABELS[:1])
-    with pytest.raises(TypeError, match='ScoreCAM'):
-        build('AdvCAM', base=dict(type='ScoreCAM'))
+    with pytest.raises(TypeError, match='; AdvCAM does not'):
+        build('AdvCAM', base=dict(type='AdvCAM'))  # maps, no channel weights
     with pytest.raises(ValueError, match='suppress'):
         build('AdvCAM', suppress='none')
 
@@ -346,9 +348,9 @@ def test_infer_advcam_including_an_image_without_labels(trained_cam, synth_root,
     with DefaultScope.overwrite_default_scope('wsss_mm'):
         infer_cams(cfg, ckpt, out, method='AdvCAM', split=str(root / 'two.txt'),
                    data_root=str(root), scales=(1.0, 0.5), device='cpu')
-    with_labels = load_cam_file(osp.join(out, 'synth_000000.npy'))
+    with_labels = load_cam_file(cam_path(out, 'synth_000000'))
     assert with_labels['cam'].shape == (len(with_labels['keys']), 64, 64)
     assert len(with_labels['keys']) > 0
     assert 0 <= with_labels['cam'].min() <= with_labels['cam'].max() <= 1
-    empty = load_cam_file(osp.join(out, 'synth_000001.npy'))
+    empty = load_cam_file(cam_path(out, 'synth_000001'))
     assert empty['keys'].shape == (0, ) and empty['cam'].shape == (0, 64, 64)

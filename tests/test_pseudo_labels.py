@@ -117,7 +117,7 @@ def test_cam_size_mismatch_is_named(synth_root, gt_cams, tmp_path):
         os.link(cam_path(gt_cams, img_id), cam_path(cams, img_id))
     os.remove(cam_path(cams, 'synth_000005'))
     save_cam_file(cam_path(cams, 'synth_000005'), np.array([3]), np.ones((1, 32, 32)))
-    with pytest.raises(ValueError, match=r'synth_000005.npy: CAM size \(32, 32\) differs'):
+    with pytest.raises(ValueError, match=r'synth_000005.npz: CAM size \(32, 32\) differs'):
         make_affinity_labels(affinity_config(), cams, str(tmp_path / 'out'), synth_root,
                              num_workers=0)
 

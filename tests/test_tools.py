@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 
 from conftest import QUICKSTART, TINY_TRAIN, run_tool
-from wsss_mm.cams.cam_file import load_cam_file
+from wsss_mm.cams.cam_file import cam_path, legacy_cam_path, load_cam_file
 
 
 def test_every_tool_prints_help():
@@ -24,15 +24,16 @@ def test_infer_then_eval_and_rerun_skips(trained_cam, synth_root, tmp_path):
                     '--cfg-options', 'cam_dataloader.num_workers=0')
     assert '24 written, 0 already there' in proc.stdout
     assert len(os.listdir(vis)) == 2
-    cam = load_cam_file(osp.join(out, 'synth_000000.npy'))
+    cam = load_cam_file(cam_path(out, 'synth_000000'))
     assert cam['cam'].shape[1:] == (64, 64)
     assert cam['cam'].max() <= 1 + 1e-6 and cam['cam'].min() >= 0
     assert np.all((cam['keys'] >= 1) & (cam['keys'] <= 20))
 
     # a killed run: two files gone and a stale temporary file left behind
-    os.remove(osp.join(out, 'synth_000003.npy'))
-    os.remove(osp.join(out, 'synth_000007.npy'))
-    open(osp.join(out, '.synth_000003.npy.abc.tmp.npy'), 'w').close()
+    assert sorted(os.listdir(out))[:2] == ['synth_000000.npz', 'synth_000001.npz']
+    os.remove(cam_path(out, 'synth_000003'))
+    os.remove(cam_path(out, 'synth_000007'))
+    open(osp.join(out, '.synth_000003.npz.abc.tmp.npz'), 'w').close()
     proc = run_tool('tools/infer_cams.py', config, ckpt, '--out-dir', out, '--data-root',
                     synth_root, '--scales', '1.0', '--cfg-options',
                     'cam_dataloader.num_workers=0')
@@ -54,6 +55,31 @@ def test_eval_names_missing_cam_files(trained_cam, synth_root, tmp_path):
                     check=False)
     assert proc.returncode == 2
     assert '24 of 24 images' in proc.stderr and 'synth_000000' in proc.stderr
+
+
+def test_eval_legacy_npy_cams_only_with_allow_pickle(synth_root, tmp_path):
+    """A folder of legacy pickled .npy dicts (IRN's format) is refused with exit 2 naming
+    the file and --allow-pickle, and read with the flag."""
+    from wsss_mm.datasets.voc_layout import find_mask
+    from wsss_mm.utils.io import read_mask, read_split
+    ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:4]
+    split = tmp_path / 'few.txt'
+    split.write_text('\n'.join(ids))
+    cam_dir = str(tmp_path / 'legacy')
+    os.makedirs(cam_dir)
+    for img_id in ids:
+        gt = read_mask(find_mask([osp.join(synth_root, 'SegmentationClass')], img_id))
+        keys = np.array([k for k in np.unique(gt) if 0 < k < 255], np.int64)
+        np.save(legacy_cam_path(cam_dir, img_id),
+                {'keys': keys, 'cam': np.stack([gt == k for k in keys]).astype(np.float32)})
+    args = ['tools/eval_cams.py', '--cam-dir', cam_dir, '--data-root', synth_root,
+            '--split', str(split), '--thresholds', '0.5', '0.5', '0.1']
+    proc = run_tool(*args, check=False)
+    assert proc.returncode == 2 and '--allow-pickle' in proc.stderr
+    assert f'{ids[0]}.npy (and 3 more)' in proc.stderr and 'Traceback' not in proc.stderr
+    result = json.loads(run_tool(*args, '--allow-pickle').stdout.strip().splitlines()[-1])
+    assert result['miou'] == 100 and result['num_images'] == 4
+    assert '--allow-pickle' in run_tool('tools/eval_cams.py', '--help').stdout
 
 
 def test_infer_rejects_unknown_method_and_missing_checkpoint(synth_root, tmp_path):

@@ -1,7 +1,7 @@
 """Evaluate CAM seeds: background-threshold sweep, per-class IoU table.
 
     python tools/eval_cams.py --cam-dir DIR --data-root DIR [--split LIST]
-        [--thresholds START STOP STEP]
+        [--thresholds START STOP STEP] [--allow-pickle]
         [--crf [--crf-config CONFIG] [--cfg-options crf.KEY=VALUE ...] [--workers N]]
 
 The last line printed is one JSON object:
@@ -22,7 +22,11 @@ from mmengine.config import Config, DictAction
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npy')
+    parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npz CAM files')
+    parser.add_argument('--allow-pickle', action='store_true',
+                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+                        'unpickling, which can run code from the file; only use it on files '
+                        'you made')
     parser.add_argument('--data-root', required=True, help='VOC-layout data root')
     parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
     parser.add_argument('--thresholds', type=float, nargs=3, default=(0.01, 0.95, 0.01),
@@ -57,7 +61,7 @@ def main(args: argparse.Namespace) -> None:
         cfg.merge_from_dict(args.cfg_options)
         crf = dict(cfg.get('crf', {}))
     result = eval_cams(args.cam_dir, args.data_root, args.split, thresholds, crf=crf,
-                       num_workers=args.workers)
+                       num_workers=args.workers, allow_pickle=args.allow_pickle)
     print(format_table(result))
     summary = dict(
         miou=round(result['cams']['miou'], 2),

@@ -3,7 +3,7 @@
     python tools/infer_cams.py CONFIG CHECKPOINT --out-dir DIR [--method NAME]
         [--split LIST] [--scales 1.0 0.5 1.5 2.0] [--no-flip] [--data-root DIR]
 
-Writes ``DIR/<image_id>.npy`` (docs/design.md, "CAM files") atomically; a rerun
+Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically; a rerun
 skips images already done.
 """
 import argparse

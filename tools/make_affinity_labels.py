@@ -2,7 +2,7 @@
 
     python tools/make_affinity_labels.py CONFIG --cam-dir DIR --out-dir DIR
         [--data-root DIR] [--split LIST] [--workers N] [--seed-threshold T]
-        [--cfg-options ...]
+        [--allow-pickle] [--cfg-options ...]
 
 CONFIG is an AffinityNet config (e.g. configs/affinity/affinity_r50_voc.py);
 its ``affinity_labels`` dict sets the thresholds, the CRF and the saliency
@@ -21,7 +21,11 @@ from mmengine.config import DictAction
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='AffinityNet config with `affinity_labels`')
-    parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npy CAM files')
+    parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npz CAM files')
+    parser.add_argument('--allow-pickle', action='store_true',
+                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+                        'unpickling, which can run code from the file; only use it on files '
+                        'you made')
     parser.add_argument('--out-dir', required=True, help='folder for the label maps')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
@@ -39,7 +43,8 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.train import load_config
     cfg = load_config(args.config, args.cfg_options)
     summary = make_affinity_labels(cfg, args.cam_dir, args.out_dir, args.data_root,
-                                   args.split, args.workers, args.seed_threshold)
+                                   args.split, args.workers, args.seed_threshold,
+                                   args.allow_pickle)
     print(f'affinity labels in {args.out_dir}: {summary["done"]} written, '
           f'{summary["skipped"]} already there (fg threshold {summary["fg_threshold"]}, '
           f'bg threshold {summary["bg_threshold"]})')

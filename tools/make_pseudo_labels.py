@@ -1,7 +1,8 @@
 """Make pseudo masks by the AffinityNet random walk of the CAMs.
 
     python tools/make_pseudo_labels.py CONFIG CHECKPOINT --cam-dir DIR --out-dir DIR
-        [--data-root DIR] [--split LIST] [--device cpu|cuda] [--cfg-options ...]
+        [--data-root DIR] [--split LIST] [--device cpu|cuda] [--allow-pickle]
+        [--cfg-options ...]
 
 CONFIG is the AffinityNet config (its ``random_walk`` and ``pseudo_labels``
 dicts), CHECKPOINT the trained AffinityNet. Writes ``DIR/<image_id>.png``
@@ -20,7 +21,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='AffinityNet config with `random_walk`')
     parser.add_argument('checkpoint', help='trained AffinityNet')
-    parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npy CAM files')
+    parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npz CAM files')
+    parser.add_argument('--allow-pickle', action='store_true',
+                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+                        'unpickling, which can run code from the file; only use it on files '
+                        'you made')
     parser.add_argument('--out-dir', required=True, help='folder for the pseudo masks')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
@@ -47,7 +52,7 @@ def main(args: argparse.Namespace) -> None:
     data_root = args.data_root or cfg.data_root
     split = args.split or dataset_cfg(cfg, 'train_dataloader').ann_file
     summary = make_pseudo_labels(cfg, args.checkpoint, args.cam_dir, args.out_dir, data_root,
-                                 split, args.device)
+                                 split, args.device, args.allow_pickle)
     print(f'pseudo masks in {args.out_dir}: {summary["done"]} written, '
           f'{summary["skipped"]} already there')
     result = eval_label_dir(args.out_dir, data_root,

@@ -2,7 +2,7 @@
 the background; and how much of the object the map covers.
 
     python tools/analysis_tools/cam_mass.py --cam-dirs NAME=DIR [NAME=DIR ...]
-        --data-root DIR [--split LIST] [--cover 0.2]
+        --data-root DIR [--split LIST] [--cover 0.2] [--allow-pickle]
 
 For every present (image, class) pair of the split, the map's mass (sum of its
 values, ignore pixels left out) is split into the share on the pixels of that
@@ -24,6 +24,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
     parser.add_argument('--cover', type=float, default=0.2,
                         help='coverage: object pixels above COVER x the map\'s max (default 0.2)')
+    parser.add_argument('--allow-pickle', action='store_true',
+                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+                        'unpickling, which can run code from the file; only use it on files '
+                        'you made')
     args = parser.parse_args()
     if not 0 <= args.cover < 1:
         parser.error(f'--cover must be in [0, 1), got {args.cover}')
@@ -33,8 +37,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float) -> dict:
-    """The mean shares over the (image, class) pairs of one CAM folder."""
+def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float,
+                allow_pickle: bool = False) -> dict:
+    """The mean shares over the (image, class) pairs of one CAM folder
+    (``allow_pickle``: read legacy pickled ``.npy`` CAM files)."""
     import os.path as osp
 
     import numpy as np
@@ -45,7 +51,7 @@ def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float) -> dict:
     totals = dict(object=0.0, other_objects=0.0, background=0.0, coverage=0.0)
     pairs = 0
     for img_id in img_ids:
-        gt, cams = load_pair(cam_dir, mask_dirs, img_id)
+        gt, cams = load_pair(cam_dir, mask_dirs, img_id, allow_pickle)
         valid = gt != IGNORE_INDEX
         for key, cam in zip(cams['keys'], cams['cam']):
             own = gt == key
@@ -72,8 +78,9 @@ def main(args: argparse.Namespace) -> None:
     results = {}
     for item in args.cam_dirs:
         name, cam_dir = item.split('=', 1)
-        check_cam_dir(cam_dir, img_ids)
-        results[name] = mass_shares(cam_dir, args.data_root, img_ids, args.cover)
+        check_cam_dir(cam_dir, img_ids, args.allow_pickle)
+        results[name] = mass_shares(cam_dir, args.data_root, img_ids, args.cover,
+                                    args.allow_pickle)
     print(f'{"cams":<20}{"object":>9}{"other obj.":>12}{"background":>12}'
           f'{"coverage@" + str(args.cover):>15}{"pairs":>7}')
     for name, r in results.items():

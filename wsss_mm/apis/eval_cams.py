@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from wsss_mm.utils.progress import progress
 
-from wsss_mm.cams.cam_file import cam_path, load_cam_file
+from wsss_mm.cams.cam_file import find_cam_file, load_cam_file
 from wsss_mm.datasets.voc_layout import MASK_DIRS, VOC_CLASSES, find_mask
 from wsss_mm.evaluation import ThresholdSweep
 from wsss_mm.refine.crf import DenseCRF
@@ -23,16 +23,29 @@ DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
 DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.01, 0.955, 0.01), 2))
 
 
-def load_pair(cam_dir: str, mask_dirs: Sequence[str],
-              img_id: str) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
-    """Reads one image's mask and CAM file and checks that their sizes agree."""
+def load_pair(cam_dir: str, mask_dirs: Sequence[str], img_id: str,
+              allow_pickle: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    """Reads one image's mask and CAM file and checks that their sizes agree.
+
+    Args:
+        cam_dir (str): folder of CAM files.
+        mask_dirs (Sequence[str]): folders searched for ``<img_id>.png``.
+        img_id (str): the image.
+        allow_pickle (bool): read a legacy pickled ``.npy`` CAM file when the
+            image has no ``.npz`` (unpickling can run code from the file).
+
+    Returns:
+        tuple: the mask ((H, W) uint8 class ids) and the CAM file (``keys``
+        int64 (n,), ``cam`` float32 (n, H, W)).
+    """
     mask_path = find_mask(mask_dirs, img_id)
     if mask_path is None:
         raise FileNotFoundError(f'no ground-truth mask for {img_id} in {list(mask_dirs)}')
     gt = read_mask(mask_path)
-    cam = load_cam_file(cam_path(cam_dir, img_id))
+    path = find_cam_file(cam_dir, img_id, allow_pickle)
+    cam = load_cam_file(path, allow_pickle)
     if cam['cam'].shape[1:] != gt.shape:
-        raise ValueError(f'{cam_path(cam_dir, img_id)}: CAM size {cam["cam"].shape[1:]} '
+        raise ValueError(f'{path}: CAM size {cam["cam"].shape[1:]} '
                          f'differs from mask {mask_path} size {gt.shape}')
     return gt, cam
 
@@ -44,7 +57,8 @@ def eval_cams(cam_dir: str,
               class_names: Sequence[str] = VOC_CLASSES,
               num_threads: int = 4,
               crf: Optional[dict] = None,
-              num_workers: int = 2) -> dict:
+              num_workers: int = 2,
+              allow_pickle: bool = False) -> dict:
     """Background-threshold sweep of the seeds, and of the uniform-map floor;
     optionally the seeds at the best threshold refined by a dense CRF.
 
@@ -52,7 +66,7 @@ def eval_cams(cam_dir: str,
     with no localisation), swept over the same thresholds.
 
     Args:
-        cam_dir (str): folder of ``<image_id>.npy`` CAM files.
+        cam_dir (str): folder of ``<image_id>.npz`` CAM files.
         data_root (str): VOC-layout root holding the masks.
         split (str, optional): split file, absolute or relative to the data
             root. Default: ``ImageSets/Segmentation/train.txt``.
@@ -60,21 +74,23 @@ def eval_cams(cam_dir: str,
         crf (dict, optional): :class:`DenseCRF` arguments; evaluate the
             CRF-refined seeds too (needs pydensecrf2).
         num_workers (int): processes of the CRF evaluation.
+        allow_pickle (bool): read legacy pickled ``<image_id>.npy`` CAM files
+            (unpickling can run code from the file: only for files you made).
 
     Returns:
-        dict: ``cams`` and ``floor`` sweep results (see
+        dict: ``cams`` and ``floor sweep results (see
         :meth:`ThresholdSweep.result`), with ``crf`` the result of
         :func:`eval_crf_seeds`; ``class_names`` and ``num_images``.
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'data root not found: {data_root}')
     ids = read_split(resolve_split(split or DEFAULT_SPLIT, data_root))
-    check_cam_dir(cam_dir, ids)
+    check_cam_dir(cam_dir, ids, allow_pickle)
     mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
     sweep = ThresholdSweep(thresholds, len(class_names))
     floor = ThresholdSweep(thresholds, len(class_names))
     with ThreadPoolExecutor(num_threads) as pool:
-        pairs = pool.map(lambda i: load_pair(cam_dir, mask_dirs, i), ids)
+        pairs = pool.map(lambda i: load_pair(cam_dir, mask_dirs, i, allow_pickle), ids)
         for gt, cam in progress(pairs, total=len(ids), desc='eval CAMs'):
             sweep.update(gt, cam['keys'], cam['cam'])
             floor.update(gt, cam['keys'], np.ones_like(cam['cam']))
@@ -82,7 +98,8 @@ def eval_cams(cam_dir: str,
                   class_names=list(class_names), num_images=len(ids))
     if crf is not None:
         result['crf'] = eval_crf_seeds(cam_dir, data_root, ids, result['cams']['threshold'],
-                                       DenseCRF(**crf), class_names, num_workers)
+                                       DenseCRF(**crf), class_names, num_workers,
+                                       allow_pickle)
     return result
 
 
@@ -91,12 +108,14 @@ class CRFSeeds:
     by a dense CRF (picklable, for worker processes)."""
 
     def __init__(self, data_root: str, cam_dir: str, threshold: float,
-                 crf: DenseCRF) -> None:
+                 crf: DenseCRF, allow_pickle: bool = False) -> None:
         self.data_root, self.cam_dir = data_root, cam_dir
         self.threshold, self.crf = threshold, crf
+        self.allow_pickle = allow_pickle
 
     def __call__(self, img_id: str) -> np.ndarray:
-        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id)
+        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id,
+                                         self.allow_pickle)
         return seed_labels(cam['keys'], torch.from_numpy(cam['cam']), 'threshold',
                            self.threshold, self.crf, image)
 
@@ -107,7 +126,8 @@ def eval_crf_seeds(cam_dir: str,
                    threshold: float,
                    crf: DenseCRF,
                    class_names: Sequence[str] = VOC_CLASSES,
-                   num_workers: int = 2) -> dict:
+                   num_workers: int = 2,
+                   allow_pickle: bool = False) -> dict:
     """mIoU of the CRF-refined seeds ("+CRF" of AdvCAM's Table 1).
 
     Args:
@@ -117,13 +137,15 @@ def eval_crf_seeds(cam_dir: str,
         threshold (float): background threshold of the seeds.
         crf (DenseCRF): the CRF.
         num_workers (int): processes.
+        allow_pickle (bool): read legacy pickled ``.npy`` CAM files.
 
     Returns:
         dict: :func:`~wsss_mm.apis.label_maps.evaluate_label_maps`'s result
         plus ``threshold``.
     """
-    result = evaluate_label_maps(CRFSeeds(data_root, cam_dir, threshold, crf), img_ids,
-                                 data_root, class_names, num_workers, desc='eval CAMs + CRF')
+    seeds = CRFSeeds(data_root, cam_dir, threshold, crf, allow_pickle)
+    result = evaluate_label_maps(seeds, img_ids, data_root, class_names, num_workers,
+                                 desc='eval CAMs + CRF')
     return dict(result, threshold=threshold)
 
 

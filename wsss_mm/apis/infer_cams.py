@@ -54,7 +54,7 @@ def infer_cams(cfg: Config,
                vis_dir: Optional[str] = None,
                num_vis: int = 0,
                device: Optional[str] = None) -> dict:
-    """Writes ``OUT_DIR/<image_id>.npy`` CAM files for every image of a split.
+    """Writes ``OUT_DIR/<image_id>.npz`` CAM files for every image of a split.
 
     Images whose file exists are skipped, so a killed run resumes; each file
     is written atomically. Images are decoded in dataloader workers.

@@ -9,7 +9,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
-from wsss_mm.cams.cam_file import cam_path, load_cam_file, missing_cam_files
+from wsss_mm.cams.cam_file import (check_no_legacy_cam_files, find_cam_file, load_cam_file,
+                                   missing_cam_files)
 from wsss_mm.datasets.voc_layout import IGNORE_INDEX, IMG_DIR, MASK_DIRS, VOC_CLASSES, find_mask
 from wsss_mm.evaluation import confusion_matrix, iou_from_confusion
 from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps
@@ -26,11 +27,25 @@ def image_path(data_root: str, img_id: str) -> str:
     return osp.join(data_root, IMG_DIR, img_id + '.jpg')
 
 
-def check_cam_dir(cam_dir: str, img_ids: Sequence[str]) -> None:
-    """Raises ``FileNotFoundError`` naming the images that have no CAM file."""
+def check_cam_dir(cam_dir: str, img_ids: Sequence[str], allow_pickle: bool = False) -> None:
+    """Checks that every image has a CAM file in ``cam_dir``.
+
+    Args:
+        cam_dir (str): folder of ``<image_id>.npz`` CAM files.
+        img_ids (Sequence[str]): the images.
+        allow_pickle (bool): legacy pickled ``<image_id>.npy`` files count too.
+
+    Raises:
+        FileNotFoundError: naming the images that have no CAM file.
+        PickledCAMFileError: some image has only a legacy ``.npy`` file and
+            ``allow_pickle`` is false (the message names it and
+            ``--allow-pickle``).
+    """
     if not osp.isdir(cam_dir):
         raise FileNotFoundError(f'CAM folder not found: {cam_dir}')
-    missing = missing_cam_files(cam_dir, img_ids)
+    missing = missing_cam_files(cam_dir, img_ids, allow_pickle)
+    if missing and not allow_pickle:
+        check_no_legacy_cam_files(cam_dir, missing)
     if missing:
         raise FileNotFoundError(
             f'{len(missing)} of {len(img_ids)} images of the split have no CAM file in '
@@ -39,10 +54,12 @@ def check_cam_dir(cam_dir: str, img_ids: Sequence[str]) -> None:
 
 def label_maps_to_write(cfg: Config, cam_dir: str, out_dir: str,
                         data_root: Optional[str] = None,
-                        split: Optional[str] = None) -> Tuple[str, List[str], List[str]]:
+                        split: Optional[str] = None,
+                        allow_pickle: bool = False) -> Tuple[str, List[str], List[str]]:
     """Plans a resumable label-map stage: the split's images (default the
     training split of ``cfg``), checked to all have a CAM file, and those whose
     ``OUT_DIR/<image_id>.png`` is not written yet; creates ``out_dir``.
+    ``allow_pickle``: legacy ``.npy`` CAM files count (see :func:`check_cam_dir`).
 
     Returns:
         tuple: the data root (``data_root`` or ``cfg.data_root``), the split's
@@ -50,31 +67,41 @@ def label_maps_to_write(cfg: Config, cam_dir: str, out_dir: str,
 
     Raises:
         FileNotFoundError: CAM files are missing (the message names them).
+        PickledCAMFileError: legacy ``.npy`` files without ``allow_pickle``.
     """
     data_root = data_root or cfg.data_root
     split = split or dataset_cfg(cfg, 'train_dataloader').ann_file
     ids = read_split(resolve_split(split, data_root))
-    check_cam_dir(cam_dir, ids)
+    check_cam_dir(cam_dir, ids, allow_pickle)
     os.makedirs(out_dir, exist_ok=True)
     return data_root, ids, missing_label_maps(out_dir, ids)
 
 
-def load_image_and_cams(data_root: str, cam_dir: str,
-                        img_id: str) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+def load_image_and_cams(data_root: str, cam_dir: str, img_id: str,
+                        allow_pickle: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
     """One image and its CAM file, checked to have the same size.
+
+    Args:
+        data_root (str): VOC-layout root of the images.
+        cam_dir (str): folder of CAM files.
+        img_id (str): the image.
+        allow_pickle (bool): read a legacy pickled ``.npy`` CAM file when the
+            image has no ``.npz`` (unpickling can run code from the file).
 
     Returns:
         tuple: the image ((H, W, 3) uint8 BGR) and the CAM file (``keys``
         int64 (n,), ``cam`` float32 (n, H, W)).
 
     Raises:
-        ValueError: the CAMs' size differs from the image's (both files named).
+        ValueError: the CAMs' size differs from the image's (both files
+            named), or the CAM file is not valid (see :func:`load_cam_file`).
     """
     img_file = image_path(data_root, img_id)
     image = read_image(img_file)
-    cam = load_cam_file(cam_path(cam_dir, img_id))
+    path = find_cam_file(cam_dir, img_id, allow_pickle)
+    cam = load_cam_file(path, allow_pickle)
     if cam['cam'].shape[1:] != image.shape[:2]:
-        raise ValueError(f'{cam_path(cam_dir, img_id)}: CAM size {cam["cam"].shape[1:]} '
+        raise ValueError(f'{path}: CAM size {cam["cam"].shape[1:]} '
                          f'differs from image {img_file} size {image.shape[:2]}')
     return image, cam
 

@@ -35,18 +35,23 @@ class ConfidentLabelWriter:
             (0-255) giving the background.
         saliency_threshold (float): saliency (in [0, 1]) at or below it is
             background.
+        allow_pickle (bool): read legacy pickled ``.npy`` CAM files
+            (unpickling can run code from the file: only for files you made).
     """
 
     def __init__(self, data_root: str, cam_dir: str, out_dir: str, fg_threshold: float,
                  bg_threshold: float, crf: Optional[DenseCRF] = None,
-                 saliency_dir: Optional[str] = None, saliency_threshold: float = 0.5) -> None:
+                 saliency_dir: Optional[str] = None, saliency_threshold: float = 0.5,
+                 allow_pickle: bool = False) -> None:
         self.data_root, self.cam_dir, self.out_dir = data_root, cam_dir, out_dir
         self.fg_threshold, self.bg_threshold = fg_threshold, bg_threshold
         self.crf = crf
         self.saliency_dir, self.saliency_threshold = saliency_dir, saliency_threshold
+        self.allow_pickle = allow_pickle
 
     def __call__(self, img_id: str) -> None:
-        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id)
+        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id,
+                                         self.allow_pickle)
         saliency = None
         if self.saliency_dir is not None:
             saliency = read_mask(label_path(self.saliency_dir, img_id)) / np.float32(255)
@@ -101,7 +106,8 @@ def make_affinity_labels(cfg: Config,
                          data_root: Optional[str] = None,
                          split: Optional[str] = None,
                          num_workers: Optional[int] = None,
-                         seed_threshold: Optional[float] = None) -> dict:
+                         seed_threshold: Optional[float] = None,
+                         allow_pickle: bool = False) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` affinity labels for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
@@ -122,6 +128,8 @@ def make_affinity_labels(cfg: Config,
         num_workers (int, optional): processes; default ``cfg.refine_workers``.
         seed_threshold (float, optional): the seeds' best background
             threshold, for the rule ``refine_thresholds.affinity='seed'``.
+        allow_pickle (bool): read legacy pickled ``<image_id>.npy`` CAM files
+            (unpickling can run code from the file: only for files you made).
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
@@ -129,15 +137,18 @@ def make_affinity_labels(cfg: Config,
 
     Raises:
         FileNotFoundError: CAM files are missing (the message names them).
+        PickledCAMFileError: legacy ``.npy`` CAM files without ``allow_pickle``.
         ImportError: the config asks for a CRF and pydensecrf2 is missing.
         ValueError: see :func:`resolve_affinity_thresholds`.
     """
     params = dict(cfg.affinity_labels)
     params['fg_threshold'], params['bg_threshold'] = resolve_affinity_thresholds(
         cfg, seed_threshold)
-    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split)
+    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split,
+                                               allow_pickle)
     crf = DenseCRF(**cfg.crf) if params.pop('crf', False) else None
-    writer = ConfidentLabelWriter(data_root, cam_dir, out_dir, crf=crf, **params)
+    writer = ConfidentLabelWriter(data_root, cam_dir, out_dir, crf=crf,
+                                  allow_pickle=allow_pickle, **params)
     workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
     write_label_maps(writer, todo, workers, 'affinity labels')
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids),

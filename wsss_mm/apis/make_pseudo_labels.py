@@ -95,9 +95,10 @@ def walk_cam_files(cfg: Config,
                    out_dir: str,
                    data_root: Optional[str] = None,
                    split: Optional[str] = None,
-                   device: Optional[str] = None) -> dict:
+                   device: Optional[str] = None,
+                   allow_pickle: bool = False) -> dict:
     """Writes the walked class scores of every image of a split as CAM files
-    (``OUT_DIR/<image_id>.npy``, the CAM file format), so that their
+    (``OUT_DIR/<image_id>.npz``, the CAM file format), so that their
     background threshold can be swept like the seeds'
     (:func:`~wsss_mm.apis.eval_cams.eval_cams`) and label maps written at
     the best one. Images whose file exists are skipped.
@@ -109,7 +110,9 @@ def walk_cam_files(cfg: Config,
         checkpoint (str): trained AffinityNet.
         cam_dir (str): folder of CAM files.
         out_dir (str): where the walked CAM files go.
-        data_root, split, device: see :func:`make_pseudo_labels`.
+        data_root, split, device, allow_pickle: see :func:`make_pseudo_labels`
+            (``allow_pickle`` is for reading ``cam_dir`` only: the walked
+            files are written as ``.npz``).
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
@@ -126,13 +129,13 @@ def walk_cam_files(cfg: Config,
     data_root = data_root or cfg.data_root
     ids = read_split(resolve_split(split or dataset_cfg(cfg, 'train_dataloader').ann_file,
                                    data_root))
-    check_cam_dir(cam_dir, ids)
+    check_cam_dir(cam_dir, ids, allow_pickle)
     os.makedirs(out_dir, exist_ok=True)
     todo = missing_cam_files(out_dir, ids)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = load_affinity_net(cfg, checkpoint, device)
     for img_id in progress(todo, desc='random walk'):
-        image, cam = load_image_and_cams(data_root, cam_dir, img_id)
+        image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
         scores = walked_scores(model, image, cam['cam'], walk)
         save_cam_file(cam_path(out_dir, img_id), cam['keys'],
                       scores[1:].clamp(0, 1).cpu().numpy())
@@ -145,7 +148,8 @@ def make_pseudo_labels(cfg: Config,
                        out_dir: str,
                        data_root: Optional[str] = None,
                        split: Optional[str] = None,
-                       device: Optional[str] = None) -> dict:
+                       device: Optional[str] = None,
+                       allow_pickle: bool = False) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` pseudo masks for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
@@ -163,12 +167,15 @@ def make_pseudo_labels(cfg: Config,
         split (str, optional): split file (absolute or relative to the data
             root). Default: the AffinityNet training split.
         device (str, optional): default CUDA when available.
+        allow_pickle (bool): read legacy pickled ``<image_id>.npy`` CAM files
+            (unpickling can run code from the file: only for files you made).
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
 
     Raises:
         FileNotFoundError: CAM files or the checkpoint are missing.
+        PickledCAMFileError: legacy ``.npy`` CAM files without ``allow_pickle``.
         ValueError: an ignore band with a non-threshold background.
     """
     walk = dict(cfg.random_walk)
@@ -176,12 +183,13 @@ def make_pseudo_labels(cfg: Config,
     ignore_band = options.get('ignore_band')
     if ignore_band is not None and walk.get('bg_mode', 'threshold') != 'threshold':
         raise ValueError('pseudo_labels.ignore_band needs random_walk.bg_mode="threshold"')
-    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split)
+    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split,
+                                               allow_pickle)
     crf = pseudo_crf(cfg)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = load_affinity_net(cfg, checkpoint, device)
     for img_id in progress(todo, desc='random walk'):
-        image, cam = load_image_and_cams(data_root, cam_dir, img_id)
+        image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
         labels = pseudo_mask(model, image, cam['keys'], cam['cam'], walk, crf, ignore_band)
         save_label_map(label_path(out_dir, img_id), labels)
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

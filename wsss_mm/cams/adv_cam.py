@@ -103,7 +103,7 @@ class AdvCAM(BaseCAMMethod):
         half_step_scales (Sequence[float]): scales that climb ``T // 2`` steps.
     """
 
-    uses_gradients = True
+    uses_features = False  # the climbing extracts the features of every step
 
     def __init__(self, preset: str = 'paper', **options) -> None:
         if preset not in PRESETS:
@@ -151,21 +151,43 @@ class AdvCAM(BaseCAMMethod):
         """How many maps are summed: ``T + 1``, or ``max(T, 1)`` without the last."""
         return self.steps + 1 if self.include_last else max(self.steps, 1)
 
-    def __call__(self, model: nn.Module, inputs: torch.Tensor,
-                 labels: torch.Tensor) -> torch.Tensor:
-        labels = self.check_inputs(model, inputs, labels)
+    def check_inputs(self, model: nn.Module, inputs: torch.Tensor,
+                     labels: torch.Tensor) -> torch.Tensor:
+        """:meth:`BaseCAMMethod.check_inputs`, and the model in eval mode and,
+        with ``flip_pairs``, the batch ``cat([x, x.flip(-1)])``.
+
+        Raises:
+            ValueError: the model is in training mode, or a flip-pair batch is
+                not one.
+        """
+        labels = super().check_inputs(model, inputs, labels)
         if model.training:
             raise ValueError('AdvCAM needs the model in eval mode (model.eval()): in '
                              'training mode BatchNorm and dropout would mix the rows')
         if self.flip_pairs:
             check_flip_pairs(inputs, labels)
+        return labels
+
+    def get_cam_image(self, model: nn.Module, inputs: torch.Tensor,
+                      feats: Optional[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+        """Climbs every present (image, class) pair from its image (:meth:`climb`).
+
+        Args:
+            model (nn.Module): the CAM network, in eval mode.
+            inputs (Tensor): (B, 3, H, W) normalised images; with
+                ``flip_pairs`` ``cat([x, x.flip(-1)])``.
+            feats (None): unused (``uses_features`` is False): the climbing
+                extracts the features of every step itself.
+            labels (Tensor): (B, C) multi-hot.
+
+        Returns:
+            Tensor: (B, C, h, w) the summed maps, zero for absent classes.
+        """
         # with flip pairs, the rows of the mirror images follow those of the images
         # in the same order: row n and row n + N/2 are a pair
         img_idx, cls_idx = present_pairs(labels)
-        if len(img_idx) == 0:
-            with torch.no_grad():
-                grid = model.extract_feat(inputs[:1]).shape[2:]
-            return inputs.new_zeros((*labels.shape, *grid))
+        if len(img_idx) == 0:  # nothing to climb: zero maps on the feature grid
+            return torch.zeros_like(model.extract_feat(inputs)[:, :1]) * labels[..., None, None]
         maps = self.climb(model, inputs[img_idx], labels[img_idx], cls_idx)
         return scatter_pairs(maps, labels)
 
@@ -208,7 +230,7 @@ class AdvCAM(BaseCAMMethod):
             with torch.set_grad_enabled(climbing):
                 x.requires_grad_(climbing)
                 feats = model.extract_feat(x)
-                maps = self.row_maps(model, feats, labels, classes)
+                maps = self.row_maps(model, x.detach(), feats, labels, classes)
                 if climbing:
                     joint = self.pair_maps(maps)
                     init = joint.detach() if init is None else init
@@ -262,14 +284,16 @@ class AdvCAM(BaseCAMMethod):
         class_maps = torch.einsum('ck,nkhw->nchw', model.cam_weights().to(feats.dtype), feats)
         return class_maps.clamp(min=0).mean(dim=(2, 3))
 
-    def row_maps(self, model: nn.Module, feats: torch.Tensor, labels: torch.Tensor,
-                 classes: torch.Tensor) -> torch.Tensor:
+    def row_maps(self, model: nn.Module, images: torch.Tensor, feats: torch.Tensor,
+                 labels: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         """The base map of each row's class, differentiable through the features.
 
-        Channel weights are computed on the detached features.
+        Channel weights are computed on the detached features, without a graph.
 
         Args:
-            feats (Tensor): (N, K, h, w) with the graph to the input.
+            model (nn.Module): the CAM network.
+            images (Tensor): (N, 3, H, W) the rows' current images, detached.
+            feats (Tensor): (N, K, h, w) their features, with the graph to the input.
             labels (Tensor): (N, C) multi-hot labels of each row's image.
             classes (Tensor): (N,) each row's class.
 
@@ -280,7 +304,8 @@ class AdvCAM(BaseCAMMethod):
             grads = self.base.score_gradients(model, feats, classes)
             weights = self.base.reduce_gradients(grads, self.pair_ids(len(classes), feats.device))
         else:
-            weights = self.base.get_cam_weights(model, feats.detach(), labels)
+            with torch.no_grad():
+                weights = self.base.get_cam_weights(model, images, feats.detach(), labels)
             weights = weights[torch.arange(len(classes)), classes]
         return torch.einsum('nk,nkhw->nhw', weights.detach(), feats).clamp(min=0)
 

@@ -100,28 +100,49 @@ class BaseCAMMethod:
     zero for absent classes, not normalised. The model's parameters never
     receive gradients and its ``requires_grad`` flags are left as they were.
 
-    Subclasses override :meth:`get_cam_weights` ((B, C, K) channel weights)
-    or, when the map is not a weighted sum of feature channels,
-    :meth:`get_cam_image`. Methods that need more than the features (the
-    input images: Score-CAM, AdvCAM) override ``__call__`` and start it with
-    :meth:`check_inputs`.
+    ``__call__`` checks the call (:meth:`check_inputs`), extracts the features
+    of the inputs and runs :meth:`get_cam_image`, all without gradients, then
+    applies ReLU and zeroes the absent classes. Subclasses override one hook:
+    :meth:`get_cam_weights` ((B, C, K) channel weights) or, when the map is
+    not a weighted sum of the features' channels, :meth:`get_cam_image`. Both
+    get the inputs, so a method may run more forward passes (Score-CAM on
+    masked images, AdvCAM on manipulated ones). A method that needs gradients
+    enables them itself, for what it differentiates (``torch.enable_grad()``),
+    and takes them with ``torch.autograd.grad``.
     """
 
-    #: whether :meth:`get_cam_image` differentiates through the head
-    uses_gradients = False
+    #: False for a method whose hook runs its own forward passes and does not
+    #: read ``feats`` (AdvCAM): the hook then gets ``feats=None`` and no pass
+    #: is spent on them.
+    uses_features = True
 
     def __call__(self, model: nn.Module, inputs: torch.Tensor,
                  labels: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            model (nn.Module): a CAM network.
+            inputs (Tensor): (B, 3, H, W) normalised images.
+            labels (Tensor): (B, C) multi-hot.
+
+        Returns:
+            Tensor: (B, C, h, w) >= 0, zero for absent classes.
+        """
         labels = self.check_inputs(model, inputs, labels)
-        with torch.no_grad():  # gradient methods enable it for the head only
-            feats = model.extract_feat(inputs)
-            cams = self.get_cam_image(model, feats, labels)
+        with torch.no_grad():
+            feats = model.extract_feat(inputs) if self.uses_features else None
+            cams = self.get_cam_image(model, inputs, feats, labels)
         return cams.clamp(min=0) * labels[:, :, None, None]
 
-    @staticmethod
-    def check_inputs(model: nn.Module, inputs: torch.Tensor,
+    def check_inputs(self, model: nn.Module, inputs: torch.Tensor,
                      labels: torch.Tensor) -> torch.Tensor:
-        """Checks the model and labels of a call.
+        """Checks the model and labels of a call, before any forward pass.
+
+        A subclass with more requirements extends it.
+
+        Args:
+            model (nn.Module): the CAM network.
+            inputs (Tensor): (B, 3, H, W) normalised images.
+            labels (Tensor): (B, C) multi-hot.
 
         Returns:
             Tensor: the labels as (B, C) floats on the inputs' device.
@@ -140,22 +161,31 @@ class BaseCAMMethod:
         inference); the same method unless a subclass depends on the scale."""
         return self
 
-    def get_cam_image(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_image(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                       labels: torch.Tensor) -> torch.Tensor:
-        """
+        """The maps of every class: by default ``Σ_k w_ck A_k`` with the weights
+        of :meth:`get_cam_weights`.
+
         Args:
             model (nn.Module): the CAM network.
-            feats (Tensor): (B, K, h, w) features (no graph attached).
+            inputs (Tensor): (B, 3, H, W) normalised images.
+            feats (Tensor): (B, K, h, w) their features (no graph attached).
             labels (Tensor): (B, C) multi-hot.
 
         Returns:
             Tensor: (B, C, h, w) maps before ReLU and label masking.
         """
-        weights = self.get_cam_weights(model, feats, labels)
+        weights = self.get_cam_weights(model, inputs, feats, labels)
         return torch.einsum('bck,bkhw->bchw', weights, feats)
 
-    def get_cam_weights(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                         labels: torch.Tensor) -> torch.Tensor:
-        """(B, C, K) channel weights of each class's map."""
+        """The channel weights of each class's map.
+
+        Args: as :meth:`get_cam_image`.
+
+        Returns:
+            Tensor: (B, C, K).
+        """
         raise NotImplementedError(
             f'{type(self).__name__} must override get_cam_weights or get_cam_image')

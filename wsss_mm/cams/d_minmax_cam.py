@@ -52,9 +52,8 @@ class DMinMaxCAM(ContrastCAMMethod):
         if form not in FORMS:
             raise ValueError(f'form must be one of {FORMS}, got "{form}"')
         self.form = form
-        self.uses_gradients = form == 'grad'
 
-    def get_cam_weights(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                         labels: torch.Tensor) -> torch.Tensor:
         sets = self.class_sets(model, feats, labels)
         if self.form == 'cam':

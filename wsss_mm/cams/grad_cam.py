@@ -4,8 +4,6 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-from wsss_mm.models.classifiers import CAMClassifier
-from wsss_mm.models.heads import GAPClassifierHead
 from wsss_mm.registry import CAM_METHODS
 
 from .base_cam import BaseCAMMethod, present_pairs, scatter_pairs
@@ -42,40 +40,26 @@ def head_gradients(model: nn.Module, feats: torch.Tensor, img_idx: torch.Tensor,
     return grads
 
 
-def gap_linear_weights(model: nn.Module) -> Optional[torch.Tensor]:
-    """The classifier ``W`` when the model's logits are ``GAP(A) Wᵀ``, else None.
-
-    That holds for a :class:`CAMClassifier` (or a subclass keeping its
-    ``predict_logits``) whose head is a :class:`GAPClassifierHead` (or a
-    subclass keeping its ``forward``, e.g. the KUR head) in eval mode. Then
-    ``∂y_c/∂A = W_c / (h w)`` at every cell and no backward pass is needed.
-
-    Returns:
-        Tensor | None: (C, K).
-    """
-    head = getattr(model, 'head', None)
-    if (isinstance(model, CAMClassifier) and isinstance(head, GAPClassifierHead)
-            and type(model).predict_logits is CAMClassifier.predict_logits
-            and type(head).forward is GAPClassifierHead.forward and not head.training):
-        return head.cam_weights()
-    return None
-
-
 def logit_gradients(model: nn.Module, feats: torch.Tensor,
                     classes: torch.Tensor) -> torch.Tensor:
-    """``∂y_c/∂A`` of each row's class ``c``: closed-form for a GAP + linear head
-    (:func:`gap_linear_weights`), else one backward pass through the head.
+    """``∂y_c/∂A`` of each row's class ``c``.
+
+    Closed-form for a network whose ``linear_cam`` attribute is true (its
+    logits are ``GAP(A) Wᵀ (+ b)`` with ``W = cam_weights()``, e.g. a
+    :class:`~wsss_mm.models.CAMClassifier` with a ``GAPClassifierHead`` in
+    eval mode): then ``∂y_c/∂A = W_c / (h w)`` at every cell. Otherwise one
+    backward pass through the head.
 
     Args:
+        model (nn.Module): a CAM network.
         feats (Tensor): (N, K, h, w), one row per (image, class).
         classes (Tensor): (N,) each row's class.
 
     Returns:
         Tensor: (N, K, h, w).
     """
-    linear = gap_linear_weights(model)
-    if linear is not None:
-        cell = linear.to(feats.dtype)[classes] / (feats.shape[-2] * feats.shape[-1])
+    if getattr(model, 'linear_cam', False):
+        cell = model.cam_weights().to(feats.dtype)[classes] / (feats.shape[-2] * feats.shape[-1])
         return cell[:, :, None, None].expand_as(feats)
     coefs = nn.functional.one_hot(classes, model.cam_weights().shape[0]).to(feats.dtype)
     return head_gradients(model, feats, torch.arange(len(feats), device=feats.device), coefs)
@@ -115,17 +99,16 @@ class GradCAM(BaseCAMMethod):
     The score ``S_c`` is the network's logit (``'logits'``, default) or
     ``Σ_ij ReLU(A · W_c)`` with ``W = cam_weights()`` (``'relu_cam_sum'``, the
     AdvCAM authors' global-sum-pooled class map); the gradient of the latter
-    is ``W_ck 1[(A · W_c)_ij > 0]``, computed in closed form. For a GAP +
-    linear head (:func:`gap_linear_weights`) the logits' gradient is also
-    closed-form; other heads take one backward pass through the head for all
-    present (image, class) pairs.
+    is ``W_ck 1[(A · W_c)_ij > 0]``, computed in closed form. For a network
+    whose logits are GAP + linear (its ``linear_cam`` flag,
+    :func:`logit_gradients`) the logits' gradient is also closed-form; other
+    heads take one backward pass through the head for all present (image,
+    class) pairs.
 
     Args:
         reduce (str): one of ``'sum'``, ``'mean'``, ``'positive_mean'``.
         score (str): ``'logits'`` or ``'relu_cam_sum'``.
     """
-
-    uses_gradients = True
 
     def __init__(self, reduce: str = 'sum', score: str = 'logits') -> None:
         if reduce not in REDUCTIONS:
@@ -135,7 +118,7 @@ class GradCAM(BaseCAMMethod):
         self.reduce = reduce
         self.score = score
 
-    def get_cam_weights(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                         labels: torch.Tensor) -> torch.Tensor:
         img_idx, cls_idx = present_pairs(labels)
         grads = self.score_gradients(model, feats[img_idx], cls_idx)

@@ -23,9 +23,7 @@ class GradCAMPlusPlus(BaseCAMMethod):
     present classes of the batch take one backward pass through the head.
     """
 
-    uses_gradients = True
-
-    def get_cam_weights(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                         labels: torch.Tensor) -> torch.Tensor:
         grads = pair_score_gradients(model, feats, labels)  # (N, K, h, w)
         img_idx, _ = present_pairs(labels)

@@ -22,7 +22,7 @@ class MinMaxCAM(ContrastCAMMethod):
         detect_threshold (float): for ``'detected'``. Default: 0.5.
     """
 
-    def get_cam_weights(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                         labels: torch.Tensor) -> torch.Tensor:
         weights = model.cam_weights().to(feats.dtype)  # (C, K)
         sets = self.class_sets(model, feats, labels)

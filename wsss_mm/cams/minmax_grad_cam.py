@@ -24,9 +24,7 @@ class MinMaxGradCAM(ContrastCAMMethod):
         detect_threshold (float): for ``'detected'``. Default: 0.5.
     """
 
-    uses_gradients = True
-
-    def get_cam_weights(self, model: nn.Module, feats: torch.Tensor,
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
                         labels: torch.Tensor) -> torch.Tensor:
         sets = self.class_sets(model, feats, labels)
         eye = torch.eye(labels.shape[1], dtype=feats.dtype, device=feats.device)

@@ -5,22 +5,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from wsss_mm.utils.maps import max_normalize
+
 from .base_cam import BaseCAMMethod
 
 CAMMethod = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def max_normalize(cams: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Divides each map by its spatial maximum.
-
-    Args:
-        cams (Tensor): (..., h, w) >= 0.
-
-    Returns:
-        Tensor: same shape, in [0, 1].
-    """
-    peak = cams.flatten(-2).max(dim=-1).values[..., None, None]
-    return cams / (peak + eps)
 
 
 def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,

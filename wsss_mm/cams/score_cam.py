@@ -4,9 +4,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from wsss_mm.registry import CAM_METHODS
+from wsss_mm.utils.maps import max_normalize
 
 from .base_cam import BaseCAMMethod
-from .multiscale import max_normalize
 
 SCORES = ('sigmoid', 'logit')
 
@@ -21,8 +21,6 @@ class ScoreCAM(BaseCAMMethod):
     channel) is needed; they run as batches of ``batch_size`` masked images
     (rows of several images mix in one batch), and each forward scores every
     class at once. Images with no present class are skipped.
-
-    Since it needs the input images, Score-CAM overrides ``__call__``.
 
     Args:
         batch_size (int): masked images per forward pass. Default: 32.
@@ -39,20 +37,12 @@ class ScoreCAM(BaseCAMMethod):
         self.batch_size = batch_size
         self.score = score
 
-    def __call__(self, model: nn.Module, inputs: torch.Tensor,
-                 labels: torch.Tensor) -> torch.Tensor:
-        labels = self.check_inputs(model, inputs, labels)
-        with torch.no_grad():
-            feats = model.extract_feat(inputs)
-            weights = self.channel_scores(model, inputs, feats, labels)
-            cams = torch.einsum('bck,bkhw->bchw', weights, feats)
-        return cams.clamp(min=0) * labels[:, :, None, None]
-
-    def channel_scores(self, model: nn.Module, inputs: torch.Tensor,
-                       feats: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
+                        labels: torch.Tensor) -> torch.Tensor:
         """The scores of the channel-masked images.
 
         Args:
+            model (nn.Module): the CAM network.
             inputs (Tensor): (B, 3, H, W) normalised images.
             feats (Tensor): (B, K, h, w) their features.
             labels (Tensor): (B, C) multi-hot.

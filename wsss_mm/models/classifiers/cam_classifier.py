@@ -31,13 +31,16 @@ class CAMClassifier(BaseModel):
 
     Implements the CAM network protocol of wsss_mm (docs/design.md):
     ``extract_feat(inputs) -> (B, K, h, w)``, ``predict_logits(feats) -> (B, C)``
-    and ``cam_weights() -> (C, K)``.
+    and ``cam_weights() -> (C, K)``, and its optional ``linear_cam`` flag
+    (from the head's, :attr:`linear_cam`).
 
     Args:
         backbone (dict): e.g. ``mmpretrain.ResNet`` or ``ResNet38d``; its last
             output is the CAM feature map.
         head (dict): a head with ``forward(feats) -> logits``, ``cam_weights()``
-            and ``loss(logits, labels)``, e.g. ``GAPClassifierHead``.
+            and ``loss(logits, labels)``, e.g. ``GAPClassifierHead``; a head
+            whose logits are ``GAP(A) @ cam_weights().T`` (+ a bias) sets the
+            class attribute ``linear_cam = True``.
         neck (dict, optional): applied to the backbone's last output.
         freeze_bn (bool): keep every BatchNorm in eval mode during training
             (IRN / AdvCAM recipe; small batches make BN statistics noisy).
@@ -94,6 +97,15 @@ class CAMClassifier(BaseModel):
     def cam_weights(self) -> torch.Tensor:
         """(C, K): the effective linear classifier."""
         return self.head.cam_weights()
+
+    @property
+    def linear_cam(self) -> bool:
+        """Whether the logits are now exactly ``GAP(A) @ cam_weights().T``
+        (+ a bias): the head's ``linear_cam`` flag is set and the head is in
+        eval mode (no dropout). CAM methods then take the logits' gradients
+        in closed form. A subclass that changes :meth:`predict_logits` must
+        override it."""
+        return bool(getattr(self.head, 'linear_cam', False)) and not self.head.training
 
     # ---- MMEngine -----------------------------------------------------------
     def forward(self,

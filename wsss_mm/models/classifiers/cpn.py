@@ -10,6 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from wsss_mm.datasets.transforms.complementary_patches import complementary_pair
 from wsss_mm.registry import MODELS
+from wsss_mm.utils.maps import max_normalize
 
 from ..losses.cpcr_loss import keep_channel_max, prepend_background
 from .cam_classifier import CAMClassifier, stack_labels
@@ -52,12 +53,11 @@ def normalize_maps(maps: torch.Tensor, mode: str = 'max') -> torch.Tensor:
         Tensor: (B, C, h, w) in [0, 1].
     """
     maps = F.relu(maps)
+    if mode == 'max':
+        return max_normalize(maps)
     flat = maps.flatten(2)
-    peak = flat.max(dim=-1).values[..., None, None]
-    if mode == 'minmax':
-        low = flat.min(dim=-1).values[..., None, None]
-        return (maps - low) / (peak - low + 1e-5)
-    return maps / (peak + 1e-5)
+    low = flat.min(dim=-1).values[..., None, None]
+    return (maps - low) / (flat.max(dim=-1).values[..., None, None] - low + 1e-5)
 
 
 @MODELS.register_module()

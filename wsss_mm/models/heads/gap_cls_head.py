@@ -15,6 +15,15 @@ class GAPClassifierHead(BaseModule):
     Since the classifier is linear and bias-free, ``GAP(A) W^T`` equals
     ``GAP(A W^T)``: the class activation map of class c is ``A · W_c``.
 
+    Its class attribute ``linear_cam = True`` says so: in eval mode (no
+    dropout) the logits are exactly ``GAP(A) @ cam_weights().T``, so the CAM
+    methods take the logits' gradients in closed form,
+    ``∂y_c/∂A = W_c / (h w)``, instead of a backward pass (the network
+    exposes the flag as :attr:`~wsss_mm.models.CAMClassifier.linear_cam`).
+    A subclass that overrides :meth:`forward` loses the flag unless it sets
+    ``linear_cam = True`` itself; one that keeps ``forward`` keeps it (the
+    KUR head: its ``cam_weights()`` is the kernel ``forward`` uses).
+
     Args:
         in_channels (int): K, channels of the feature map.
         num_classes (int): C, foreground classes.
@@ -23,6 +32,14 @@ class GAPClassifierHead(BaseModule):
         loss (dict): the classification loss. Default: multi-label soft margin.
         init_cfg (dict): default xavier on the classifier, as PSA / IRN.
     """
+
+    #: the logits are ``GAP(A) @ cam_weights().T`` in eval mode
+    linear_cam = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if 'forward' in vars(cls) and 'linear_cam' not in vars(cls):
+            cls.linear_cam = False  # another forward: linear only if it says so
 
     def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.0,
                  loss: dict = dict(type='MultiLabelSoftMarginLoss'),

@@ -18,7 +18,9 @@ class KURHead(GAPClassifierHead):
     shrink to 0, so classes come to use distinct channels. At initialisation
     ``softmax ≈ 1/C``, which shrinks the weights C-fold; ``α = C`` (KUR-α,
     B.1.4) restores their variance. Logits, CAMs and every CAM method use
-    ``W^r`` (:meth:`cam_weights`).
+    ``W^r`` (:meth:`cam_weights`): the logits are ``GAP(A) (W^r)^T``, linear
+    in the pooled features, so the head keeps ``linear_cam = True`` (see
+    :class:`GAPClassifierHead`).
 
     Args:
         in_channels (int): K, channels of the feature map.
