@@ -1,6 +1,11 @@
 """Installs wsss_mm; dependency lists come from requirements/*.txt."""
+import os
 import os.path as osp
+import platform
 import re
+import shutil
+import sys
+import warnings
 
 from setuptools import find_packages, setup
 
@@ -36,7 +41,45 @@ def read_version() -> str:
         return re.search(r"__version__ = '([^']+)'", f.read()).group(1)
 
 
+def add_mim_extension() -> None:
+    """Adds the configs, the tools and model-index.yml to the package as
+    ``wsss_mm/.mim/{configs,tools,model-index.yml}`` (MMSegmentation's setup.py),
+    where MMEngine finds them for ``_base_ = ['wsss_mm::cam/cam_r50_voc.py']``:
+    symlinks to the originals for an editable install (``pip install -e .``, which
+    runs ``editable_wheel``, or the legacy ``develop``), copies when a wheel or a
+    source distribution is built (``pip install .``); nothing otherwise."""
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        # symlinks fail on Windows without privileges
+        mode = 'copy' if platform.system() == 'Windows' else 'symlink'
+    elif 'sdist' in sys.argv or 'bdist_wheel' in sys.argv:
+        mode = 'copy'
+    else:
+        return
+
+    mim_path = osp.join(HERE, 'wsss_mm', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for filename in ['tools', 'configs', 'model-index.yml']:
+        src_path = osp.join(HERE, filename)
+        if not osp.exists(src_path):
+            continue
+        tar_path = osp.join(mim_path, filename)
+        if osp.isfile(tar_path) or osp.islink(tar_path):
+            os.remove(tar_path)
+        elif osp.isdir(tar_path):
+            shutil.rmtree(tar_path)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src_path, osp.dirname(tar_path)), tar_path)
+        elif osp.isfile(src_path):
+            shutil.copyfile(src_path, tar_path)
+        elif osp.isdir(src_path):
+            shutil.copytree(src_path, tar_path,
+                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        else:
+            warnings.warn(f'Cannot copy file {src_path}.')
+
+
 if __name__ == '__main__':
+    add_mim_extension()
     tests = read_requirements('tests.txt')
     optional = read_requirements('optional.txt')
     setup(
@@ -50,6 +93,7 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         install_requires=read_requirements('runtime.txt'),
         extras_require=dict(tests=tests, optional=optional, all=tests + optional),
+        include_package_data=True,  # wsss_mm/.mim (MANIFEST.in)
         license='Apache License 2.0',
         zip_safe=False,
     )

@@ -16,6 +16,13 @@ See ``docs/install.md`` (and the measurements behind it) for why each exists:
    factor (``OverflowError``); numpy 1 wrapped it modulo 256. We replace it by
    the same computation with the shift taken modulo 256.
 
+5. MMEngine 0.10.7 resolves ``_base_ = ['pkg::path']`` only for the OpenMMLab
+   packages it lists, and through ``pkg_resources``, which setuptools >= 81 no
+   longer ships (and which points an editable install at site-packages). We add
+   ``wsss_mm`` to that list and find packages with importlib, so that
+   ``'wsss_mm::cam/cam_r50_voc.py'`` and ``'mmseg::_base_/...'`` bases resolve
+   (the configs lie in ``wsss_mm/.mim``, linked or copied there by setup.py).
+
 Each fix is a no-op where the stack does not need it. This module is imported by
 ``wsss_mm/__init__.py`` before anything else.
 """
@@ -31,7 +38,7 @@ import torch
 
 #: What each fix did in this process (read by tests and ``collect_env``).
 APPLIED = {'torchvision_ops': False, 'mmcv_ext': False, 'safe_globals': False,
-           'adjust_hue': False}
+           'adjust_hue': False, 'external_configs': False}
 
 
 # --------------------------------------------------------------------------- #
@@ -251,12 +258,65 @@ def patch_adjust_hue() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- #
+# 5. MMEngine's external configs ('mmseg::...', 'wsss_mm::...')
+# --------------------------------------------------------------------------- #
+def _module_name(package: str) -> str:
+    """The import name of the distribution ``package`` (mmsegmentation -> mmseg)."""
+    from mmengine.config.utils import MODULE2PACKAGE
+    for module, dist in MODULE2PACKAGE.items():
+        if dist == package:
+            return module
+    import importlib.metadata
+    try:
+        top_level = importlib.metadata.distribution(package).read_text('top_level.txt')
+    except importlib.metadata.PackageNotFoundError:
+        top_level = None
+    return top_level.split()[0] if top_level else package
+
+
+def is_installed(package: str) -> bool:
+    """MMEngine's ``is_installed`` without ``pkg_resources``."""
+    return importlib.util.find_spec(_module_name(package)) is not None
+
+
+def get_installed_path(package: str) -> str:
+    """The folder of the module of ``package``, where its ``.mim`` lies. Unlike
+    MMEngine's, it needs no ``pkg_resources`` and follows an editable install
+    (``pip install -e .``) to the source tree instead of site-packages."""
+    spec = importlib.util.find_spec(_module_name(package))
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f'{package} is not installed (or is a namespace package)')
+    return osp.dirname(spec.origin)
+
+
+def patch_external_configs() -> bool:
+    """Lets ``_base_ = ['wsss_mm::...']`` and ``['mmseg::...']`` resolve: adds
+    ``wsss_mm`` to MMEngine's known packages and replaces the ``pkg_resources``
+    look-ups of ``mmengine.config`` (``pkg_resources`` left setuptools in v81;
+    MMEngine 0.10.7 still imports it there).
+
+    Returns:
+        bool: True if anything was changed.
+    """
+    from mmengine.config import config as config_module
+    from mmengine.config import utils as config_utils
+    changed = 'wsss_mm' not in config_utils.MODULE2PACKAGE
+    config_utils.MODULE2PACKAGE.setdefault('wsss_mm', 'wsss_mm')
+    if config_module.get_installed_path is not get_installed_path:
+        config_module.is_installed = is_installed
+        config_module.get_installed_path = get_installed_path
+        changed = True
+    return changed
+
+
 def apply() -> None:
     """Applies every fix that this environment needs (idempotent)."""
     APPLIED['torchvision_ops'] |= patch_torchvision_ops()
     APPLIED['mmcv_ext'] |= patch_mmcv_ext()
     APPLIED['safe_globals'] |= allow_checkpoint_globals()
     APPLIED['adjust_hue'] |= patch_adjust_hue()
+    APPLIED['external_configs'] |= patch_external_configs()
 
 
 apply()

@@ -6,7 +6,10 @@
 # at fg 0.35 / bg 0.15, random walk of cam ** 1.5 with beta 10 over 2^8 steps,
 # background 0.25. IRN's, Puzzle-CAM's and P-NOC's variants: affinity_r50_voc_{irn,
 # puzzlecam,pnoc}.py.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/affinity_r50.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/sgd_poly_5e.py'
+]
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (448, 448)
 
@@ -32,31 +35,9 @@ pseudo_labels = dict(crf=False, ignore_band=None)
 refine_thresholds = dict(affinity='fixed', fg_ratio=2.0, bg_ratio=1 / 3, walk='fixed')
 refine_workers = 8
 
-# (b) AffinityNet training (tools/train.py): ResNet-50 at stride 16 (IRN's strides),
-# features of layer2 (stride 8), layer3 and layer4 projected to 64 / 128 / 256 channels,
-# embedded in 448 (PSA), pairs within radius 5 at stride 8.
-model = dict(
-    type='AffinityNet',
-    data_preprocessor=dict(
-        type='mmseg.SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
-    backbone=dict(
-        type='mmpretrain.ResNet',
-        depth=50,
-        strides=(1, 2, 2, 1),
-        out_indices=(1, 2, 3),
-        frozen_stages=0,
-        norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet50_imagenet.pth')),
-    in_channels=(512, 1024, 2048),
-    channels=(64, 128, 256),
-    embed_channels=448,
-    radius=5)
+# (b) AffinityNet training (tools/train.py) of _base_/models/affinity_r50.py: ResNet-50
+# at stride 16 (IRN's strides), features of layers 2-4, embedded in 448 (PSA).
+model = dict(data_preprocessor=dict(size=crop_size))
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask'),
@@ -79,9 +60,9 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 max_epochs = 8
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.1, momentum=0.0, weight_decay=5e-4),
+    optimizer=dict(lr=0.1, momentum=0.0, weight_decay=5e-4),
     paramwise_cfg=dict(
+        _delete_=True,
         bias_lr_mult=2.0,
         bias_decay_mult=0.0,
         custom_keys={
@@ -92,4 +73,4 @@ param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)

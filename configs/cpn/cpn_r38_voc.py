@@ -4,7 +4,7 @@
 # L_cls + L_tcp + L_cpcr (OHEM 20%), PCM + PRCM. Table 2, last row.
 _base_ = [
     '../_base_/models/cam_r38d.py', '../_base_/datasets/voc_cls.py',
-    '../_base_/default_runtime.py'
+    '../_base_/schedules/sgd_poly_5e.py', '../_base_/default_runtime.py'
 ]
 crop_size = (448, 448)
 train_pipeline = [
@@ -38,15 +38,14 @@ model = dict(
     loss_cpcr=dict(type='CPCRLoss', ohem_ratio=0.2, bg_order='before_scaling', loss_weight=1.0),
     bg_alpha=1.0)  # alpha of Eq. 16
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    optimizer=dict(lr=0.01, momentum=0.9, weight_decay=5e-4),
     constructor='NewLayersOptimWrapperConstructor',
-    paramwise_cfg=dict(new_layers=('head', 'pcm', 'prcm'), new_lr_mult=10.0,
+    paramwise_cfg=dict(_delete_=True, new_layers=('head', 'pcm', 'prcm'), new_lr_mult=10.0,
                        bias_lr_mult=2.0))
 max_epochs = 8
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
 # inference: scales 0.5 / 1 / 1.5 / 2 with flips (voc_cls.py's cam_infer)

@@ -2,7 +2,10 @@
 # network's backbone (narrow ResNet-18, output stride 8; tools/run_pipeline.py
 # initialises it from the trained CAM network) + the DeepLab-v2 ASPP classifier.
 # Train on WORK_DIR/pseudo_masks, test on the ground truth of val, multi-scale + flip.
-_base_ = ['../_base_/models/deeplabv2_r101.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/deeplabv2_r101.py', '../_base_/datasets/seg_tta.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/sgd_poly_5e.py'
+]
 data_root = 'data/synthvoc'
 crop_size = (112, 112)
 model = dict(
@@ -30,22 +33,11 @@ test_pipeline = [
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs'),
 ]
+# seg_tta.py's multi-scale + flip test at scales for the small images
 img_ratios = [0.75, 1.0, 1.25, 1.5]
-tta_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
-            [
-                dict(type='mmseg.RandomFlip', prob=0., direction='horizontal'),
-                dict(type='mmseg.RandomFlip', prob=1., direction='horizontal')
-            ],
-            [dict(type='mmseg.LoadAnnotations')],
-            [dict(type='mmseg.PackSegInputs')],
-        ])
-]
-tta_model = dict(type='mmseg.SegTTAModel')
+tta_pipeline = _base_.tta_pipeline
+tta_pipeline[1].transforms[0] = [
+    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -73,14 +65,13 @@ val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
 max_epochs = 16
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
-    paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}))
+    optimizer=dict(lr=0.01, momentum=0.9, weight_decay=5e-4),
+    paramwise_cfg=dict(_delete_=True, custom_keys={'decode_head': dict(lr_mult=10.0)}))
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))

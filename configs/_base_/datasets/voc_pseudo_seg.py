@@ -1,7 +1,8 @@
 # PASCAL VOC 2012 segmentation trained on pseudo masks (tools/make_pseudo_labels.py):
 # train_aug images with the label maps of `mask_dir` (relative to the data root, or
 # absolute) in place of the ground truth; validate / test on the ground truth of val;
-# multi-scale + flip test with `tools/run_pipeline.py` or mmseg's `--tta` recipe.
+# multi-scale + flip test (tta_pipeline of voc_aug_seg.py) with `tools/run_pipeline.py`
+# or mmseg's `--tta` recipe.
 _base_ = ['./voc_aug_seg.py']
 pseudo_mask_dir = 'pseudo_masks'
 train_pipeline = [
@@ -22,19 +23,3 @@ train_dataloader = dict(
         ann_file='ImageSets/Segmentation/train_aug.txt',
         mask_dir=pseudo_mask_dir,
         pipeline=train_pipeline))
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
-            [
-                dict(type='mmseg.RandomFlip', prob=0., direction='horizontal'),
-                dict(type='mmseg.RandomFlip', prob=1., direction='horizontal')
-            ],
-            [dict(type='mmseg.LoadAnnotations')],
-            [dict(type='mmseg.PackSegInputs')],
-        ])
-]
-tta_model = dict(type='mmseg.SegTTAModel')

@@ -1,16 +1,11 @@
 # DeepLab-v2-ResNet101 (Chen et al., TPAMI 2017), the segmentation network of PSA, IRN,
 # AdvCAM, CPN and Group-WSSS: ResNet-101 at output stride 8 (dilations 2, 4 in the last
 # two stages), BatchNorm frozen, and the ASPP classifier (sum of four dilated 3x3 convs).
-data_preprocessor = dict(
-    type='mmseg.SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
+# mmseg has no DeepLab-v2, so this one is ours.
+_base_ = ['./seg_data_preprocessor.py']
 model = dict(
     type='mmseg.EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(
         type='mmseg.ResNet',
         depth=101,

@@ -1,4 +1,6 @@
-# IRN CAM schedule: SGD, lr 0.1 (classifier x10), wd 1e-4, poly 0.9 per iteration, 5 epochs.
+# IRN CAM schedule: SGD, lr 0.1 (classifier x10), wd 1e-4, poly 0.9 per iteration, 5 epochs;
+# checkpoints every epoch (the last two kept), logging counted in epochs (MMEngine's default
+# log_processor, so that this file also combines with mmseg::_base_/default_runtime.py).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
@@ -8,3 +10,9 @@ param_scheduler = [
          convert_to_iter_based=True)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5)
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
