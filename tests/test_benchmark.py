@@ -1,9 +1,10 @@
-"""tools/benchmark.py's measurements on a tiny model: the loops give the batched maps."""
+"""tools/analysis_tools/benchmark.py's measurements on a tiny model: the loops give
+the batched maps."""
 import torch
-
 from analysis_tools.advcam_reference import reference_advcam
+from analysis_tools.benchmark import benchmark_advcam, benchmark_scorecam, format_benchmark
 from conftest import run_tool, tiny_cam_network
-from wsss_mm.apis.benchmark import benchmark_advcam, benchmark_scorecam, format_benchmark
+
 from wsss_mm.registry import CAM_METHODS
 
 
@@ -30,13 +31,17 @@ def test_benchmarks_compare_equal_outputs():
 
 def test_benchmark_tool_in_float64(trained_cam, synth_root):
     config, ckpt, _ = trained_cam
-    proc = run_tool('tools/benchmark.py', config, ckpt, '--data-root', synth_root,
+    proc = run_tool('tools/analysis_tools/benchmark.py', config, ckpt, '--data-root', synth_root,
                     '--what', 'advcam', '--num-images', '1', '--steps', '1', '--scales', '1.0',
                     '--repeat', '1', '--threads', '1', '--double')
     assert 'torch.float64' in proc.stdout and 'batched / floor' in proc.stdout
     diffs = [line.split()[-1] for line in proc.stdout.splitlines()
              if line.startswith('reference loop')]
     assert len(diffs) == 1 and float(diffs[0]) < 1e-10
-    bad = run_tool('tools/benchmark.py', config, ckpt, '--what', 'advcam', '--num-images', '0',
-                   check=False)
+    bad = run_tool('tools/analysis_tools/benchmark.py', config, ckpt, '--what', 'advcam',
+                   '--num-images', '0', check=False)
     assert bad.returncode == 2 and '--num-images must be >= 1' in bad.stderr
+
+
+def test_benchmark_tool_prints_help():
+    assert 'usage' in run_tool('tools/analysis_tools/benchmark.py', '--help').stdout

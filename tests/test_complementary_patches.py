@@ -5,7 +5,7 @@ import torch
 from mmengine.dataset import pseudo_collate
 
 import wsss_mm
-from wsss_mm.datasets.transforms import complementary_pair
+from wsss_mm.models.utils import ComplementaryPatchPair
 from wsss_mm.registry import MODELS, TRANSFORMS
 
 MEAN = [123.675, 116.28, 103.53]  # RGB
@@ -45,7 +45,7 @@ def test_pair_is_complementary_and_hides_with_the_dataset_mean(cfg, preprocessor
     imgs = [blocky_image(seed=0), blocky_image(56, 48, seed=1)]
     data = preprocessor(pseudo_collate([pack(patches(results_of(i))) for i in imgs]), True)
     inputs, samples = data['inputs'], data['data_samples']
-    img_h, img_hbar, lam = complementary_pair(inputs, samples)
+    img_h, img_hbar, lam = ComplementaryPatchPair()(inputs, samples)
     assert img_h.shape == img_hbar.shape == inputs.shape == (2, 3, 72, 72)
     assert torch.equal(img_h + img_hbar, inputs)
     for i, (img, sample) in enumerate(zip(imgs, samples)):

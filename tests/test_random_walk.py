@@ -6,8 +6,13 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 import wsss_mm
-from wsss_mm.refine import (dense_affinity, neighbour_affinity, pair_offsets, pair_targets,
-                            random_walk, transition_matrix, walk_cams)
+from wsss_mm.models.utils.affinity import (
+    dense_affinity,
+    neighbour_affinity,
+    pair_offsets,
+    pair_targets,
+)
+from wsss_mm.refine import random_walk, transition_matrix, walk_cams
 from wsss_mm.registry import MODELS
 
 

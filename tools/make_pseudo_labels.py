@@ -38,9 +38,9 @@ def parse_args() -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.config_utils import dataset_cfg, resolve_split
-    from wsss_mm.apis.label_maps import eval_label_dir
     from wsss_mm.apis.make_pseudo_labels import make_pseudo_labels
     from wsss_mm.apis.train import load_config
+    from wsss_mm.evaluation import eval_label_dir
     from wsss_mm.utils.io import read_split
     from wsss_mm.utils.setup_env import register_all_modules
     register_all_modules()

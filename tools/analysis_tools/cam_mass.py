@@ -41,17 +41,15 @@ def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float,
                 allow_pickle: bool = False) -> dict:
     """The mean shares over the (image, class) pairs of one CAM folder
     (``allow_pickle``: read legacy pickled ``.npy`` CAM files)."""
-    import os.path as osp
-
-    import numpy as np
-
-    from wsss_mm.apis.eval_cams import load_pair
-    from wsss_mm.datasets.voc_layout import IGNORE_INDEX, MASK_DIRS
-    mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
+    from wsss_mm.apis.label_maps import ReadCAMFile
+    from wsss_mm.datasets.voc_layout import IGNORE_INDEX
+    from wsss_mm.evaluation import gt_mask_dirs, load_pair
+    mask_dirs = gt_mask_dirs(data_root)
+    read_cams = ReadCAMFile(cam_dir, allow_pickle)
     totals = dict(object=0.0, other_objects=0.0, background=0.0, coverage=0.0)
     pairs = 0
     for img_id in img_ids:
-        gt, cams = load_pair(cam_dir, mask_dirs, img_id, allow_pickle)
+        gt, cams = load_pair(img_id, mask_dirs, read_cams, read_cams.size, read_cams.what)
         valid = gt != IGNORE_INDEX
         for key, cam in zip(cams['keys'], cams['cam']):
             own = gt == key

@@ -1,53 +1,23 @@
 """Stage (3): seed quality of a folder of CAM files against ground-truth masks."""
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
-from wsss_mm.utils.progress import progress
 
-from wsss_mm.cams.cam_file import find_cam_file, load_cam_file
-from wsss_mm.datasets.voc_layout import MASK_DIRS, VOC_CLASSES, find_mask
-from wsss_mm.evaluation import ThresholdSweep
+from wsss_mm.datasets.voc_layout import VOC_CLASSES
+from wsss_mm.evaluation import ThresholdSweep, evaluate_label_maps, gt_mask_dirs, load_pair
+from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import seed_labels
-from wsss_mm.utils.io import read_mask, read_split
+from wsss_mm.utils.io import read_split
+from wsss_mm.utils.progress import progress
 
 from .config_utils import resolve_split
-from .label_maps import check_cam_dir, evaluate_label_maps, load_image_and_cams
+from .label_maps import ReadCAMFile, check_cam_dir, load_image_and_cams
 
 DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
-#: 0.01 .. 0.95 by 0.01: CAMs whose seeds are best below 0.05 (the quickstart's) and
-#: walked scores between grid points of a 0.05 step are not cut off.
-DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.01, 0.955, 0.01), 2))
-
-
-def load_pair(cam_dir: str, mask_dirs: Sequence[str], img_id: str,
-              allow_pickle: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
-    """Reads one image's mask and CAM file and checks that their sizes agree.
-
-    Args:
-        cam_dir (str): folder of CAM files.
-        mask_dirs (Sequence[str]): folders searched for ``<img_id>.png``.
-        img_id (str): the image.
-        allow_pickle (bool): read a legacy pickled ``.npy`` CAM file when the
-            image has no ``.npz`` (unpickling can run code from the file).
-
-    Returns:
-        tuple: the mask ((H, W) uint8 class ids) and the CAM file (``keys``
-        int64 (n,), ``cam`` float32 (n, H, W)).
-    """
-    mask_path = find_mask(mask_dirs, img_id)
-    if mask_path is None:
-        raise FileNotFoundError(f'no ground-truth mask for {img_id} in {list(mask_dirs)}')
-    gt = read_mask(mask_path)
-    path = find_cam_file(cam_dir, img_id, allow_pickle)
-    cam = load_cam_file(path, allow_pickle)
-    if cam['cam'].shape[1:] != gt.shape:
-        raise ValueError(f'{path}: CAM size {cam["cam"].shape[1:]} '
-                         f'differs from mask {mask_path} size {gt.shape}')
-    return gt, cam
 
 
 def eval_cams(cam_dir: str,
@@ -86,11 +56,13 @@ def eval_cams(cam_dir: str,
         raise FileNotFoundError(f'data root not found: {data_root}')
     ids = read_split(resolve_split(split or DEFAULT_SPLIT, data_root))
     check_cam_dir(cam_dir, ids, allow_pickle)
-    mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
+    mask_dirs = gt_mask_dirs(data_root)
+    read_cams = ReadCAMFile(cam_dir, allow_pickle)
     sweep = ThresholdSweep(thresholds, len(class_names))
     floor = ThresholdSweep(thresholds, len(class_names))
     with ThreadPoolExecutor(num_threads) as pool:
-        pairs = pool.map(lambda i: load_pair(cam_dir, mask_dirs, i, allow_pickle), ids)
+        pairs = pool.map(
+            lambda i: load_pair(i, mask_dirs, read_cams, read_cams.size, read_cams.what), ids)
         for gt, cam in progress(pairs, total=len(ids), desc='eval CAMs'):
             sweep.update(gt, cam['keys'], cam['cam'])
             floor.update(gt, cam['keys'], np.ones_like(cam['cam']))
@@ -140,7 +112,7 @@ def eval_crf_seeds(cam_dir: str,
         allow_pickle (bool): read legacy pickled ``.npy`` CAM files.
 
     Returns:
-        dict: :func:`~wsss_mm.apis.label_maps.evaluate_label_maps`'s result
+        dict: :func:`~wsss_mm.evaluation.evaluate_label_maps`'s result
         plus ``threshold``.
     """
     seeds = CRFSeeds(data_root, cam_dir, threshold, crf, allow_pickle)

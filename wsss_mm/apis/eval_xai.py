@@ -16,7 +16,7 @@ from wsss_mm.registry import DATASETS
 from wsss_mm.utils.progress import progress
 
 from .config_utils import dataset_cfg, override_data_root, resolve_split
-from .infer_cams import build_cam_method, load_cam_network
+from .inference import build_cam_method, load_cam_network
 
 DEFAULT_SPLIT = 'ImageSets/Segmentation/val.txt'
 #: how each metric improves, for the table's header

@@ -6,41 +6,16 @@ from typing import Optional, Sequence
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.runner import load_checkpoint
 from torch.utils.data import DataLoader, Subset
-from wsss_mm.utils.progress import progress
 
-from wsss_mm.cams import check_cam_network, multiscale_cams
+from wsss_mm.cams import multiscale_cams
 from wsss_mm.cams.cam_file import cam_path, save_cam_file
-from wsss_mm.registry import CAM_METHODS, DATASETS, MODELS
+from wsss_mm.registry import DATASETS
+from wsss_mm.utils.progress import progress
 from wsss_mm.utils.visualization import save_cam_overlay
 
 from .config_utils import dataset_cfg, override_data_root, resolve_split
-
-
-def build_cam_method(name: str, cfg: Optional[Config] = None):
-    """Builds a CAM method by type name, with options from ``cfg.cam_methods[name]``.
-
-    Raises:
-        KeyError: the name is not registered; the message lists the known ones.
-    """
-    if name not in CAM_METHODS:
-        known = sorted(CAM_METHODS.module_dict)
-        raise KeyError(f'unknown CAM method "{name}"; registered: {known}')
-    options = dict((cfg or {}).get('cam_methods', {}).get(name, {}))
-    return CAM_METHODS.build(dict(type=name, **options))
-
-
-def load_cam_network(cfg: Config, checkpoint: Optional[str],
-                     device: str) -> torch.nn.Module:
-    """Builds ``cfg.model``, loads ``checkpoint`` (weights-only) and sets eval mode."""
-    model = MODELS.build(cfg.model)
-    check_cam_network(model)
-    if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return model.to(device).eval()
+from .inference import build_cam_method, load_cam_network
 
 
 def infer_cams(cfg: Config,
@@ -69,7 +44,8 @@ def infer_cams(cfg: Config,
         scales, flip: override ``cfg.cam_infer``.
         data_root (str, optional): replaces the config's data root.
         vis_dir (str, optional): where to save overlays of the first
-            ``num_vis`` images.
+            ``num_vis`` images (each class's map under its name, with a
+            colour bar: :func:`wsss_mm.utils.visualization.save_cam_overlay`).
         device (str, optional): default CUDA when available.
 
     Returns:
@@ -108,7 +84,7 @@ def infer_cams(cfg: Config,
         cams = cams[present].cpu().numpy()
         save_cam_file(cam_path(out_dir, sample.img_id), present.cpu().numpy() + 1, cams)
         if vis_left > 0:
-            save_cam_overlay(osp.join(vis_dir, sample.img_id + '.jpg'),
-                             sample.img_path, cams)
+            save_cam_overlay(osp.join(vis_dir, sample.img_id + '.jpg'), sample.img_path,
+                             cams, present.cpu().numpy() + 1, dataset.metainfo['classes'])
             vis_left -= 1
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

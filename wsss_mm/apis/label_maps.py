@@ -1,25 +1,20 @@
 """Shared by the refinement stages: which label maps of a split are still to
-write, reading an image with its CAM file, and scoring per-image label maps
-against the ground-truth masks."""
+write, and reading CAM files (with their image) by image id. Scoring label maps
+is :mod:`wsss_mm.evaluation.label_map_miou`."""
 import os
 import os.path as osp
-from functools import partial
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
 
 from wsss_mm.cams.cam_file import (check_no_legacy_cam_files, find_cam_file, load_cam_file,
                                    missing_cam_files)
-from wsss_mm.datasets.voc_layout import IGNORE_INDEX, IMG_DIR, MASK_DIRS, VOC_CLASSES, find_mask
-from wsss_mm.evaluation import confusion_matrix, iou_from_confusion
-from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps
-from wsss_mm.utils.io import read_image, read_mask, read_split
+from wsss_mm.datasets.voc_layout import IMG_DIR
+from wsss_mm.refine.pseudo_labels import missing_label_maps
+from wsss_mm.utils.io import read_image, read_split
 
 from .config_utils import dataset_cfg, resolve_split
-from .parallel import parallel_map
-
-Predictor = Callable[[str], np.ndarray]
 
 
 def image_path(data_root: str, img_id: str) -> str:
@@ -106,78 +101,34 @@ def load_image_and_cams(data_root: str, cam_dir: str, img_id: str,
     return image, cam
 
 
-class ReadLabelMap:
-    """Predictor that reads ``<label_dir>/<img_id>.png``."""
-
-    def __init__(self, label_dir: str) -> None:
-        self.label_dir = label_dir
-
-    def __call__(self, img_id: str) -> np.ndarray:
-        return read_mask(label_path(self.label_dir, img_id))
-
-
-def has_ground_truth(data_root: str, img_ids: Sequence[str]) -> bool:
-    """Whether every image has a ground-truth mask (``MASK_DIRS``)."""
-    mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
-    return all(find_mask(mask_dirs, i) is not None for i in img_ids)
-
-
-def _image_confusion(img_id: str, predict: Predictor, mask_dirs: List[str],
-                     num_classes: int) -> np.ndarray:
-    """(K + 1, K + 1) confusion of one image; the last column counts ignored
-    (255) predictions."""
-    mask_path = find_mask(mask_dirs, img_id)
-    if mask_path is None:
-        raise FileNotFoundError(f'no ground-truth mask for {img_id} in {mask_dirs}')
-    gt = read_mask(mask_path)
-    pred = predict(img_id)
-    if pred.shape != gt.shape:
-        raise ValueError(f'the label map of {img_id} is {pred.shape[0]}x{pred.shape[1]} but '
-                         f'its mask {mask_path} is {gt.shape[0]}x{gt.shape[1]}')
-    pred = np.where(pred == IGNORE_INDEX, num_classes, pred)
-    return confusion_matrix(gt, pred, num_classes + 1)
-
-
-def evaluate_label_maps(predict: Predictor,
-                        img_ids: Sequence[str],
-                        data_root: str,
-                        class_names: Sequence[str] = VOC_CLASSES,
-                        num_workers: int = 0,
-                        desc: str = 'eval') -> dict:
-    """mIoU of per-image label maps against the ground-truth masks.
-
-    Pixels predicted as ignore (255) are left out of the IoU and reported as
-    ``ignored`` (the fraction of labelled ground-truth pixels).
+class ReadCAMFile:
+    """Predictor that reads the CAM file of an image (picklable, for worker
+    processes); :func:`wsss_mm.evaluation.load_pair` pairs it with the mask.
 
     Args:
-        predict (Callable): ``img_id -> (H, W)`` uint8 class ids (255 =
-            ignore); picklable when ``num_workers > 1``.
-        img_ids (Sequence[str]): the images.
-        data_root (str): VOC-layout root holding the masks.
-        class_names (Sequence[str]): K names, background first.
-        num_workers (int): processes.
-
-    Returns:
-        dict: ``miou`` and ``class_iou`` (percent), ``ignored`` (fraction),
-        ``class_names``, ``num_images``.
+        cam_dir (str): folder of CAM files.
+        allow_pickle (bool): read a legacy pickled ``.npy`` CAM file when the
+            image has no ``.npz`` (unpickling can run code from the file).
     """
-    k = len(class_names)
-    mask_dirs = [osp.join(data_root, d) for d in MASK_DIRS]
-    worker = partial(_image_confusion, predict=predict, mask_dirs=mask_dirs, num_classes=k)
-    total = np.zeros((k + 1, k + 1), dtype=np.int64)
-    for conf in parallel_map(worker, list(img_ids), num_workers, desc):
-        total += conf
-    ious = iou_from_confusion(total[:k, :k])
-    return dict(miou=float(np.nanmean(ious) * 100), class_iou=(ious * 100).tolist(),
-                ignored=float(total[:, k].sum() / max(total.sum(), 1)),
-                class_names=list(class_names), num_images=len(img_ids))
 
+    def __init__(self, cam_dir: str, allow_pickle: bool = False) -> None:
+        self.cam_dir = cam_dir
+        self.allow_pickle = allow_pickle
 
-def eval_label_dir(label_dir: str, data_root: str, img_ids: Sequence[str],
-                   num_workers: int = 0) -> Optional[dict]:
-    """:func:`evaluate_label_maps` of a folder of label maps; None when some
-    image has no ground truth."""
-    if not has_ground_truth(data_root, img_ids):
-        return None
-    return evaluate_label_maps(ReadLabelMap(label_dir), img_ids, data_root,
-                               num_workers=num_workers, desc='eval label maps')
+    @property
+    def what(self) -> str:
+        """How errors name the prediction."""
+        return f'CAM file in {self.cam_dir}'
+
+    def __call__(self, img_id: str) -> Dict[str, np.ndarray]:
+        """
+        Returns:
+            dict: ``keys`` int64 (n,), ``cam`` float32 (n, H, W).
+        """
+        path = find_cam_file(self.cam_dir, img_id, self.allow_pickle)
+        return load_cam_file(path, self.allow_pickle)
+
+    @staticmethod
+    def size(cam: Dict[str, np.ndarray]) -> Tuple[int, ...]:
+        """(H, W) of a CAM file."""
+        return tuple(cam['cam'].shape[1:])

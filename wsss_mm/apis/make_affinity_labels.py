@@ -10,9 +10,9 @@ from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import label_path, save_label_map
 from wsss_mm.refine.thresholds import affinity_thresholds
 from wsss_mm.utils.io import read_mask
+from wsss_mm.utils.parallel import parallel_map
 
 from .label_maps import label_maps_to_write, load_image_and_cams
-from .parallel import parallel_map
 
 THRESHOLD_RULES = ('seed', 'fixed')
 

@@ -5,19 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional, Sequence
 
 import numpy as np
+from mmseg.datasets import PascalVOCDataset
 
 from wsss_mm.utils.io import read_mask
 
-VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
-               'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
-               'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-               'train', 'tvmonitor')
-
-VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128],
-               [128, 0, 128], [0, 128, 128], [128, 128, 128], [64, 0, 0],
-               [192, 0, 0], [64, 128, 0], [192, 128, 0], [64, 0, 128],
-               [192, 0, 128], [64, 128, 128], [192, 128, 128], [0, 64, 0],
-               [128, 64, 0], [0, 192, 0], [128, 192, 0], [0, 64, 128]]
+#: the 21 VOC class names, background first (mmseg's ``PascalVOCDataset.METAINFO``)
+VOC_CLASSES = tuple(PascalVOCDataset.METAINFO['classes'])
+#: (21, 3) RGB colour of each class id (mmseg's ``PascalVOCDataset.METAINFO``)
+VOC_PALETTE = [list(rgb) for rgb in PascalVOCDataset.METAINFO['palette']]
 
 IGNORE_INDEX = 255
 IMG_DIR = 'JPEGImages'

@@ -10,7 +10,8 @@ matrices, N = h * w positions of the affinity feature map.
 import torch
 import torch.nn.functional as F
 
-from .affinity import dense_affinity
+from wsss_mm.models.utils.affinity import dense_affinity
+
 from .pseudo_labels import add_background
 
 

@@ -3,27 +3,26 @@ Weakly Supervised Semantic Segmentation", ICCV 2021, Secs. 3.1-3.2).
 
 A CP pair ``(I_h, I_h̄)`` hides complementary sets of patches of an image ``I``,
 so that ``I_h + I_h̄ = I`` up to the fill value, the dataset mean. The data
-schema, written by the transforms and :class:`PackCPInputs` and read by
-:func:`complementary_pair`:
+schema, written by the transforms and :class:`PackCPInputs` and read by the
+model-side batch op :class:`wsss_mm.models.utils.ComplementaryPatchPair`:
 
 - ``cp_mask``: uint8 (H, W), 1 where a pixel is visible in ``I_h`` (and hidden
   in ``I_h̄``), 0 where it is hidden in ``I_h``; on the image after cropping.
 - ``cp_lambda``: float, ``λ = 1 - N_h / N`` (``N_h`` of the ``N`` patches hidden
   in ``I_h``), the weight of ``I_h``'s CAM; ``I_h̄``'s weight is ``1 - λ``.
 
-The pair itself is formed on the normalised batch, ``I_h = I · m`` and
-``I_h̄ = I · (1 - m)``: hidden pixels are exactly 0, the normalised dataset mean
-(as the paper and ``Ferenas/CPN`` do), whatever the data preprocessor's mean,
-padding or colour order, so ``mmseg.SegDataPreProcessor`` works unchanged. The
-expensive part, SLIC, runs here, in the dataloader workers.
+The pair itself is formed by the model on the normalised batch, ``I_h = I · m``
+and ``I_h̄ = I · (1 - m)``: hidden pixels are exactly 0, the normalised dataset
+mean (as the paper and ``Ferenas/CPN`` do), whatever the data preprocessor's
+mean, padding or colour order, so ``mmseg.SegDataPreProcessor`` works unchanged.
+The expensive part, SLIC, runs here, in the dataloader workers.
 """
-from typing import List, Sequence, Tuple
+from typing import Sequence
 
 import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmseg.structures import SegDataSample
 from skimage.segmentation import slic
 
 from wsss_mm.registry import TRANSFORMS
@@ -154,7 +153,8 @@ class PackCPInputs(PackCAMInputs):
     """:class:`PackCAMInputs` plus the CP pair's ``cp_mask`` and ``cp_lambda``.
 
     The data sample gains ``cp_mask`` (uint8 tensor (H, W)) and ``cp_lambda``
-    (float32 scalar tensor), read back by :func:`complementary_pair`.
+    (float32 scalar tensor), read back by
+    :class:`wsss_mm.models.utils.ComplementaryPatchPair`.
     """
 
     def transform(self, results: dict) -> dict:
@@ -169,35 +169,3 @@ class PackCPInputs(PackCAMInputs):
             cp_lambda=torch.tensor(results['cp_lambda'], dtype=torch.float32)))
         return packed
 
-
-def complementary_pair(
-        inputs: torch.Tensor,
-        data_samples: List[SegDataSample]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Forms the CP pairs of a normalised batch.
-
-    Each sample's ``cp_mask`` covers the top-left of its (bottom/right padded)
-    input; the padding is 0 in ``I``, so in both images of the pair.
-
-    Args:
-        inputs (Tensor): (B, 3, H, W) normalised images ``I``.
-        data_samples (list[SegDataSample]): packed by :class:`PackCPInputs`.
-
-    Returns:
-        tuple[Tensor, Tensor, Tensor]: ``I_h`` and ``I_h̄`` (B, 3, H, W), hidden
-        pixels 0, ``I_h + I_h̄ == I``; and ``λ`` (B,).
-
-    Raises:
-        KeyError: a sample lacks ``cp_mask`` / ``cp_lambda``.
-    """
-    batch, _, height, width = inputs.shape
-    masks = inputs.new_zeros((batch, 1, height, width))
-    lambdas = inputs.new_empty(batch)
-    for i, sample in enumerate(data_samples):
-        if 'cp_mask' not in sample or 'cp_lambda' not in sample:
-            raise KeyError(f'data sample {i} has no cp_mask / cp_lambda; the train '
-                           'pipeline must end with a ComplementaryPatches transform '
-                           'and PackCPInputs')
-        mask = sample.cp_mask
-        masks[i, 0, :mask.shape[0], :mask.shape[1]] = mask
-        lambdas[i] = sample.cp_lambda
-    return inputs * masks, inputs * (1 - masks), lambdas

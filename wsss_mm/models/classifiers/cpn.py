@@ -8,11 +8,11 @@ import torch.nn.functional as F
 from mmseg.structures import SegDataSample
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from wsss_mm.datasets.transforms.complementary_patches import complementary_pair
 from wsss_mm.registry import MODELS
 from wsss_mm.utils.maps import max_normalize
 
 from ..losses.cpcr_loss import keep_channel_max, prepend_background
+from ..utils import ComplementaryPatchPair
 from .cam_classifier import CAMClassifier, stack_labels
 
 CAM_NORMS = ('max', 'minmax')
@@ -155,6 +155,7 @@ class CPN(CAMClassifier):
         self.cam_norm = cam_norm
         self.infer_refined = infer_refined
         self.triplet_forward = triplet_forward
+        self.make_pair = ComplementaryPatchPair()
 
     # ---- maps ----------------------------------------------------------------
     def extract_feats(self, inputs: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
@@ -299,7 +300,7 @@ class CPN(CAMClassifier):
             ``loss_cpcr``, ``loss_min_pool``.
         """
         labels = stack_labels(data_samples).to(inputs.device).repeat(3, 1)
-        img_h, img_hbar, lam = complementary_pair(inputs, data_samples)
+        img_h, img_hbar, lam = self.make_pair(inputs, data_samples)
         stage_feats, feats = self.extract_triplet_feats((inputs, img_h, img_hbar))
         images = torch.cat([inputs, img_h, img_hbar])
         losses = self.head.loss(self.predict_logits(feats), labels)

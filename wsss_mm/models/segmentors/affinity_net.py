@@ -9,8 +9,9 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModel
 from mmseg.structures import SegDataSample
 
-from wsss_mm.refine.affinity import neighbour_affinity, pair_targets
 from wsss_mm.registry import MODELS
+
+from ..utils.affinity import neighbour_affinity, pair_targets
 
 
 @MODELS.register_module()
@@ -20,7 +21,7 @@ class AffinityNet(BaseModel):
     Several backbone levels are projected by 1x1 convolutions (+ ELU), resized
     to the first level's size, concatenated and embedded by a 1x1 convolution
     (+ ELU) into affinity features f; the affinity of two positions within
-    ``radius`` is ``exp(-mean_d |f_i - f_j|)`` (:mod:`wsss_mm.refine.affinity`).
+    ``radius`` is ``exp(-mean_d |f_i - f_j|)`` (:mod:`wsss_mm.models.utils.affinity`).
 
     Training targets are affinity labels (confident CAM regions, 255 =
     ignore; :func:`wsss_mm.refine.affinity_labels.affinity_labels`) given as

@@ -1,8 +1,25 @@
-"""Speed of the batched attribution methods against their straightforward loops:
-AdvCAM (all (image, flip, class) rows climb in one batch) against a reference loop
-(the authors' per-image, per-scale, per-class loop, supplied by the caller) and
-against its floor; Score-CAM (batches of masked images) against one forward pass
-per channel."""
+"""Benchmark the batched attribution methods against straightforward loops.
+
+    python tools/analysis_tools/benchmark.py CONFIG CHECKPOINT --what advcam
+        [--num-images 4] [--scales 1.0 0.5 1.5] [--steps 27] [--threads N]
+    python tools/analysis_tools/benchmark.py CONFIG CHECKPOINT --what scorecam
+        [--batch-size 32]
+
+advcam: AdvCAM with the authors' preset, batched (every (image, flip, class) row of
+a scale in one batch), against an independent re-implementation of the authors'
+per-image, per-scale, per-class loop (advcam_reference.py beside this file:
+hooked Grad-CAM, one class and one scale at a time, an image and its flip as one
+batch), and against its floor: over all rows, one forward pass per summed map and one
+backward pass per climbing step. scorecam: Score-CAM in batches of masked images
+against one forward pass per channel. Both run on the same model and images and print
+a table of times, ratios, peak memory and the largest relative difference of the
+outputs.
+
+The harness (:func:`benchmark_advcam`, :func:`benchmark_scorecam`, :func:`compare`,
+:func:`format_benchmark`) is importable as ``analysis_tools.benchmark`` with
+``tools/`` on ``sys.path`` (as the tests do).
+"""
+import argparse
 import ctypes
 import gc
 import time
@@ -11,13 +28,21 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
+from wsss_mm.apis.config_utils import dataset_cfg, override_data_root, resolve_split
+from wsss_mm.apis.inference import load_cam_network
+from wsss_mm.apis.train import load_config
 from wsss_mm.cams import AdvCAM, ScoreCAM, multiscale_cams
 from wsss_mm.cams.base_cam import present_pairs
-from wsss_mm.registry import DATASETS
+from wsss_mm.registry import CAM_METHODS, DATASETS
+from wsss_mm.utils.cli import run_cli
+from wsss_mm.utils.setup_env import register_all_modules
 
-from .config_utils import dataset_cfg, resolve_split
+if __package__:  # imported as analysis_tools.benchmark
+    from .advcam_reference import reference_advcam
+else:  # run as a script: its folder is on sys.path
+    from advcam_reference import reference_advcam
 
 
 def load_images(cfg: Config, model: nn.Module, num_images: int,
@@ -189,3 +214,83 @@ def format_benchmark(rows: List[Dict]) -> str:
                      f'{row["seconds"] / rows[0]["seconds"]:>9.2f}'
                      f'{row["peak_mib"]:>10.1f}{diff:>14}')
     return '\n'.join(lines)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='CAM network config')
+    parser.add_argument('checkpoint', help='trained CAM network checkpoint')
+    parser.add_argument('--what', choices=['advcam', 'scorecam'], required=True)
+    parser.add_argument('--num-images', type=int, default=4,
+                        help='labelled images of the CAM split (default 4)')
+    parser.add_argument('--split', help='split file (absolute or relative to the data root)')
+    parser.add_argument('--data-root', help='override the data root')
+    parser.add_argument('--scales', type=float, nargs='+',
+                        help='AdvCAM scales (default: the config\'s cam_infer scales)')
+    parser.add_argument('--steps', type=int, default=27,
+                        help='AdvCAM T (default 27; with the scale 0.5 and T <= 10 the '
+                        'authors\' loop climbs other step counts than T // 2)')
+    parser.add_argument('--target-layer', default='backbone.layer4',
+                        help='the module whose output is the CAM feature map, hooked by '
+                        'the reference loop (default backbone.layer4)')
+    parser.add_argument('--batch-size', type=int, default=32,
+                        help='Score-CAM masked images per forward pass (default 32)')
+    parser.add_argument('--repeat', type=int, default=2,
+                        help='interleaved rounds; the fastest run of each variant is kept '
+                        '(default 2)')
+    parser.add_argument('--threads', type=int, help='torch CPU threads')
+    parser.add_argument('--double', action='store_true',
+                        help='model and images in float64: no float32 rounding flips a pixel '
+                        'of the restricting mask, so every variant gives the same maps')
+    parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings')
+    args = parser.parse_args()
+    for name in ('num_images', 'batch_size', 'repeat'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    return args
+
+
+def main(args: argparse.Namespace) -> None:
+    """Loads the network and images, runs the chosen benchmark, prints the table."""
+    register_all_modules()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = load_config(args.config, args.cfg_options)
+    if args.data_root:
+        override_data_root(cfg, args.data_root)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = load_cam_network(cfg, args.checkpoint, device)
+    inputs, labels = load_images(cfg, model, args.num_images, args.split)
+    if args.double:
+        model, inputs = model.double(), inputs.double()
+    print(f'{len(inputs)} images {tuple(inputs.shape[2:])}, '
+          f'{int(labels.sum())} (image, class) pairs, device {device}, '
+          f'{torch.get_num_threads()} CPU threads, {inputs.dtype}')
+    if args.what == 'advcam':
+        method = CAM_METHODS.build(dict(type='AdvCAM', preset='authors', steps=args.steps))
+        scales = args.scales or cfg.get('cam_infer', {}).get('scales', (1.0, 0.5, 1.5, 2.0))
+
+        def reference():
+            return torch.stack([
+                reference_advcam(model, inputs[i:i + 1], labels[i], args.target_layer, scales,
+                                 method.steps, method.reg_coeff, method.step_size,
+                                 method.mask_threshold) for i in range(len(inputs))])
+
+        rows = benchmark_advcam(model, inputs, labels, method, reference, scales,
+                                repeat=args.repeat)
+        print(f'AdvCAM (preset authors) T={method.steps}, scales {tuple(scales)}, flip')
+        print(format_benchmark(rows))
+        print(f'speed-up of the batched form over the reference loop: '
+              f'{rows[1]["seconds"] / rows[0]["seconds"]:.2f}x; '
+              f'batched / floor: {rows[0]["seconds"] / rows[2]["seconds"]:.2f}x')
+    else:
+        rows = benchmark_scorecam(model, inputs, labels, args.batch_size, args.repeat)
+        print(format_benchmark(rows))
+        print(f'speed-up of batches of {args.batch_size} over one forward per channel: '
+              f'{rows[1]["seconds"] / rows[0]["seconds"]:.2f}x')
+
+
+if __name__ == '__main__':
+    run_cli(lambda: main(parse_args()))

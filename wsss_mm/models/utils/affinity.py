@@ -8,15 +8,13 @@ its ``exp(-||f_i - f_j||_1)`` (the mean differs from the norm by the constant
 feature size D, which the network absorbs).
 
 These pair tensors are shared by AffinityNet's training loss
-(:func:`neighbour_affinity`, :func:`pair_targets`) and by the random walk
-(:func:`dense_affinity`).
+(:func:`neighbour_affinity`, :func:`pair_targets`) and by the random walk of
+:mod:`wsss_mm.refine.random_walk` (:func:`dense_affinity`).
 """
 from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-
-from wsss_mm.datasets.voc_layout import IGNORE_INDEX
 
 
 def pair_offsets(radius: int) -> List[Tuple[int, int]]:
@@ -82,14 +80,15 @@ def neighbour_affinity(feats: torch.Tensor, radius: int) -> torch.Tensor:
     return torch.stack(affs, dim=1) * valid_pairs(height, width, radius, feats.device)
 
 
-def pair_targets(labels: torch.Tensor,
-                 radius: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pair_targets(labels: torch.Tensor, radius: int,
+                 ignore_index: int = 255) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The three kinds of labelled pairs of PSA's affinity loss.
 
     Args:
         labels (Tensor): (B, h, w) int class ids at the feature-map size,
-            255 = ignore.
+            ``ignore_index`` = ignore.
         radius (int): as :func:`pair_offsets`.
+        ignore_index (int): the label of ignored pixels. Default: 255.
 
     Returns:
         tuple[Tensor]: ``(bg_pos, fg_pos, neg)``, each (B, P, h, w) bool:
@@ -97,8 +96,8 @@ def pair_targets(labels: torch.Tensor,
         Pairs with an ignored or outside pixel are in none.
     """
     src = labels[:, None]  # (B, 1, h, w)
-    dst = shift_neighbours(labels[:, None].float(), radius, IGNORE_INDEX)[:, 0].long()
-    valid = (src != IGNORE_INDEX) & (dst != IGNORE_INDEX)
+    dst = shift_neighbours(labels[:, None].float(), radius, ignore_index)[:, 0].long()
+    valid = (src != ignore_index) & (dst != ignore_index)
     same = valid & (src == dst)
     return same & (src == 0), same & (src > 0), valid & (src != dst)
 
