@@ -32,6 +32,21 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path):
     args = ['tools/run_pipeline.py', PIPELINE, '--data-root', synth_root, '--work-dir',
             work_dir, '--cfg-options', *TINY]
     first = run_tool(*args)
+    # a quiet terminal: a line per stage, the tables, the JSON line; each Runner's log
+    # (config dump, training iterations) only in its work dir
+    lines = (first.stdout + first.stderr).splitlines()
+    assert len(lines) < 60 and 'mmengine - INFO' not in first.stdout
+    for stage, sub_dir, logged in [('train_cam', 'cam', 'Epoch(train)'),
+                                   ('train_affinity', 'affinity', 'Epoch(train)'),
+                                   ('train_seg', 'seg', 'Epoch(train)'),
+                                   ('test_seg', 'seg', 'mIoU')]:
+        line = next(x for x in lines if x.startswith(f'[pipeline] {stage}: done in '))
+        log = line.split(' (log: ')[1].rstrip(')')
+        assert osp.dirname(osp.dirname(log)) == osp.join(work_dir, sub_dir)
+        with open(log) as f:
+            text = f.read()
+        assert 'Config:' in text and logged in text
+    assert len(os.listdir(osp.join(work_dir, 'cam_overlays'))) == 10
     numbers = json.loads(first.stdout.strip().splitlines()[-1])
     assert set(numbers) == {'seed_miou', 'crf_miou', 'walk_miou', 'pseudo_miou', 'val_miou',
                             'floor_miou', 'seg_trained_on', 'below_previous'}

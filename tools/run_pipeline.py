@@ -1,7 +1,7 @@
 """Run the WSSS pipeline end to end, skipping stages already done.
 
     python tools/run_pipeline.py CONFIG --work-dir DIR [--data-root DIR] [--method NAME]
-        [--auto-refine] [--cfg-options ...]
+        [--auto-refine] [--verbose] [--cfg-options ...]
 
 Stages: train the CAM network -> infer CAMs (multi-scale + flip) -> evaluate
 the seeds -> + dense CRF -> affinity labels -> AffinityNet -> random walk and
@@ -15,6 +15,11 @@ output lies in the work dir; the last line printed is one JSON object:
 ``seed_miou``, ``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``,
 ``floor_miou`` (null where a stage did not run), ``seg_trained_on`` and
 ``below_previous`` (the marked stages).
+
+The terminal gets one line per stage, when it ends (with its Runner's log
+file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
+the JSON line; MMEngine's config dumps and training logs go only to those log
+files. ``--verbose`` prints them on the terminal too.
 """
 import argparse
 import json
@@ -32,13 +37,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--auto-refine', action='store_true',
                         help='train the segmentation network on whichever of the seeds, the '
                         'CRF-refined seeds and the pseudo masks scores best on train')
+    parser.add_argument('--verbose', action='store_true',
+                        help="MMEngine's logs on the terminal too (they are always in each "
+                        "stage's work dir)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config settings')
     return parser.parse_args()
 
 
 def main(args: argparse.Namespace) -> None:
-    from wsss_mm.apis.infer_cams import build_cam_method
+    from wsss_mm.apis.inference import build_cam_method
     from wsss_mm.apis.pipeline import PipelineContext, run_pipeline
     from wsss_mm.apis.train import load_config
     from wsss_mm.utils.setup_env import register_all_modules
@@ -47,7 +55,7 @@ def main(args: argparse.Namespace) -> None:
     build_cam_method(args.method, load_config(args.config, dict(args.cfg_options)))
     ctx = PipelineContext(args.config, args.work_dir, args.data_root, args.method,
                           dict(args.cfg_options), args.auto_refine)
-    results = run_pipeline(ctx)
+    results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))
     print(json.dumps(final_numbers(results)))
 

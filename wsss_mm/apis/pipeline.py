@@ -22,11 +22,14 @@ Work dir layout: ``cam/`` (CAM network), ``cams/`` (CAM files),
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
 ``auto_refine`` picks the seeds), ``seg/`` (segmentation network and its test
-logs), ``stages/<name>.json``.
+logs), ``stages/<name>.json``. Each Runner logs to
+``<its dir>/<timestamp>/<timestamp>.log``; quiet runs put third-party warnings
+raised outside a Runner into ``pipeline.log``.
 """
 import json
 import os
 import os.path as osp
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -34,14 +37,15 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from wsss_mm.evaluation import eval_label_dir, has_ground_truth
 from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
 from wsss_mm.refine.pseudo_labels import missing_label_maps
 from wsss_mm.utils.io import atomic_path, read_split
+from wsss_mm.utils.quiet import quiet_console
 
 from .config_utils import resolve_split
 from .eval_cams import eval_cams, eval_crf_seeds
 from .infer_cams import infer_cams
-from .label_maps import eval_label_dir, has_ground_truth
 from .make_affinity_labels import ConfidentLabelWriter, make_affinity_labels, write_label_maps
 from .make_pseudo_labels import pseudo_crf, walk_cam_files
 from .train import build_runner, load_config
@@ -308,7 +312,8 @@ STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
 
 def run_pipeline(ctx: PipelineContext,
                  stages: Optional[List[Tuple[str, Stage]]] = None,
-                 log: Callable[[str], None] = print) -> Dict[str, dict]:
+                 log: Callable[[str], None] = print,
+                 verbose: bool = True) -> Dict[str, dict]:
     """Runs the stages in order, skipping those already done.
 
     Args:
@@ -316,6 +321,12 @@ def run_pipeline(ctx: PipelineContext,
         stages (list, optional): ``(name, stage)`` pairs. Default: every stage
             when the config has a ``pipeline`` section, else the CAM stages.
         log (Callable): where progress lines go.
+        verbose (bool): False: one line per stage, when it ends (with the log
+            file of its Runner, if any), and MMEngine's console output muted
+            (:func:`wsss_mm.utils.quiet.quiet_console`: the Runners' logs are
+            only in their work dirs; third-party warnings and the checkpoint
+            loader's lines go there or to ``WORK_DIR/pipeline.log``). True:
+            a line when a stage starts too, and MMEngine's logs on the console.
 
     Returns:
         dict: every stage's result, by name; each has ``seconds``, the time
@@ -331,14 +342,27 @@ def run_pipeline(ctx: PipelineContext,
                 ctx.results[name] = json.load(f)
             log(f'[pipeline] {name}: already done ({done})')
             continue
-        log(f'[pipeline] {name}: running')
+        # quiet on a terminal: a "running" line that the stage's line overwrites
+        status_line = not verbose and log is print and sys.stdout.isatty()
+        clear = '\033[K' if status_line else ''
+        if verbose:
+            log(f'[pipeline] {name}: running')
+        elif status_line:
+            print(f'[pipeline] {name}: running', end='\r', flush=True)
         start = time.time()
-        result = dict(stage(ctx), seconds=round(time.time() - start, 1))
+        with quiet_console(ctx.path('pipeline.log'), enabled=not verbose) as log_files:
+            try:
+                result = dict(stage(ctx), seconds=round(time.time() - start, 1))
+            except BaseException:
+                logs = f' (log: {", ".join(log_files)})' if log_files else ''
+                log(f'{clear}[pipeline] {name}: failed after {time.time() - start:.0f} s{logs}')
+                raise
         ctx.results[name] = result
         if 'unavailable' in result:
-            log(f'[pipeline] {name}: not run: {result["unavailable"]}')
+            log(f'{clear}[pipeline] {name}: not run: {result["unavailable"]}')
             continue
-        log(f'[pipeline] {name}: done in {result["seconds"]:.0f} s')
+        logs = f' (log: {", ".join(log_files)})' if log_files else ''
+        log(f'{clear}[pipeline] {name}: done in {result["seconds"]:.0f} s{logs}')
         with atomic_path(done) as tmp, open(tmp, 'w') as f:
             json.dump(result, f, indent=1)
     return ctx.results
