@@ -6,15 +6,15 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= work_dirs/demo
 DEMO_DATA ?= data/synthvoc
 
-.PHONY: install test demo clean
+.PHONY: install test test-fast lint demo clean
 
 install: $(STAMP)
 
 # Re-runs only when a requirements file or setup.py changes.
-$(STAMP): requirements/runtime.txt requirements/tests.txt requirements/optional.txt setup.py
+$(STAMP): requirements/runtime.txt requirements/tests.txt requirements/lint.txt requirements/optional.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/lint.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip install -q -r requirements/optional.txt || \
 		echo "pydensecrf2 did not build: the dense CRF stages and tests are skipped"
@@ -22,6 +22,15 @@ $(STAMP): requirements/runtime.txt requirements/tests.txt requirements/optional.
 
 test: install
 	$(PY) -m pytest tests
+
+# the inner loop: everything but the end-to-end runs marked slow
+test-fast: install
+	$(PY) -m pytest tests -m "not slow"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/codespell
 
 demo: install
 	test -f $(DEMO_DATA)/synthetic_voc.json || \

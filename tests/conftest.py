@@ -1,7 +1,13 @@
 """Shared fixtures: a tiny synthetic VOC set, a briefly trained CAM network, a tiny
 untrained CAM network, a linear CAM network on given features, and a builder of CAM
 methods for the unit tests. ``tools/`` goes on the path for the reference loops of
-``tools/analysis_tools``."""
+``tools/analysis_tools``.
+
+Slow tests (``make test-fast`` skips them): those marked ``@pytest.mark.slow``
+(end-to-end runs, torchrun, paper-size train steps) and, automatically, every
+test that runs a tool in a subprocess (:func:`run_tool`) or uses the
+``trained_cam`` fixture (a training through ``tools/train.py``)."""
+import inspect
 import os
 import os.path as osp
 import subprocess
@@ -62,6 +68,16 @@ class LinearNet(nn.Module):
 
     def cam_weights(self):
         return self.weight
+
+
+def pytest_collection_modifyitems(items):
+    """Marks the tests that start a tool process as slow."""
+    for item in items:
+        function = getattr(item, 'function', None)
+        if function is None:
+            continue
+        if 'run_tool(' in inspect.getsource(function) or 'trained_cam' in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
 
 
 def run_tool(*args, check=True, env=None, timeout=600):

@@ -32,6 +32,7 @@ def test_config_builds_its_model(path):
     assert callable(getattr(model, 'extract_feat', None))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,size', [('cam/cam_r50_voc.py', 512), ('cam/cam_r38d_voc.py', 448)])
 def test_paper_config_train_step_at_paper_size(name, size):
     wsss_mm.register_all_modules(init_default_scope=False)

@@ -18,6 +18,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', [QUICKSTART, CPN_QUICKSTART], ids=['cam', 'cpn'])
 def test_dist_train_two_cpu_processes(config, synth_root, tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1')

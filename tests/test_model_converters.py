@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from mmengine.registry import DefaultScope
 from mmpretrain.models import ImageClassifier, ResNet
 
 from conftest import run_tool
@@ -31,9 +32,10 @@ def test_keep_head_writes_a_classifier_checkpoint():
     converted = convert(state, keep_head=True)
     assert set(converted) == {'backbone.' + k for k in state if not k.startswith('fc.')} | \
         {'head.fc.weight', 'head.fc.bias'}
-    model = ImageClassifier(backbone=dict(type='ResNet', depth=18),
-                            neck=dict(type='GlobalAveragePooling'),
-                            head=dict(type='LinearClsHead', num_classes=1000, in_channels=512))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = ImageClassifier(
+            backbone=dict(type='ResNet', depth=18), neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=1000, in_channels=512))
     model.load_state_dict(converted, strict=True)
 
 

@@ -5,7 +5,11 @@ The options are MMSegmentation's: ``--tta`` (the config's ``tta_pipeline`` and
 results and writes the predictions there), ``--show`` / ``--show-dir DIR`` /
 ``--wait-time S`` (the config's ``visualization`` hook draws the predictions),
 ``--launcher`` with ``--local_rank`` for distributed testing
-(``tools/dist_test.sh``, ``tools/slurm_test.sh``).
+(``tools/dist_test.sh``, ``tools/slurm_test.sh``). ``--seed-miou`` tests a CAM
+network's seeds instead of its classification: the config's validation setup
+(``val_dataloader``, ``val_evaluator`` ``SeedMIoUMetric``, ``val_cfg``
+``CAMValLoop``) runs as the test, reporting ``seed_mIoU`` as ``tools/eval_cams.py``
+measures it.
 """
 import argparse
 import os
@@ -24,37 +28,58 @@ def parse_args() -> argparse.Namespace:
                         'predictions to this folder')
     parser.add_argument('--show', action='store_true', help='show the predictions')
     parser.add_argument('--show-dir', help='save images with the predictions drawn '
-                        '(below the work dir\'s timestamped folder)')
+                        '(a relative path is below the work dir)')
     parser.add_argument('--wait-time', type=float, default=2,
                         help='seconds each image is shown with --show')
     parser.add_argument('--tta', action='store_true',
                         help='test-time augmentation (the config\'s tta_pipeline and tta_model)')
+    parser.add_argument('--seed-miou', action='store_true',
+                        help='CAM networks: evaluate the seeds (CAM mIoU over background '
+                        'thresholds) with the config\'s val_dataloader / val_evaluator / '
+                        'val_cfg instead of the classification test')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.seed_miou and (args.tta or args.out):
+        parser.error('--seed-miou computes multi-scale + flip CAMs itself and writes no '
+                     'predictions: drop --tta / --out (tools/infer_cams.py writes CAM files)')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
 def main(args: argparse.Namespace) -> None:
-    from wsss_mm.apis.train import build_runner, load_config, use_visualization_hook
+    from wsss_mm.apis.train import (
+        build_runner,
+        load_config,
+        use_seed_evaluation,
+        use_visualization_hook,
+    )
     from wsss_mm.apis.train_seg import enable_tta
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options)
     cfg.load_from = args.checkpoint
+    # a test builds no training data: mmseg's visualization hook reads runner.iter, which
+    # would build the training loop (e.g. pseudo masks that need not exist where one tests)
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
+    if args.seed_miou:
+        use_seed_evaluation(cfg)
+    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.show or args.show_dir:
-        use_visualization_hook(cfg, args.show, args.show_dir, args.wait_time)
+        show_dir = osp.join(work_dir, args.show_dir) if args.show_dir else None
+        use_visualization_hook(cfg, args.show, show_dir, args.wait_time)
     if args.tta:
         enable_tta(cfg)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    runner = build_runner(cfg, work_dir=args.work_dir, config_path=args.config,
+    runner = build_runner(cfg, work_dir=work_dir, config_path=args.config,
                           data_root=args.data_root, launcher=args.launcher)
     runner.test()
 

@@ -21,5 +21,22 @@ param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))
+# Seed quality (SeedMIoUMetric: eval_cams' background-threshold sweep), at the end of
+# training and with `tools/test.py CONFIG CKPT --seed-miou`: the CAMs of cam_dataloader's
+# images (original size, batch 1) with their masks; CAMValLoop's method defaults to CAM,
+# its scales and flip to cam_infer, as tools/infer_cams.py's. (_delete_: the base's are None.)
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='VOCClsDataset',
+        data_root={{_base_.data_root}},
+        ann_file='ImageSets/Segmentation/train.txt',
+        pipeline=[dict(type='LoadImage'), dict(type='LoadMask'), dict(type='PackCAMInputs')]))
+val_evaluator = dict(_delete_=True, type='SeedMIoUMetric')
+val_cfg = dict(_delete_=True, type='CAMValLoop', method='CAM')

@@ -74,4 +74,9 @@ param_scheduler = [
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))
+# mmseg's SegVisualizationHook, off until --show / --show-dir; every image (mmseg's default
+# interval of 50 would draw none of the few val images)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs),
+    visualization=dict(type='mmseg.SegVisualizationHook', interval=1))

@@ -122,8 +122,12 @@ class PipelineContext:
 
 
 def train_cam(ctx: PipelineContext) -> dict:
-    """(1) Trains the CAM network; returns its last checkpoint."""
-    runner = build_runner(ctx.config(), work_dir=ctx.path('cam'),
+    """(1) Trains the CAM network; returns its last checkpoint. The config's
+    seed validation (``val_cfg``, run by MMEngine after the last epoch) is
+    left out: the next stages infer and evaluate the seeds anyway."""
+    cfg = ctx.config()
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    runner = build_runner(cfg, work_dir=ctx.path('cam'),
                           config_path=ctx.config_path, data_root=ctx.data_root)
     runner.train()
     return dict(checkpoint=last_checkpoint(ctx.path('cam')))

@@ -63,6 +63,27 @@ def use_visualization_hook(cfg: Config, show: bool = False, show_dir: Optional[s
         cfg.visualizer['save_dir'] = show_dir
 
 
+def use_seed_evaluation(cfg: Config) -> None:
+    """``tools/test.py --seed-miou``: tests a CAM network config's seeds with its
+    validation setup: ``test_dataloader`` / ``test_evaluator`` become
+    ``val_dataloader`` / ``val_evaluator`` (e.g. ``SeedMIoUMetric``) and
+    ``test_cfg`` its ``val_cfg`` as a ``CAMTestLoop`` (same method, scales and flip).
+
+    Raises:
+        KeyError: the config has no ``val_cfg`` of type ``CAMValLoop`` with a
+            ``val_dataloader`` and a ``val_evaluator``.
+    """
+    val_cfg = cfg.get('val_cfg') or {}
+    if val_cfg.get('type') != 'CAMValLoop' or not cfg.get('val_dataloader') or \
+            not cfg.get('val_evaluator'):
+        raise KeyError("--seed-miou needs val_cfg=dict(type='CAMValLoop'), a val_dataloader "
+                       "(images with masks: LoadMask) and a val_evaluator (SeedMIoUMetric) in "
+                       'the config, as configs/quickstart/cam_synthvoc.py has')
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.test_evaluator = cfg.val_evaluator
+    cfg.test_cfg = dict(val_cfg, type='CAMTestLoop')
+
+
 def build_runner(cfg: Config,
                  work_dir: Optional[str] = None,
                  config_path: Optional[str] = None,

@@ -1,4 +1,5 @@
 from .multilabel_metric import MultiLabelMetric
+from .seed_miou_metric import SeedMIoUMetric
 from .xai_metric import MultiLabelXAIMetric
 
-__all__ = ['MultiLabelMetric', 'MultiLabelXAIMetric']
+__all__ = ['MultiLabelMetric', 'MultiLabelXAIMetric', 'SeedMIoUMetric']

@@ -1,0 +1,3 @@
+from .cam_loops import CAMTestLoop, CAMValLoop
+
+__all__ = ['CAMValLoop', 'CAMTestLoop']
