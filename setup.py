@@ -1,4 +1,5 @@
 """Installs wsss_mm; dependency lists come from requirements/*.txt."""
+
 import os
 import os.path as osp
 import platform
@@ -72,8 +73,9 @@ def add_mim_extension() -> None:
         elif osp.isfile(src_path):
             shutil.copyfile(src_path, tar_path)
         elif osp.isdir(src_path):
-            shutil.copytree(src_path, tar_path,
-                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            shutil.copytree(
+                src_path, tar_path, ignore=shutil.ignore_patterns('__pycache__', '*.pyc')
+            )
         else:
             warnings.warn(f'Cannot copy file {src_path}.')
 

@@ -1,14 +1,15 @@
 """The DeepLab-v2 ASPP head: shapes, the sum of its branches, and a train step."""
+
 import os.path as osp
 
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 import wsss_mm
-from conftest import ROOT
 from wsss_mm.models.heads import ASPPV2Head
 from wsss_mm.registry import MODELS
 
@@ -33,8 +34,9 @@ def test_quickstart_deeplab_trains_and_predicts():
     assert isinstance(model.decode_head, ASPPV2Head)
     samples = []
     for _ in range(2):
-        sample = SegDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                             pad_shape=(64, 64)))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64))
+        )
         sample.gt_sem_seg = PixelData(data=torch.randint(0, 21, (1, 64, 64)))
         samples.append(sample)
     inputs = torch.randn(2, 3, 64, 64)

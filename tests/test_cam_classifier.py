@@ -1,4 +1,5 @@
 """The base CAM network: protocol, loss, frozen BN, parameter groups."""
+
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
@@ -10,12 +11,21 @@ from wsss_mm.registry import MODELS
 
 def tiny_model(**kwargs):
     wsss_mm.register_all_modules(init_default_scope=False)
-    return MODELS.build(dict(
-        type='CAMClassifier',
-        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8,
-                      strides=(1, 2, 1, 1), out_indices=(3, )),
-        head=dict(type='GAPClassifierHead', in_channels=64, num_classes=5),
-        **kwargs))
+    return MODELS.build(
+        dict(
+            type='CAMClassifier',
+            backbone=dict(
+                type='mmpretrain.ResNet',
+                depth=18,
+                base_channels=8,
+                stem_channels=8,
+                strides=(1, 2, 1, 1),
+                out_indices=(3,),
+            ),
+            head=dict(type='GAPClassifierHead', in_channels=64, num_classes=5),
+            **kwargs,
+        )
+    )
 
 
 def samples(labels):
@@ -45,7 +55,7 @@ def test_protocol_shapes_and_consistency():
 def test_loss_is_multilabel_soft_margin_and_backpropagates():
     model = tiny_model()
     x = torch.randn(2, 3, 64, 64)
-    labels = torch.tensor([[1., 0, 0, 1, 0], [0, 1, 0, 0, 0]])
+    labels = torch.tensor([[1.0, 0, 0, 1, 0], [0, 1, 0, 0, 0]])
     losses = model(x, samples(labels), mode='loss')
     logits = model.predict_logits(model.extract_feat(x))
     expected = torch.nn.functional.multilabel_soft_margin_loss(logits, labels)
@@ -61,7 +71,7 @@ def test_missing_labels_are_a_clear_error():
 
 def test_predict_adds_scores():
     out = tiny_model().eval()(torch.randn(2, 3, 32, 32), mode='predict')
-    assert out[0].pred_scores.shape == (5, )
+    assert out[0].pred_scores.shape == (5,)
     assert ((out[0].pred_scores >= 0) & (out[0].pred_scores <= 1)).all()
 
 
@@ -76,9 +86,14 @@ def test_freeze_bn_keeps_running_statistics(freeze_bn):
 
 def test_classifier_gets_ten_times_the_learning_rate():
     model = tiny_model()
-    wrapper = build_optim_wrapper(model, dict(
-        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9),
-        paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)})))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            type='OptimWrapper',
+            optimizer=dict(type='SGD', lr=0.1, momentum=0.9),
+            paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)}),
+        ),
+    )
     head_param = model.head.classifier.weight
     for group in wrapper.optimizer.param_groups:
         if any(p is head_param for p in group['params']):
@@ -89,11 +104,11 @@ def test_classifier_gets_ten_times_the_learning_rate():
 
 def test_label_smoothing_targets():
     from wsss_mm.models.losses import MultiLabelSoftMarginLoss
+
     loss = MultiLabelSoftMarginLoss(label_smoothing=0.1)
     logits = torch.zeros(1, 2)
-    labels = torch.tensor([[1., 0.]])
-    expected = torch.nn.functional.multilabel_soft_margin_loss(
-        logits, torch.tensor([[0.95, 0.05]]))
+    labels = torch.tensor([[1.0, 0.0]])
+    expected = torch.nn.functional.multilabel_soft_margin_loss(logits, torch.tensor([[0.95, 0.05]]))
     assert torch.allclose(loss(logits, labels), expected)
     with pytest.raises(ValueError, match='label_smoothing'):
         MultiLabelSoftMarginLoss(label_smoothing=1.0)

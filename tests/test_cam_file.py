@@ -1,5 +1,6 @@
 """The CAM file format: schema, atomic writes, clear read errors, no unpickling
 unless asked for (legacy .npy dicts)."""
+
 import os
 import pickle
 import zipfile
@@ -7,9 +8,16 @@ import zipfile
 import numpy as np
 import pytest
 
-from wsss_mm.cams.cam_file import (PickledCAMFileError, cam_path, convert_legacy_cam_dir,
-                                   find_cam_file, legacy_cam_path, load_cam_file,
-                                   missing_cam_files, save_cam_file)
+from wsss_mm.cams.cam_file import (
+    PickledCAMFileError,
+    cam_path,
+    convert_legacy_cam_dir,
+    find_cam_file,
+    legacy_cam_path,
+    load_cam_file,
+    missing_cam_files,
+    save_cam_file,
+)
 
 
 def save_legacy(path, keys, cam):
@@ -24,7 +32,7 @@ class Boom:
         self.marker = marker
 
     def __reduce__(self):
-        return (os.system, (f'touch {self.marker}', ))
+        return (os.system, (f'touch {self.marker}',))
 
 
 def test_roundtrip(tmp_path):

@@ -1,10 +1,11 @@
 """CAM methods on the protocol, and the multi-scale + flip aggregation."""
+
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from conftest import LinearNet, build_method, tiny_cam_network
+
 from wsss_mm.cams import BaseCAMMethod, multiscale_cams
 from wsss_mm.cams import grad_cam as grad_cam_module
 from wsss_mm.models.heads import GAPClassifierHead
@@ -21,7 +22,7 @@ def model():
     return tiny_cam_network()
 
 
-LABELS = torch.tensor([[1., 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
+LABELS = torch.tensor([[1.0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
 
 
 @pytest.mark.parametrize('name', METHODS)
@@ -48,7 +49,7 @@ def test_batch_equals_one_image_at_a_time(model, name):
     method = build(name)
     x = torch.randn(3, 3, 64, 64)
     whole = method(model, x, LABELS)
-    single = torch.cat([method(model, x[i:i + 1], LABELS[i:i + 1]) for i in range(3)])
+    single = torch.cat([method(model, x[i : i + 1], LABELS[i : i + 1]) for i in range(3)])
     assert torch.allclose(whole, single, atol=1e-5)
 
 
@@ -57,8 +58,9 @@ def test_grad_cam_reductions_against_cam(model):
     cam = build('CAM')(model, x, LABELS[:2])
     # GAP over an 8 x 8 grid: ∂y_c/∂A_k = W_ck / 64 everywhere
     assert torch.allclose(build('GradCAM')(model, x, LABELS[:2]), cam, rtol=1e-4, atol=1e-6)
-    assert torch.allclose(build('GradCAM', reduce='mean')(model, x, LABELS[:2]) * 64, cam,
-                          rtol=1e-4, atol=1e-6)
+    assert torch.allclose(
+        build('GradCAM', reduce='mean')(model, x, LABELS[:2]) * 64, cam, rtol=1e-4, atol=1e-6
+    )
     # the AdvCAM authors' form: CAM_c / K⁺_c (K⁺_c positive weights of class c)
     authors = build('GradCAM', reduce='positive_mean', score='relu_cam_sum')(model, x, LABELS[:2])
     positive = (model.cam_weights() > 0).sum(dim=1).float()
@@ -97,8 +99,9 @@ def test_cam_is_relu_of_the_weighted_feature_sum(model):
     x = torch.randn(1, 3, 64, 64)
     labels = torch.ones(1, 4)
     with torch.no_grad():
-        expected = torch.einsum('ck,bkhw->bchw', model.cam_weights(),
-                                model.extract_feat(x)).clamp(min=0)
+        expected = torch.einsum('ck,bkhw->bchw', model.cam_weights(), model.extract_feat(x)).clamp(
+            min=0
+        )
     assert torch.allclose(CAM_METHODS.build(dict(type='CAM'))(model, x, labels), expected)
 
 
@@ -113,8 +116,9 @@ def test_bad_labels_are_rejected(model):
 
 def test_model_without_the_protocol_is_rejected():
     with pytest.raises(TypeError, match='CAM network protocol.*extract_feat'):
-        CAM_METHODS.build(dict(type='CAM'))(nn.Conv2d(3, 4, 1), torch.randn(1, 3, 8, 8),
-                                            torch.ones(1, 4))
+        CAM_METHODS.build(dict(type='CAM'))(
+            nn.Conv2d(3, 4, 1), torch.randn(1, 3, 8, 8), torch.ones(1, 4)
+        )
 
 
 def test_multiscale_flip_aggregation(model):
@@ -127,9 +131,8 @@ def test_multiscale_flip_aggregation(model):
     assert torch.allclose(peaks[present], torch.ones(int(present.sum())), atol=1e-3)
     assert (out[~present] == 0).all()
     # with flips, mirroring the input mirrors the maps
-    mirrored = multiscale_cams(method, model, x.flip(-1), LABELS[:2], scales=(1.0, ),
-                               flip=True)
-    direct = multiscale_cams(method, model, x, LABELS[:2], scales=(1.0, ), flip=True)
+    mirrored = multiscale_cams(method, model, x.flip(-1), LABELS[:2], scales=(1.0,), flip=True)
+    direct = multiscale_cams(method, model, x, LABELS[:2], scales=(1.0,), flip=True)
     assert torch.allclose(mirrored, direct.flip(-1), atol=1e-5)
     with pytest.raises(ValueError, match='scales'):
         multiscale_cams(method, model, x, LABELS[:2], scales=())
@@ -152,11 +155,15 @@ def test_a_method_overriding_only_the_hook_runs_through_multiscale_cams(model):
     # blocks commutes with the flip
     total = 0
     for size, scale in ((8, 1.0), (4, 0.5)):
-        xs = x if scale == 1 else F.interpolate(x, scale_factor=scale, mode='bilinear',
-                                                align_corners=False)
+        xs = (
+            x
+            if scale == 1
+            else F.interpolate(x, scale_factor=scale, mode='bilinear', align_corners=False)
+        )
         pooled = F.adaptive_avg_pool2d(xs[:, :1], size).clamp(min=0)
-        total = total + F.interpolate(2 * pooled, size=(64, 64), mode='bilinear',
-                                      align_corners=False)
+        total = total + F.interpolate(
+            2 * pooled, size=(64, 64), mode='bilinear', align_corners=False
+        )
     expected = max_normalize(total.expand(-1, 4, -1, -1) * LABELS[:2, :, None, None])
     assert torch.allclose(out, expected, atol=1e-5)
 
@@ -181,9 +188,16 @@ def test_the_linear_cam_flag():
     assert not getattr(LinearNet(torch.ones(4, 6)), 'linear_cam', False)
 
 
-@pytest.mark.parametrize('name, options', [
-    ('GradCAM', {}), ('GradCAM', dict(reduce='positive_mean')), ('GradCAMPlusPlus', {}),
-    ('AdvCAM', {}), ('AdvCAM', dict(preset='authors', base=dict(type='GradCAM')))])
+@pytest.mark.parametrize(
+    'name, options',
+    [
+        ('GradCAM', {}),
+        ('GradCAM', dict(reduce='positive_mean')),
+        ('GradCAMPlusPlus', {}),
+        ('AdvCAM', {}),
+        ('AdvCAM', dict(preset='authors', base=dict(type='GradCAM'))),
+    ],
+)
 def test_a_head_without_the_flag_takes_the_gradient_path(monkeypatch, name, options):
     fast = tiny_cam_network()
     general = tiny_cam_network()
@@ -216,8 +230,7 @@ def test_max_normalize_is_the_old_normalisers():
     maps[0, 1] = 0  # an all-zero map stays zero
     positive = maps.clamp(min=0)
     # cams/multiscale.py's and Score-CAM's: a per-map max over the last two dims
-    old_multiscale = positive / (positive.flatten(-2).max(dim=-1).values[..., None, None]
-                                 + 1e-5)
+    old_multiscale = positive / (positive.flatten(-2).max(dim=-1).values[..., None, None] + 1e-5)
     # CPN's normalize_maps(mode='max'): ReLU, then a per-map max over dims 2-3
     relu = F.relu(maps)
     old_cpn = relu / (relu.flatten(2).max(dim=-1).values[..., None, None] + 1e-5)
@@ -235,7 +248,7 @@ def test_advcam_spends_no_forward_pass_on_unused_features(model, monkeypatch):
     extract = model.extract_feat
     monkeypatch.setattr(model, 'extract_feat', lambda x: calls.append(1) or extract(x))
     method = build_method('AdvCAM', steps=2)
-    inputs, labels = torch.randn(2, 3, 32, 32), torch.tensor([[1., 0, 1, 0], [0, 1, 0, 0]])
+    inputs, labels = torch.randn(2, 3, 32, 32), torch.tensor([[1.0, 0, 1, 0], [0, 1, 0, 0]])
     maps = method(model, inputs, labels)
     climbing = len(calls)
     monkeypatch.setattr(type(method), 'uses_features', True)

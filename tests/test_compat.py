@@ -1,4 +1,5 @@
 """The stack fixes of wsss_mm.compat."""
+
 import fractions
 import os
 import sys
@@ -28,6 +29,7 @@ def brute_force_nms(boxes, scores, thr):
 
 def test_torchvision_imports_and_nms_matches_brute_force():
     import torchvision
+
     gen = torch.Generator().manual_seed(0)
     xy = torch.rand(50, 2, generator=gen) * 100
     boxes = torch.cat([xy, xy + 5 + torch.rand(50, 2, generator=gen) * 30], 1)
@@ -45,9 +47,11 @@ def test_fixes_are_idempotent():
 
 def test_mmseg_imports_and_missing_ops_raise_clearly():
     from mmseg.models.decode_heads import ASPPHead  # noqa: F401  (needed mmcv._ext)
+
     if not compat.APPLIED['mmcv_ext']:
         pytest.skip('the compiled mmcv is installed: the stand-in is not used')
     from mmcv.ops import nms
+
     with pytest.raises(NotImplementedError, match='nms.*mmcv'):
         nms(torch.rand(3, 4), torch.rand(3), 0.5)
     ext = sys.modules['mmcv._ext']
@@ -58,11 +62,17 @@ def test_mmseg_imports_and_missing_ops_raise_clearly():
 
 def test_weights_only_loading_stays_on_and_mmengine_types_load(tmp_path):
     from mmengine.logging.history_buffer import HistoryBuffer
+
     assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ
     buf = HistoryBuffer()
     buf.update(1.5)
-    obj = {'buf': buf, 'arr': np.arange(3, dtype=np.float32), 'f': np.float64(2.0),
-           'i': np.int64(3), 'w': torch.ones(2)}
+    obj = {
+        'buf': buf,
+        'arr': np.arange(3, dtype=np.float32),
+        'f': np.float64(2.0),
+        'i': np.int64(3),
+        'w': torch.ones(2),
+    }
     path = tmp_path / 'ckpt.pth'
     torch.save(obj, path)
     loaded = torch.load(path, weights_only=True)
@@ -79,6 +89,7 @@ def test_adjust_hue_takes_negative_shifts_modulo_256():
     import cv2
     import mmcv
     from mmpretrain.datasets.transforms import ColorJitter
+
     img = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)
     for factor, shift in ((-25.5 / 255, -25), (25.5 / 255, 25)):

@@ -1,4 +1,5 @@
 """Complementary patch pairs: complementarity, fill value, λ, determinism."""
+
 import numpy as np
 import pytest
 import torch
@@ -16,8 +17,7 @@ def blocky_image(height=60, width=64, block=8, seed=0):
     """(H, W, 3) uint8 BGR image of random flat colour blocks (SLIC-friendly)."""
     rng = np.random.default_rng(seed)
     colours = rng.integers(0, 256, (-(-height // block), -(-width // block), 3), dtype=np.uint8)
-    return np.ascontiguousarray(
-        colours.repeat(block, 0).repeat(block, 1)[:height, :width])
+    return np.ascontiguousarray(colours.repeat(block, 0).repeat(block, 1)[:height, :width])
 
 
 def results_of(img, label=3):
@@ -29,13 +29,23 @@ def results_of(img, label=3):
 @pytest.fixture(scope='module')
 def preprocessor():
     wsss_mm.register_all_modules(init_default_scope=False)
-    return MODELS.build(dict(type='mmseg.SegDataPreProcessor', mean=MEAN, std=STD,
-                             bgr_to_rgb=True, pad_val=0, size=(72, 72)))
+    return MODELS.build(
+        dict(
+            type='mmseg.SegDataPreProcessor',
+            mean=MEAN,
+            std=STD,
+            bgr_to_rgb=True,
+            pad_val=0,
+            size=(72, 72),
+        )
+    )
 
 
-PATCHES = [dict(type='SuperpixelComplementaryPatches', n_segments=30),
-           dict(type='SuperpixelComplementaryPatches', n_segments=30, downscale=2),
-           dict(type='GridComplementaryPatches', grid_sizes=(8, 16))]
+PATCHES = [
+    dict(type='SuperpixelComplementaryPatches', n_segments=30),
+    dict(type='SuperpixelComplementaryPatches', n_segments=30, downscale=2),
+    dict(type='GridComplementaryPatches', grid_sizes=(8, 16)),
+]
 
 
 @pytest.mark.parametrize('cfg', PATCHES, ids=lambda c: f"{c['type']}{c.get('downscale', '')}")
@@ -55,11 +65,13 @@ def test_pair_is_complementary_and_hides_with_the_dataset_mean(cfg, preprocessor
         assert (img_h[i, :, :height, :width][:, ~mask] == 0).all()
         assert (img_hbar[i, :, :height, :width][:, mask] == 0).all()
         # hiding with the dataset mean before normalisation gives the same I_h
-        filled = np.where(mask.numpy()[..., None], img.astype(np.float32),
-                          np.float32(MEAN[::-1]))
-        expected = preprocessor(pseudo_collate([dict(
-            inputs=torch.from_numpy(filled).permute(2, 0, 1), data_samples=sample)]),
-            True)['inputs'][0]
+        filled = np.where(mask.numpy()[..., None], img.astype(np.float32), np.float32(MEAN[::-1]))
+        expected = preprocessor(
+            pseudo_collate(
+                [dict(inputs=torch.from_numpy(filled).permute(2, 0, 1), data_samples=sample)]
+            ),
+            True,
+        )['inputs'][0]
         assert torch.allclose(img_h[i], expected, atol=1e-5)
         assert lam[i] == sample.cp_lambda
 
@@ -69,8 +81,9 @@ def test_lambda_counts_hidden_patches_or_pixels():
     for size, num_patches in ((4, 30), (16, 4)):
         for lambda_by in ('patches', 'pixels'):
             np.random.seed(3)
-            out = TRANSFORMS.build(dict(type='GridComplementaryPatches', grid_sizes=(size, ),
-                                        lambda_by=lambda_by))(results_of(img))
+            out = TRANSFORMS.build(
+                dict(type='GridComplementaryPatches', grid_sizes=(size,), lambda_by=lambda_by)
+            )(results_of(img))
             mask = out['cp_mask']
             blocks = mask[::size, ::size]  # one pixel per patch
             assert np.array_equal(mask, blocks.repeat(size, 0).repeat(size, 1)[:20, :24])
@@ -82,8 +95,9 @@ def test_lambda_counts_hidden_patches_or_pixels():
 
 @pytest.mark.parametrize('hide_prob,lam', [(0.0, 1.0), (1.0, 0.0)])
 def test_hide_probability_extremes(hide_prob, lam):
-    out = TRANSFORMS.build(dict(type='SuperpixelComplementaryPatches', n_segments=20,
-                                hide_prob=hide_prob))(results_of(blocky_image()))
+    out = TRANSFORMS.build(
+        dict(type='SuperpixelComplementaryPatches', n_segments=20, hide_prob=hide_prob)
+    )(results_of(blocky_image()))
     assert out['cp_lambda'] == lam
     assert (out['cp_mask'] == lam).all()
 

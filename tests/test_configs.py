@@ -2,12 +2,14 @@
 MMEngine builds them in); the paper-scale CAM networks run a train step at paper input
 size on CPU; the configs are installed with the package (``wsss_mm::`` bases) and
 indexed by model-index.yml; the layout rules of docs/design.md hold."""
+
 import glob
 import os.path as osp
 import re
 
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.fileio import load
 from mmengine.registry import DefaultScope
@@ -17,10 +19,11 @@ import wsss_mm
 from wsss_mm.apis.config_utils import DATALOADER_KEYS, iter_datasets
 from wsss_mm.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS, VISUALIZERS
 
-from conftest import ROOT
-
-CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-                 if '_base_' not in p)
+CONFIGS = sorted(
+    p
+    for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p
+)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
@@ -42,8 +45,9 @@ def test_paper_config_train_step_at_paper_size(name, size):
     labels[0, [4, 14]] = 1
     sample = SegDataSample()
     sample.gt_labels = labels[0]
-    data = dict(inputs=[torch.randint(0, 255, (3, size, size), dtype=torch.uint8)],
-                data_samples=[sample])
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, size, size), dtype=torch.uint8)], data_samples=[sample]
+    )
     data = model.data_preprocessor(data, True)
     assert data['inputs'].shape == (1, 3, size, size)
     losses = model(**data, mode='loss')
@@ -57,8 +61,9 @@ def test_pretrained_quickstart_configs_load_the_backbone_through_init_cfg(name, 
     """The "pretrained" quickstart backbone loads as ImageNet weights do: init_cfg
     Pretrained with the prefix 'backbone.' of a whole CAM-network checkpoint."""
     wsss_mm.register_all_modules(init_default_scope=False)
-    source = MODELS.build(Config.fromfile(
-        osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py')).model)
+    source = MODELS.build(
+        Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py')).model
+    )
     ckpt = str(tmp_path / 'pretrain.pth')
     torch.save(dict(state_dict=source.state_dict()), ckpt)
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', name))
@@ -95,21 +100,22 @@ def test_config_types_resolve(path):
     cfg = Config.fromfile(path)
     scope = cfg.default_scope
     _build_in_scope(VISUALIZERS, cfg.visualizer, scope)
-    loops = dict(train_dataloader='train_cfg', val_dataloader='val_cfg',
-                 test_dataloader='test_cfg')
+    loops = dict(train_dataloader='train_cfg', val_dataloader='val_cfg', test_dataloader='test_cfg')
     for key in DATALOADER_KEYS:
         loader = cfg.get(key)
         loop = cfg.get(loops.get(key)) or {}
         loader_scope = loop.get('_scope_', scope)
         for dataset in iter_datasets(loader.get('dataset') if loader else None):
             assert _resolve_in_scope(DATASETS, dataset, loader_scope) is not None, (
-                f'{key}: {dataset["type"]} does not resolve in the scope {loader_scope}')
+                f'{key}: {dataset["type"]} does not resolve in the scope {loader_scope}'
+            )
             with DefaultScope.overwrite_default_scope(dataset.get('_scope_', loader_scope)):
                 for transform in dataset.get('pipeline', []):
                     TRANSFORMS.build(transform)
     if 'tta_pipeline' in cfg:  # replaces the test pipeline (enable_tta)
         test_scope = cfg.test_dataloader.dataset.get(
-            '_scope_', (cfg.get('test_cfg') or {}).get('_scope_', scope))
+            '_scope_', (cfg.get('test_cfg') or {}).get('_scope_', scope)
+        )
         for transform in cfg.tta_pipeline:
             _build_in_scope(TRANSFORMS, transform, test_scope)
         assert 'tta_model' in cfg
@@ -159,10 +165,12 @@ def test_configs_resolve_as_package_configs(tmp_path):
     """``_base_ = ['wsss_mm::...']`` reads the installed configs (setup.py links or
     copies them into wsss_mm/.mim) and gives the same config as the file itself."""
     from mmengine.config import config as mmengine_config
+
     package_path = mmengine_config.get_installed_path('wsss_mm')
     for name in ['model-index.yml', 'configs/cam/cam_r50_voc.py', 'tools/train.py']:
         assert osp.exists(osp.join(package_path, '.mim', name)), (
-            f'{name} is not in {package_path}/.mim: run `pip install -e .` (make install)')
+            f'{name} is not in {package_path}/.mim: run `pip install -e .` (make install)'
+        )
     child = tmp_path / 'child.py'
     child.write_text("_base_ = ['wsss_mm::cam/cam_r50_voc.py']\n")
     direct = Config.fromfile(osp.join(ROOT, 'configs', 'cam', 'cam_r50_voc.py')).to_dict()
@@ -171,6 +179,7 @@ def test_configs_resolve_as_package_configs(tmp_path):
 
 def _with_scope(cfg, scope):
     """``cfg`` with ``_scope_=scope`` on the dicts that an external base stamps."""
+
     def stamp(node, top=True):
         if isinstance(node, dict):
             if top and 'type' in node:
@@ -179,17 +188,30 @@ def _with_scope(cfg, scope):
         if isinstance(node, (list, tuple)):
             return type(node)(stamp(v, top) for v in node)
         return node
+
     return {k: stamp(v) for k, v in cfg.items()}
 
 
 #: names given before the naming rule of docs/design.md (tools, tests and docs name them)
 LEGACY_NAMES = {
-    'advcam_r50_voc.py', 'affinity_r50_voc.py', 'affinity_r50_voc_irn.py',
-    'affinity_r50_voc_pnoc.py', 'affinity_r50_voc_puzzlecam.py', 'cam_r38d_voc.py',
-    'cam_r50_voc.py', 'cpn_r38_voc.py', 'cpn_r38_voc_abl1_baseline.py',
-    'cpn_r38_voc_abl2_tcp-pcm.py', 'cpn_r38_voc_abl3_cpcr.py', 'cpn_r38_voc_abl4_ohem.py',
-    'cpn_r38_voc_grid.py', 'deeplabv2_r101_voc_pseudo.py', 'deeplabv3_r101_voc_pseudo.py',
-    'deeplabv3plus_r101_voc_pseudo.py', 'kur_r50_voc.py'}
+    'advcam_r50_voc.py',
+    'affinity_r50_voc.py',
+    'affinity_r50_voc_irn.py',
+    'affinity_r50_voc_pnoc.py',
+    'affinity_r50_voc_puzzlecam.py',
+    'cam_r38d_voc.py',
+    'cam_r50_voc.py',
+    'cpn_r38_voc.py',
+    'cpn_r38_voc_abl1_baseline.py',
+    'cpn_r38_voc_abl2_tcp-pcm.py',
+    'cpn_r38_voc_abl3_cpcr.py',
+    'cpn_r38_voc_abl4_ohem.py',
+    'cpn_r38_voc_grid.py',
+    'deeplabv2_r101_voc_pseudo.py',
+    'deeplabv3_r101_voc_pseudo.py',
+    'deeplabv3plus_r101_voc_pseudo.py',
+    'kur_r50_voc.py',
+}
 #: mmseg's {algorithm}_{backbone}_{schedule}_{dataset}-{crop}.py
 MMSEG_NAME = re.compile(r'^[a-z0-9.+-]+_[a-z0-9.+-]+_[a-z0-9.+-]+_[a-z0-9.+-]+-\d+x\d+\.py$')
 
@@ -202,18 +224,23 @@ def test_new_method_configs_follow_the_naming_rule():
         assert MMSEG_NAME.match(name), (
             f'configs/{folder}/{name}: name new configs {{algorithm}}_{{backbone}}_'
             '{schedule}_{dataset}-{crop}.py, e.g. cam_r50_4xb4-5e_voc12aug-512x512.py '
-            '(docs/design.md, Configs)')
+            '(docs/design.md, Configs)'
+        )
 
 
 def test_one_block_per_kind_and_schedules_apart_from_the_runtime():
     """The data preprocessor and the TTA pipeline are written once (configs inherit them),
     and the schedules do not pull in the runtime (nor the runtime a schedule)."""
-    sources = {osp.relpath(p, osp.join(ROOT, 'configs')): open(p).read()
-               for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)}
+    sources = {
+        osp.relpath(p, osp.join(ROOT, 'configs')): open(p).read()
+        for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    }
     assert [p for p, s in sources.items() if "SegDataPreProcessor'" in s] == [
-        osp.join('_base_', 'models', 'seg_data_preprocessor.py')]
+        osp.join('_base_', 'models', 'seg_data_preprocessor.py')
+    ]
     assert [p for p, s in sources.items() if "'TestTimeAug'" in s] == [
-        osp.join('_base_', 'datasets', 'seg_tta.py')]
+        osp.join('_base_', 'datasets', 'seg_tta.py')
+    ]
     runtime = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'default_runtime.py'))
     assert not {'optim_wrapper', 'param_scheduler', 'train_cfg', 'default_hooks'} & set(runtime)
     for path in glob.glob(osp.join(ROOT, 'configs', '_base_', 'schedules', '*.py')):

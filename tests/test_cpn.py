@@ -1,23 +1,23 @@
 """CPN: losses on hand-made cases, OHEM, the triplet training step, CAM inference
 through the refinement hook, parameter groups, and the paper config at 448 x 448."""
+
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import DefaultScope
 from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
 from mmseg.structures import SegDataSample
 
 import wsss_mm
 from wsss_mm.cams import multiscale_cams
 from wsss_mm.models.losses import ohem_mean
 from wsss_mm.registry import CAM_METHODS, MODELS, TRANSFORMS
-
-from conftest import ROOT
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -27,7 +27,7 @@ def registered():
 
 # ---- losses -------------------------------------------------------------------
 def test_ohem_keeps_each_samples_hardest_share():
-    losses = torch.arange(20.).view(2, 10)
+    losses = torch.arange(20.0).view(2, 10)
     assert ohem_mean(losses, 0.2) == (9 + 8 + 19 + 18) / 4
     assert ohem_mean(losses, 1.0) == losses.mean()
     assert ohem_mean(losses, 0.01) == (9 + 19) / 2  # at least one element
@@ -37,10 +37,16 @@ def test_ohem_keeps_each_samples_hardest_share():
 
 def test_tcp_loss_hand_case_and_stop_gradient_on_the_pair():
     lam = torch.tensor([0.25])
-    cams = [torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2, requires_grad=True),
-            torch.zeros(1, 1, 2, 2)]
-    refined = [torch.full((1, 1, 2, 2), 0.5), torch.ones(1, 1, 2, 2, requires_grad=True),
-               torch.zeros(1, 1, 2, 2)]
+    cams = [
+        torch.ones(1, 1, 2, 2),
+        torch.ones(1, 1, 2, 2, requires_grad=True),
+        torch.zeros(1, 1, 2, 2),
+    ]
+    refined = [
+        torch.full((1, 1, 2, 2), 0.5),
+        torch.ones(1, 1, 2, 2, requires_grad=True),
+        torch.zeros(1, 1, 2, 2),
+    ]
     loss = MODELS.build(dict(type='TCPLoss', loss_weight=2.0))(cams, refined, lam)
     # |0.25 * 1 + 0.75 * 0 - 1| + |0.25 * 1 + 0.75 * 0 - 0.5|
     assert loss.item() == pytest.approx(2.0 * (0.75 + 0.25))
@@ -49,19 +55,28 @@ def test_tcp_loss_hand_case_and_stop_gradient_on_the_pair():
     assert torch.allclose(refined[1].grad, torch.full((1, 1, 2, 2), 2.0 * 0.25 * -1 / 4))
 
 
-@pytest.mark.parametrize('bg_order,ohem_ratio,max_target,expected', [
-    ('before_scaling', 1.0, False, 0.5 + 0.5), ('before_scaling', 0.5, False, 1 + 1),
-    ('before_scaling', 1.0, True, 0.375 + 0.375),
-    ('after_scaling', 1.0, False, 1 + 0.5), ('after_scaling', 0.5, False, 1.5 + 1),
-    ('after_scaling', 1.0, True, 0.75 + 0.25)])
+@pytest.mark.parametrize(
+    'bg_order,ohem_ratio,max_target,expected',
+    [
+        ('before_scaling', 1.0, False, 0.5 + 0.5),
+        ('before_scaling', 0.5, False, 1 + 1),
+        ('before_scaling', 1.0, True, 0.375 + 0.375),
+        ('after_scaling', 1.0, False, 1 + 0.5),
+        ('after_scaling', 0.5, False, 1.5 + 1),
+        ('after_scaling', 1.0, True, 0.75 + 0.25),
+    ],
+)
 def test_cpcr_loss_hand_case(bg_order, ohem_ratio, max_target, expected):
     # one class, two pixels; the loss adds the background channel, λ = λ̄ = 0.5
-    fg = dict(cam_o=[0., 1], cam_h=[0., 0], cam_hbar=[1., 1], ref_h=[1., 1], ref_hbar=[0., 0])
+    fg = dict(cam_o=[0.0, 1], cam_h=[0.0, 0], cam_hbar=[1.0, 1], ref_h=[1.0, 1], ref_hbar=[0.0, 0])
     fg = {k: torch.tensor(v).view(1, 1, 1, 2) for k, v in fg.items()}
-    loss = MODELS.build(dict(type='CPCRLoss', ohem_ratio=ohem_ratio, max_target=max_target,
-                             bg_order=bg_order))(
-        [fg['cam_o'], fg['cam_h'], fg['cam_hbar']], [None, fg['ref_h'], fg['ref_hbar']],
-        torch.tensor([0.5]))
+    loss = MODELS.build(
+        dict(type='CPCRLoss', ohem_ratio=ohem_ratio, max_target=max_target, bg_order=bg_order)
+    )(
+        [fg['cam_o'], fg['cam_h'], fg['cam_hbar']],
+        [None, fg['ref_h'], fg['ref_hbar']],
+        torch.tensor([0.5]),
+    )
     # channel-major [bg p0, bg p1, fg p0, fg p1]. before_scaling: |[bg, Y_o] - λ[bg, Y_h] -
     # λ̄[bg, Ỹ_h̄]| = [0, 1, 0, 1] and |[bg, Y_o] - λ̄[bg, Y_h̄] - λ[bg, Ỹ_h]| = [1, 0, 1, 0];
     # targets' channel maxima only: [0, .5, 0, 1] and [1, 0, .5, 0]. after_scaling:
@@ -88,7 +103,8 @@ def test_cpcr_background_order_sets_the_gradient_sign_on_background(ohem_ratio):
     for order in ('after_scaling', 'before_scaling'):
         ref_h, ref_hbar = (torch.full((1, 1, 4, 4), 0.2, requires_grad=True) for _ in range(2))
         loss = MODELS.build(dict(type='CPCRLoss', ohem_ratio=ohem_ratio, bg_order=order))(
-            [obj, obj, 0.5 * obj], [None, ref_h, ref_hbar], torch.tensor([0.5]))
+            [obj, obj, 0.5 * obj], [None, ref_h, ref_hbar], torch.tensor([0.5])
+        )
         loss.backward()
         grads[order] = (ref_hbar.grad[background], ref_h.grad[background])
     for grad in grads['before_scaling']:  # descent lowers the refined foreground
@@ -123,12 +139,14 @@ def test_cpcr_after_scaling_is_the_codes_loss():
     cam, cam1, cam2 = (code_map(m, wt) for m, wt in zip(fg[:3], (torch.ones(n), lam, 1 - lam)))
     rv1, rv2 = code_map(ref[0], lam), code_map(ref[1], 1 - lam)
     k = int(21 * h * w * 0.2)
-    code = sum(torch.topk(torch.abs(max_onehot(cam - cam_) - rv).view(n, -1), k)[0].mean()
-               for cam_, rv in ((cam1, rv2), (cam2, rv1)))
+    code = sum(
+        torch.topk(torch.abs(max_onehot(cam - cam_) - rv).view(n, -1), k)[0].mean()
+        for cam_, rv in ((cam1, rv2), (cam2, rv1))
+    )
     ours_ref = [t.clone().requires_grad_() for t in fg[3:]]
-    ours = MODELS.build(dict(type='CPCRLoss', ohem_ratio=0.2, max_target=True,
-                             bg_order='after_scaling'))(
-        fg[:3], [None, *ours_ref], lam)
+    ours = MODELS.build(
+        dict(type='CPCRLoss', ohem_ratio=0.2, max_target=True, bg_order='after_scaling')
+    )(fg[:3], [None, *ours_ref], lam)
     assert ours.item() == pytest.approx(code.item())
     for a, b in zip(torch.autograd.grad(code, ref), torch.autograd.grad(ours, ours_ref)):
         assert torch.allclose(a, b)
@@ -137,8 +155,9 @@ def test_cpcr_after_scaling_is_the_codes_loss():
 def test_min_pooling_loss_hand_case():
     maps = torch.tensor([[[0.1, 0.9], [0.3, -0.2]], [[0.2, 0.0], [0.1, -0.5]]])[None]
     # per-pixel maxima [0.2, 0.9, 0.3, -0.2]; the lowest half [-0.2, 0.2] -> ReLU -> mean
-    assert MODELS.build(dict(type='AdaptiveMinPoolingLoss', ratio=0.5))(maps).item() == \
-        pytest.approx(0.1)
+    assert MODELS.build(dict(type='AdaptiveMinPoolingLoss', ratio=0.5))(
+        maps
+    ).item() == pytest.approx(0.1)
 
 
 # ---- the network --------------------------------------------------------------
@@ -146,12 +165,19 @@ def tiny_cpn(**kwargs):
     torch.manual_seed(0)
     cfg = dict(
         type='CPN',
-        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8,
-                      strides=(1, 2, 1, 1), out_indices=(1, 2, 3)),
+        backbone=dict(
+            type='mmpretrain.ResNet',
+            depth=18,
+            base_channels=8,
+            stem_channels=8,
+            strides=(1, 2, 1, 1),
+            out_indices=(1, 2, 3),
+        ),
         head=dict(type='GAPClassifierHead', in_channels=64, num_classes=4),
         pcm=dict(type='PCM', stage_channels=(16, 32), proj_channels=(4, 6), embed_channels=10),
         prcm=dict(type='PRCM', in_channels=13, embed_channels=10),
-        loss_min_pool=dict(type='AdaptiveMinPoolingLoss'))
+        loss_min_pool=dict(type='AdaptiveMinPoolingLoss'),
+    )
     cfg.update(kwargs)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -165,7 +191,7 @@ def cp_batch(size=32):
         sample.gt_labels = torch.zeros(4)
         sample.gt_labels[classes] = 1
         mask = torch.zeros(size, size, dtype=torch.uint8)
-        mask[:, :size // (2 + i)] = 1
+        mask[:, : size // (2 + i)] = 1
         sample.set_data(dict(cp_mask=mask, cp_lambda=mask.float().mean()))
         samples.append(sample)
     return torch.randn(2, 3, size, size), samples
@@ -175,8 +201,11 @@ def grad_reach(model, loss):
     """The top-level modules whose parameters ``loss`` sends a nonzero gradient to."""
     model.zero_grad()
     loss.backward(retain_graph=True)
-    return {name.split('.')[0] for name, p in model.named_parameters()
-            if p.grad is not None and p.grad.abs().sum() > 0}
+    return {
+        name.split('.')[0]
+        for name, p in model.named_parameters()
+        if p.grad is not None and p.grad.abs().sum() > 0
+    }
 
 
 def test_triplet_losses_and_where_their_gradients_go():
@@ -212,10 +241,11 @@ def full_image_head_io(model, images, samples):
     first B of the 3B rows) during ``model.loss``."""
     seen = {}
     handle = model.head.register_forward_hook(
-        lambda module, args, out: seen.update(feats=args[0].detach(), logits=out.detach()))
+        lambda module, args, out: seen.update(feats=args[0].detach(), logits=out.detach())
+    )
     model.loss(images, samples)
     handle.remove()
-    return seen['feats'][:len(images)], seen['logits'][:len(images)]
+    return seen['feats'][: len(images)], seen['logits'][: len(images)]
 
 
 @pytest.mark.parametrize('triplet_forward', ['separate', 'joint'])
@@ -236,8 +266,11 @@ def test_full_image_branch_ignores_the_hidden_pair_only_when_separate(triplet_fo
 
 
 def bn_buffers(model):
-    return {name: buf.clone() for name, buf in model.named_buffers()
-            if 'running' in name or 'num_batches_tracked' in name}
+    return {
+        name: buf.clone()
+        for name, buf in model.named_buffers()
+        if 'running' in name or 'num_batches_tracked' in name
+    }
 
 
 @pytest.mark.parametrize('triplet_forward', ['separate', 'joint'])
@@ -257,22 +290,28 @@ def test_only_the_full_images_update_bn_running_stats(triplet_forward):
     matches = all(torch.equal(after[k], expected[k]) for k in after)
     assert matches == (triplet_forward == 'separate')
     # the switch is restored: a later forward tracks the statistics again
-    assert all(m.track_running_stats for m in model.modules()
-               if isinstance(m, nn.modules.batchnorm._BatchNorm))
+    assert all(
+        m.track_running_stats
+        for m in model.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    )
 
 
 def test_frozen_bn_makes_the_triplet_passes_equal():
     images, samples = cp_batch()
-    out = {mode: full_image_head_io(tiny_cpn(triplet_forward=mode, freeze_bn=True).train(),
-                                    images, samples)
-           for mode in ('separate', 'joint')}
+    out = {
+        mode: full_image_head_io(
+            tiny_cpn(triplet_forward=mode, freeze_bn=True).train(), images, samples
+        )
+        for mode in ('separate', 'joint')
+    }
     for a, b in zip(out['separate'], out['joint']):
         assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_cam_inference_uses_the_refined_map():
     model = tiny_cpn().eval()
-    images, labels = torch.randn(2, 3, 32, 32), torch.tensor([[1., 0, 1, 0], [0, 1, 0, 0]])
+    images, labels = torch.randn(2, 3, 32, 32), torch.tensor([[1.0, 0, 1, 0], [0, 1, 0, 0]])
     method = CAM_METHODS.build(dict(type='CAM'))
     cams = multiscale_cams(method, model, images, labels, scales=(1.0, 0.5))
     assert cams.shape == (2, 4, 32, 32)
@@ -280,28 +319,35 @@ def test_cam_inference_uses_the_refined_map():
     # one scale, no flip: the refined map of Y_o less its minimum, upsampled, max-normalised
     with torch.no_grad():
         stage_feats, feats = model.extract_feats(images)
-        refined = model.refine(images, stage_feats,
-                               model.seed_maps(model.class_maps(feats), labels))[:, 1:]
+        refined = model.refine(
+            images, stage_feats, model.seed_maps(model.class_maps(feats), labels)
+        )[:, 1:]
     refined = refined - refined.flatten(2).min(-1).values[..., None, None]
-    single = multiscale_cams(method, model, images, labels, scales=(1.0, ), flip=False)
-    expected = torch.nn.functional.interpolate(refined * labels[:, :, None, None], (32, 32),
-                                               mode='bilinear', align_corners=False)
+    single = multiscale_cams(method, model, images, labels, scales=(1.0,), flip=False)
+    expected = torch.nn.functional.interpolate(
+        refined * labels[:, :, None, None], (32, 32), mode='bilinear', align_corners=False
+    )
     expected = expected / (expected.flatten(2).max(-1).values[..., None, None] + 1e-5)
     assert torch.allclose(single, expected, atol=1e-5)
-    assert not torch.allclose(single, multiscale_cams(
-        method, tiny_cpn(prcm=None).eval(), images, labels, scales=(1.0, ), flip=False))
+    assert not torch.allclose(
+        single,
+        multiscale_cams(
+            method, tiny_cpn(prcm=None).eval(), images, labels, scales=(1.0,), flip=False
+        ),
+    )
     # infer_refined=False: the network's own CAM
     model.infer_refined = False
-    own = torch.nn.functional.interpolate(method(model, images, labels), (32, 32),
-                                          mode='bilinear', align_corners=False)
+    own = torch.nn.functional.interpolate(
+        method(model, images, labels), (32, 32), mode='bilinear', align_corners=False
+    )
     own = own / (own.flatten(2).max(-1).values[..., None, None] + 1e-5)
-    assert torch.allclose(multiscale_cams(method, model, images, labels, scales=(1.0, ),
-                                          flip=False), own, atol=1e-6)
+    assert torch.allclose(
+        multiscale_cams(method, model, images, labels, scales=(1.0,), flip=False), own, atol=1e-6
+    )
 
 
 # ---- parameter groups ----------------------------------------------------------
 class _Net(nn.Module):
-
     def __init__(self):
         super().__init__()
         self.backbone = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
@@ -317,23 +363,40 @@ def build_in_scope(model, cfg):
 
 def test_new_layers_constructor_groups_x1_x2_x10_x20():
     net = _Net()
-    wrapper = build_in_scope(net, dict(
-        optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
-        constructor='NewLayersOptimWrapperConstructor',
-        paramwise_cfg=dict(new_layers=('head', 'absent'), new_lr_mult=10.0, bias_lr_mult=2.0)))
-    setting = {id(p): (g['lr'], g['weight_decay'])
-               for g in wrapper.optimizer.param_groups for p in g['params']}
-    expected = {'backbone.0.weight': (0.01, 5e-4), 'backbone.0.bias': (0.02, 0),
-                'backbone.1.weight': (0.02, 0), 'backbone.1.bias': (0.02, 0),
-                'head.weight': (0.1, 5e-4), 'head.bias': (0.2, 0)}
+    wrapper = build_in_scope(
+        net,
+        dict(
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+            constructor='NewLayersOptimWrapperConstructor',
+            paramwise_cfg=dict(new_layers=('head', 'absent'), new_lr_mult=10.0, bias_lr_mult=2.0),
+        ),
+    )
+    setting = {
+        id(p): (g['lr'], g['weight_decay'])
+        for g in wrapper.optimizer.param_groups
+        for p in g['params']
+    }
+    expected = {
+        'backbone.0.weight': (0.01, 5e-4),
+        'backbone.0.bias': (0.02, 0),
+        'backbone.1.weight': (0.02, 0),
+        'backbone.1.bias': (0.02, 0),
+        'head.weight': (0.1, 5e-4),
+        'head.bias': (0.2, 0),
+    }
     params = dict(net.named_parameters())
     assert len(setting) == len(expected)  # frozen parameters left out
     for name, (lr, wd) in expected.items():
         assert setting[id(params[name])] == pytest.approx((lr, wd)), name
     with pytest.raises(ValueError, match='new_layers'):
-        build_in_scope(net, dict(optimizer=dict(type='SGD', lr=0.01),
-                                      constructor='NewLayersOptimWrapperConstructor',
-                                      paramwise_cfg=dict(custom_keys={})))
+        build_in_scope(
+            net,
+            dict(
+                optimizer=dict(type='SGD', lr=0.01),
+                constructor='NewLayersOptimWrapperConstructor',
+                paramwise_cfg=dict(custom_keys={}),
+            ),
+        )
 
 
 # ---- the paper config ----------------------------------------------------------
@@ -363,9 +426,13 @@ def test_paper_config_train_step_at_448():
     assert grads['backbone.conv1a.weight'] is None  # frozen stages
     groups = build_in_scope(model, cfg.optim_wrapper).optimizer.param_groups
     assert sorted((g['lr'], g['weight_decay'], len(g['params'])) for g in groups) == [
-        (0.01, 5e-4, sum(p.requires_grad for n, p in model.named_parameters()
-                         if n.startswith('backbone'))),
-        (0.1, 5e-4, 5)]  # head, 2 PCM projections, PCM embedding, PRCM keys: no biases
+        (
+            0.01,
+            5e-4,
+            sum(p.requires_grad for n, p in model.named_parameters() if n.startswith('backbone')),
+        ),
+        (0.1, 5e-4, 5),
+    ]  # head, 2 PCM projections, PCM embedding, PRCM keys: no biases
 
 
 # ---- the quickstart configs ----------------------------------------------------
@@ -384,6 +451,7 @@ def test_from_cam_config_loads_a_cam_checkpoint_non_strictly(tmp_path):
     initialisation), BN stays frozen, lr 0.01 / 0.1, and a 10-epoch schedule."""
     from mmengine.runner import Runner
     from torch.nn.modules.batchnorm import _BatchNorm
+
     cam_cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', 'cam_synthvoc.py'))
     cam = MODELS.build(cam_cfg.model)
     cam.init_weights()
@@ -394,8 +462,11 @@ def test_from_cam_config_loads_a_cam_checkpoint_non_strictly(tmp_path):
     assert epochs == cfg.param_scheduler[0].end == cfg.default_hooks.checkpoint.interval == 10
     cfg.merge_from_dict(dict(load_from=str(tmp_path / 'cam.pth'), work_dir=str(tmp_path)))
     runner = Runner.from_cfg(cfg)
-    new = {k: v.clone() for k, v in runner.model.state_dict().items()
-           if k.startswith(('pcm.', 'prcm.'))}
+    new = {
+        k: v.clone()
+        for k, v in runner.model.state_dict().items()
+        if k.startswith(('pcm.', 'prcm.'))
+    }
     runner.load_or_resume()
     loaded, source = runner.model.state_dict(), cam.state_dict()
     assert set(loaded) - set(source) == set(new) and len(new) > 0
@@ -404,6 +475,9 @@ def test_from_cam_config_loads_a_cam_checkpoint_non_strictly(tmp_path):
     runner.model.train()
     assert not any(m.training for m in runner.model.modules() if isinstance(m, _BatchNorm))
     names = {id(p): n.split('.')[0] for n, p in runner.model.named_parameters()}
-    lrs = {(names[id(p)], g['lr']) for g in runner.build_optim_wrapper(
-        cfg.optim_wrapper).optimizer.param_groups for p in g['params']}
+    lrs = {
+        (names[id(p)], g['lr'])
+        for g in runner.build_optim_wrapper(cfg.optim_wrapper).optimizer.param_groups
+        for p in g['params']
+    }
     assert lrs == {('backbone', 0.01), ('head', 0.1), ('pcm', 0.1), ('prcm', 0.1)}

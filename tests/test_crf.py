@@ -1,4 +1,5 @@
 """Dense CRF: it sharpens a blurred square; eval_cams --crf; a clear error without pydensecrf2."""
+
 import json
 import os.path as osp
 
@@ -6,13 +7,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_tool
+
 from wsss_mm.apis.eval_cams import eval_cams
 from wsss_mm.cams.cam_file import cam_path, save_cam_file
 from wsss_mm.datasets.voc_layout import find_mask
-from wsss_mm.refine import crf as crf_module
 from wsss_mm.refine import DenseCRF, crf_available, seed_labels
+from wsss_mm.refine import crf as crf_module
 from wsss_mm.utils.io import read_mask, read_split
 
 needs_crf = pytest.mark.skipif(not crf_available(), reason='pydensecrf2 is not installed')
@@ -73,7 +74,7 @@ def thin_bar(size: int = 128, width: int = 2):
     """A faint 2-px bar on a noisy 128-px image, its mask, and a blurred CAM of it."""
     rng = np.random.default_rng(0)
     mask = np.zeros((size, size), bool)
-    mask[30:98, 62:62 + width] = True
+    mask[30:98, 62 : 62 + width] = True
     image = np.full((size, size, 3), 90, np.float32) + rng.normal(0, 3, (size, size, 3))
     image[mask] += 10
     cam = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=2)
@@ -87,8 +88,7 @@ def test_crf_in_image_units_keeps_a_thin_bar():
     image, mask, cam = thin_bar()
     cams = torch.from_numpy(cam)[None]
     seeds = seed_labels([5], cams, 'threshold', 0.3) == 5
-    pixels = seed_labels([5], cams, 'threshold', 0.3, DenseCRF(spatial_units='pixels'),
-                         image) == 5
+    pixels = seed_labels([5], cams, 'threshold', 0.3, DenseCRF(spatial_units='pixels'), image) == 5
     relative = seed_labels([5], cams, 'threshold', 0.3, DenseCRF(), image) == 5
     assert iou(pixels, mask) < 0.1
     assert iou(relative, mask) > 0.9 > iou(seeds, mask)
@@ -105,11 +105,13 @@ def write_gt_cams(synth_root: str, cam_dir: str, img_ids, sigma: float = 4.0) ->
     for img_id in img_ids:
         gt = read_mask(find_mask([osp.join(synth_root, 'SegmentationClass')], img_id))
         keys = np.array([k for k in np.unique(gt) if 0 < k < 255], np.int64)
-        cams = [cv2.GaussianBlur((gt == k).astype(np.float32), (0, 0), sigmaX=sigma)
-                for k in keys]
+        cams = [cv2.GaussianBlur((gt == k).astype(np.float32), (0, 0), sigmaX=sigma) for k in keys]
         cams = np.stack(cams) if len(cams) else np.zeros((0, *gt.shape), np.float32)
-        save_cam_file(cam_path(cam_dir, img_id), keys,
-                      cams / np.maximum(cams.max(axis=(1, 2), keepdims=True), 1e-5))
+        save_cam_file(
+            cam_path(cam_dir, img_id),
+            keys,
+            cams / np.maximum(cams.max(axis=(1, 2), keepdims=True), 1e-5),
+        )
 
 
 @needs_crf
@@ -121,8 +123,14 @@ def test_eval_cams_with_crf(synth_root, tmp_path):
     split = tmp_path / 'few.txt'
     split.write_text('\n'.join(ids))
     write_gt_cams(synth_root, cam_dir, ids)
-    result = eval_cams(cam_dir, synth_root, str(split), thresholds=(0.1, 0.15),
-                       crf=dict(iterations=5), num_workers=2)
+    result = eval_cams(
+        cam_dir,
+        synth_root,
+        str(split),
+        thresholds=(0.1, 0.15),
+        crf=dict(iterations=5),
+        num_workers=2,
+    )
     assert result['crf']['threshold'] == result['cams']['threshold']
     assert result['crf']['miou'] > result['cams']['miou']
 
@@ -136,10 +144,22 @@ def test_eval_cams_cli_crf_options(synth_root, tmp_path):
     split = tmp_path / 'few.txt'
     split.write_text('\n'.join(ids))
     write_gt_cams(synth_root, cam_dir, ids)
-    args = ['tools/eval_cams.py', '--cam-dir', cam_dir, '--data-root', synth_root, '--split',
-            str(split), '--crf', '--workers', '0']
-    image, pixels = (json.loads(run_tool(*args, *extra).stdout.strip().splitlines()[-1])
-                     for extra in ([], ['--cfg-options', 'crf.spatial_units=pixels']))
+    args = [
+        'tools/eval_cams.py',
+        '--cam-dir',
+        cam_dir,
+        '--data-root',
+        synth_root,
+        '--split',
+        str(split),
+        '--crf',
+        '--workers',
+        '0',
+    ]
+    image, pixels = (
+        json.loads(run_tool(*args, *extra).stdout.strip().splitlines()[-1])
+        for extra in ([], ['--cfg-options', 'crf.spatial_units=pixels'])
+    )
     assert image['miou'] == pixels['miou'] and image['crf_miou'] != pixels['crf_miou']
     proc = run_tool(*args, '--cfg-options', 'random_walk.beta=3', check=False)
     assert proc.returncode == 2 and 'sets the CRF only' in proc.stderr

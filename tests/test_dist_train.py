@@ -1,4 +1,5 @@
 """tools/dist_train.sh: 2 CPU processes (gloo) through torchrun and MMEngine."""
+
 import os
 import os.path as osp
 import socket
@@ -6,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import QUICKSTART, ROOT, TINY_TRAIN
 
 CPN_QUICKSTART = osp.join(ROOT, 'configs', 'quickstart', 'cpn_synthvoc.py')
@@ -23,9 +23,24 @@ def free_port():
 def test_dist_train_two_cpu_processes(config, synth_root, tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1')
     proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', config, '2', '--data-root', synth_root,
-         '--work-dir', str(tmp_path), '--cfg-options', *TINY_TRAIN],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        [
+            'bash',
+            'tools/dist_train.sh',
+            config,
+            '2',
+            '--data-root',
+            synth_root,
+            '--work-dir',
+            str(tmp_path),
+            '--cfg-options',
+            *TINY_TRAIN,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
     assert 'Distributed training: True' in log

@@ -2,6 +2,7 @@
 head into ``wsss_mm.registry.MODELS``, its configs inherit wsss_mm's (and mmseg's)
 installed configs through ``wsss_mm::`` / ``mmseg::`` bases and import the package with
 ``custom_imports``, and wsss_mm's ``tools/train.py`` trains them."""
+
 import glob
 import os
 import os.path as osp
@@ -9,7 +10,6 @@ import textwrap
 
 import pytest
 import torch
-
 from conftest import TINY_TRAIN, run_tool
 
 HEADS = '''
@@ -64,22 +64,29 @@ def project(tmp_path):
     (root / 'myproj' / 'heads.py').write_text(textwrap.dedent(HEADS))
     (root / 'configs').mkdir()
     (root / 'configs' / 'cam_scaledhead_synthvoc.py').write_text(CONFIG)
-    (root / 'configs' / 'cam_scaledhead_mmseg-runtime_synthvoc.py').write_text(
-        CONFIG_MMSEG_RUNTIME)
+    (root / 'configs' / 'cam_scaledhead_mmseg-runtime_synthvoc.py').write_text(CONFIG_MMSEG_RUNTIME)
     return root
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name', ['cam_scaledhead_synthvoc.py',
-                                  'cam_scaledhead_mmseg-runtime_synthvoc.py'])
-def test_downstream_project_trains_its_head_on_package_configs(project, name, synth_root,
-                                                                tmp_path):
+@pytest.mark.parametrize(
+    'name', ['cam_scaledhead_synthvoc.py', 'cam_scaledhead_mmseg-runtime_synthvoc.py']
+)
+def test_downstream_project_trains_its_head_on_package_configs(project, name, synth_root, tmp_path):
     work_dir = tmp_path / 'work'
     # the project is importable through PYTHONPATH only (run_tool runs from the repo root)
     pythonpath = os.pathsep.join(p for p in [str(project), os.environ.get('PYTHONPATH')] if p)
-    run_tool('tools/train.py', str(project / 'configs' / name), '--data-root', synth_root,
-             '--work-dir', str(work_dir), '--cfg-options', *TINY_TRAIN,
-             env={'PYTHONPATH': pythonpath})
+    run_tool(
+        'tools/train.py',
+        str(project / 'configs' / name),
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        *TINY_TRAIN,
+        env={'PYTHONPATH': pythonpath},
+    )
 
     ckpt = work_dir / 'epoch_1.pth'
     assert ckpt.is_file()

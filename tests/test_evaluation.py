@@ -1,4 +1,5 @@
 """Seed mIoU threshold sweep, IoU, multi-label metrics."""
+
 import numpy as np
 import pytest
 
@@ -62,9 +63,11 @@ def test_iou_from_confusion():
 
 def test_multilabel_metric_hand_case():
     metric = MultiLabelMetric()
-    samples = [dict(pred_scores=np.array([0.9, 0.2]), gt_labels=np.array([1, 0])),
-               dict(pred_scores=np.array([0.8, 0.7]), gt_labels=np.array([0, 1])),
-               dict(pred_scores=np.array([0.1, 0.6]), gt_labels=np.array([0, 1]))]
+    samples = [
+        dict(pred_scores=np.array([0.9, 0.2]), gt_labels=np.array([1, 0])),
+        dict(pred_scores=np.array([0.8, 0.7]), gt_labels=np.array([0, 1])),
+        dict(pred_scores=np.array([0.1, 0.6]), gt_labels=np.array([0, 1])),
+    ]
     metric.process({}, samples)
     out = metric.compute_metrics(metric.results)
     # class 0: positive ranked 1st -> AP 1; class 1: positives ranked 1st, 2nd -> AP 1

@@ -1,4 +1,5 @@
 """FiniteLossHook stops training on NaN / inf losses, naming them."""
+
 import types
 
 import pytest
@@ -12,5 +13,6 @@ def test_finite_losses_pass_and_nan_stops():
     hook = FiniteLossHook()
     hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(0.3), loss_cls=0.3))
     with pytest.raises(FloatingPointError, match=r'iteration 42 .*loss_tcp'):
-        hook.after_train_iter(runner, 0, outputs=dict(loss=float('nan'),
-                                                      loss_tcp=torch.tensor(float('inf'))))
+        hook.after_train_iter(
+            runner, 0, outputs=dict(loss=float('nan'), loss_tcp=torch.tensor(float('inf')))
+        )

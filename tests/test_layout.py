@@ -1,6 +1,7 @@
 """The package layout: imports follow the data flow (datasets -> models -> cams ->
 refine -> apis; evaluation and utils below them), old module paths are gone, and
 the user-facing inference API of wsss_mm.apis."""
+
 import ast
 import glob
 import importlib.util
@@ -21,8 +22,8 @@ PACKAGE = osp.join(ROOT, 'wsss_mm')
 
 def module_name(path):
     """``wsss_mm/models/utils/affinity.py`` -> ``wsss_mm.models.utils.affinity``."""
-    rel = osp.relpath(path, ROOT)[:-len('.py')].replace(osp.sep, '.')
-    return rel[:-len('.__init__')] if rel.endswith('.__init__') else rel
+    rel = osp.relpath(path, ROOT)[: -len('.py')].replace(osp.sep, '.')
+    return rel[: -len('.__init__')] if rel.endswith('.__init__') else rel
 
 
 def imported_modules(path):
@@ -39,7 +40,7 @@ def imported_modules(path):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split('.')
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 module = '.'.join(base + ([node.module] if node.module else []))
             else:
                 module = node.module
@@ -54,21 +55,37 @@ def offending_imports(subpackage, forbidden, allowed=()):
     bad = []
     for path in sorted(glob.glob(osp.join(PACKAGE, subpackage, '**', '*.py'), recursive=True)):
         for module in imported_modules(path):
-            if any(module == f or module.startswith(f + '.') for f in forbidden) and \
-                    not any(module == a or module.startswith(a + '.') for a in allowed):
+            if any(module == f or module.startswith(f + '.') for f in forbidden) and not any(
+                module == a or module.startswith(a + '.') for a in allowed
+            ):
                 bad.append(f'{osp.relpath(path, ROOT)}: {module}')
     return bad
 
 
 def test_models_import_no_later_stage():
-    assert offending_imports('models', ['wsss_mm.datasets', 'wsss_mm.refine', 'wsss_mm.apis',
-                                        'wsss_mm.cams']) == []
+    assert (
+        offending_imports(
+            'models', ['wsss_mm.datasets', 'wsss_mm.refine', 'wsss_mm.apis', 'wsss_mm.cams']
+        )
+        == []
+    )
 
 
 def test_evaluation_imports_no_stage_above_the_layout():
-    assert offending_imports('evaluation', ['wsss_mm.apis', 'wsss_mm.refine', 'wsss_mm.cams',
-                                            'wsss_mm.models', 'wsss_mm.datasets'],
-                             allowed=['wsss_mm.datasets.voc_layout']) == []
+    assert (
+        offending_imports(
+            'evaluation',
+            [
+                'wsss_mm.apis',
+                'wsss_mm.refine',
+                'wsss_mm.cams',
+                'wsss_mm.models',
+                'wsss_mm.datasets',
+            ],
+            allowed=['wsss_mm.datasets.voc_layout'],
+        )
+        == []
+    )
 
 
 def test_import_parser_resolves_relative_imports():
@@ -76,8 +93,9 @@ def test_import_parser_resolves_relative_imports():
     assert 'wsss_mm.models.utils.affinity.pair_targets' in imported_modules(path)
 
 
-@pytest.mark.parametrize('old', [
-    'wsss_mm.apis.benchmark', 'wsss_mm.apis.parallel', 'wsss_mm.refine.affinity'])
+@pytest.mark.parametrize(
+    'old', ['wsss_mm.apis.benchmark', 'wsss_mm.apis.parallel', 'wsss_mm.refine.affinity']
+)
 def test_old_module_paths_are_gone(old):
     assert importlib.util.find_spec(old) is None
 
@@ -87,6 +105,7 @@ def test_moved_names_are_not_re_exported():
     import wsss_mm.apis.label_maps as label_maps
     import wsss_mm.datasets.transforms as transforms
     import wsss_mm.refine as refine
+
     assert not hasattr(eval_cams, 'load_pair')
     for name in ('evaluate_label_maps', 'eval_label_dir', 'ReadLabelMap', 'has_ground_truth'):
         assert not hasattr(label_maps, name)
@@ -121,8 +140,7 @@ def test_init_model_and_inference_cams(quickstart_checkpoint, tmp_path):
     assert list(result['keys']) == [5] and result['cam'].shape == (1, 40, 52)
     predicted = inference_cams(model, img)  # the classes with sigmoid > 0.5
     with torch.no_grad():
-        data = model.data_preprocessor(dict(inputs=[torch.from_numpy(img).permute(2, 0, 1)]),
-                                       False)
+        data = model.data_preprocessor(dict(inputs=[torch.from_numpy(img).permute(2, 0, 1)]), False)
         scores = model.predict_logits(model.extract_feat(data['inputs'])).sigmoid()[0]
     assert list(predicted['keys']) == [int(c) + 1 for c in (scores > 0.5).nonzero().flatten()]
     assert predicted['cam'].shape == (len(predicted['keys']), 40, 52)

@@ -1,5 +1,6 @@
 """Label maps from CAMs: background, confident regions, the atomic PNG writer, the
 resumable affinity-label and random-walk stages, the pseudo-mask dataset."""
+
 import json
 import os
 import os.path as osp
@@ -7,18 +8,23 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, run_tool
 from mmengine.config import Config
 from PIL import Image
+from test_crf import write_gt_cams
 
 import wsss_mm
-from conftest import ROOT, run_tool
-from test_crf import write_gt_cams
 from wsss_mm.apis.make_affinity_labels import make_affinity_labels
 from wsss_mm.apis.make_pseudo_labels import make_pseudo_labels
 from wsss_mm.cams.cam_file import cam_path, save_cam_file
 from wsss_mm.datasets.voc_layout import VOC_PALETTE
-from wsss_mm.refine import (add_background, affinity_labels, confident_labels, label_path,
-                            save_label_map)
+from wsss_mm.refine import (
+    add_background,
+    affinity_labels,
+    confident_labels,
+    label_path,
+    save_label_map,
+)
 from wsss_mm.registry import DATASETS, MODELS
 from wsss_mm.utils.io import read_mask, read_split
 
@@ -46,8 +52,7 @@ def test_affinity_labels_with_saliency():
     cams = torch.tensor([[[0.9, 0.05, 0.9, 0.05]]])
     saliency = np.array([[0.9, 0.9, 0.1, 0.1]])
     # salient: the class where confident, else ignored; not salient: background
-    assert affinity_labels([4], cams, 0.3, 0.05, saliency=saliency).tolist() == \
-        [[4, 255, 0, 0]]
+    assert affinity_labels([4], cams, 0.3, 0.05, saliency=saliency).tolist() == [[4, 255, 0, 0]]
     with pytest.raises(ValueError, match='saliency map size'):
         affinity_labels([4], cams, saliency=np.ones((2, 2)))
 
@@ -79,8 +84,9 @@ def test_label_map_writer_is_atomic(tmp_path, monkeypatch):
 def gt_cams(synth_root, tmp_path_factory):
     """Blurred ground-truth CAM files of the tiny set's train split."""
     cam_dir = str(tmp_path_factory.mktemp('gt_cams'))
-    write_gt_cams(synth_root, cam_dir,
-                  read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt')))
+    write_gt_cams(
+        synth_root, cam_dir, read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))
+    )
     return cam_dir
 
 
@@ -95,8 +101,9 @@ def affinity_config() -> Config:
 def test_affinity_labels_resume_and_name_missing_cams(synth_root, gt_cams, tmp_path):
     out = str(tmp_path / 'aff')
     cfg = affinity_config()
-    assert make_affinity_labels(cfg, gt_cams, out, synth_root) == \
-        dict(done=24, skipped=0, total=24, fg_threshold=0.1, bg_threshold=0.02)
+    assert make_affinity_labels(cfg, gt_cams, out, synth_root) == dict(
+        done=24, skipped=0, total=24, fg_threshold=0.1, bg_threshold=0.02
+    )
     labels = read_mask(label_path(out, 'synth_000000'))
     assert labels.shape == (64, 64) and set(np.unique(labels)) <= set(range(21)) | {255}
     os.remove(label_path(out, 'synth_000003'))
@@ -118,8 +125,9 @@ def test_cam_size_mismatch_is_named(synth_root, gt_cams, tmp_path):
     os.remove(cam_path(cams, 'synth_000005'))
     save_cam_file(cam_path(cams, 'synth_000005'), np.array([3]), np.ones((1, 32, 32)))
     with pytest.raises(ValueError, match=r'synth_000005.npz: CAM size \(32, 32\) differs'):
-        make_affinity_labels(affinity_config(), cams, str(tmp_path / 'out'), synth_root,
-                             num_workers=0)
+        make_affinity_labels(
+            affinity_config(), cams, str(tmp_path / 'out'), synth_root, num_workers=0
+        )
 
 
 def test_pseudo_masks_resume_and_cli(synth_root, gt_cams, tmp_path):
@@ -128,17 +136,29 @@ def test_pseudo_masks_resume_and_cli(synth_root, gt_cams, tmp_path):
     checkpoint = str(tmp_path / 'aff.pth')
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
     out = str(tmp_path / 'pseudo')
-    assert make_pseudo_labels(cfg, checkpoint, gt_cams, out, synth_root) == \
-        dict(done=24, skipped=0, total=24)
+    assert make_pseudo_labels(cfg, checkpoint, gt_cams, out, synth_root) == dict(
+        done=24, skipped=0, total=24
+    )
     mask = read_mask(label_path(out, 'synth_000001'))
     assert mask.shape == (64, 64) and mask.max() <= 20
 
     # beta 100: the untrained network's affinities vanish, the walk keeps the CAMs
     os.remove(label_path(out, 'synth_000002'))
-    proc = run_tool('tools/make_pseudo_labels.py', AFFINITY, checkpoint, '--cam-dir', gt_cams,
-                    '--out-dir', out, '--data-root', synth_root, '--cfg-options',
-                    'pseudo_labels.crf=False', 'pseudo_labels.ignore_band=(0.2,0.6)',
-                    'random_walk.beta=100')
+    proc = run_tool(
+        'tools/make_pseudo_labels.py',
+        AFFINITY,
+        checkpoint,
+        '--cam-dir',
+        gt_cams,
+        '--out-dir',
+        out,
+        '--data-root',
+        synth_root,
+        '--cfg-options',
+        'pseudo_labels.crf=False',
+        'pseudo_labels.ignore_band=(0.2,0.6)',
+        'random_walk.beta=100',
+    )
     assert '1 written, 23 already there' in proc.stdout
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert 0 < result['miou'] <= 100 and result['num_images'] == 24
@@ -146,8 +166,9 @@ def test_pseudo_masks_resume_and_cli(synth_root, gt_cams, tmp_path):
     assert (read_mask(label_path(out, 'synth_000002')) == 255).any()  # the ignore band
 
     with pytest.raises(FileNotFoundError, match='AffinityNet checkpoint not found'):
-        make_pseudo_labels(cfg, str(tmp_path / 'none.pth'), gt_cams, str(tmp_path / 'x'),
-                           synth_root)
+        make_pseudo_labels(
+            cfg, str(tmp_path / 'none.pth'), gt_cams, str(tmp_path / 'x'), synth_root
+        )
 
 
 def test_pseudo_mask_dataset_names_missing_masks(synth_root, tmp_path):
@@ -158,14 +179,25 @@ def test_pseudo_mask_dataset_names_missing_masks(synth_root, tmp_path):
     save_label_map(label_path(str(masks), 'synth_000002'), np.zeros((32, 64), np.uint8))
     split = tmp_path / 'split.txt'
     split.write_text('synth_000000\nsynth_000001\nsynth_000002\n')
-    pipeline = [dict(type='LoadImage'), dict(type='LoadMask'),
-                dict(type='mmseg.PackSegInputs')]
-    dataset = DATASETS.build(dict(type='PseudoMaskDataset', data_root=synth_root,
-                                  ann_file=str(split), mask_dir=str(masks),
-                                  pipeline=pipeline))
+    pipeline = [dict(type='LoadImage'), dict(type='LoadMask'), dict(type='mmseg.PackSegInputs')]
+    dataset = DATASETS.build(
+        dict(
+            type='PseudoMaskDataset',
+            data_root=synth_root,
+            ann_file=str(split),
+            mask_dir=str(masks),
+            pipeline=pipeline,
+        )
+    )
     assert dataset[0]['data_samples'].gt_sem_seg.data.shape == (1, 64, 64)
     with pytest.raises(ValueError, match=r'synth_000002.png is 32x64 but image'):
         dataset[2]
     with pytest.raises(FileNotFoundError, match=r"21 of 24 images .*'synth_000003'"):
-        DATASETS.build(dict(type='PseudoMaskDataset', data_root=synth_root,
-                            ann_file='ImageSets/Segmentation/train.txt', mask_dir=str(masks)))
+        DATASETS.build(
+            dict(
+                type='PseudoMaskDataset',
+                data_root=synth_root,
+                ann_file='ImageSets/Segmentation/train.txt',
+                mask_dir=str(masks),
+            )
+        )

@@ -1,5 +1,6 @@
 """A quiet terminal: MMEngine's console output muted into its log files; progress
 bars that do not flood a log; the quiet run of the pipeline."""
+
 import io
 import os.path as osp
 import warnings
@@ -74,8 +75,9 @@ def test_third_party_warnings_and_checkpoint_lines_go_to_the_log_file(tmp_path, 
         warnings.simplefilter('always')
         with quiet_console(log_file):
             warnings.warn_explicit('from mmseg', UserWarning, '/x/site-packages/mmseg/a.py', 3)
-            warnings.warn_explicit('from wsss_mm', UserWarning,
-                                   osp.join(PACKAGE_DIR, 'apis', 'pipeline.py'), 7)
+            warnings.warn_explicit(
+                'from wsss_mm', UserWarning, osp.join(PACKAGE_DIR, 'apis', 'pipeline.py'), 7
+            )
             CheckpointLoader.load_checkpoint(checkpoint, 'cpu', logger=None)  # as load_checkpoint
             print_log('print_log elsewhere still prints')
     assert [str(w.message) for w in shown] == ['from wsss_mm']
@@ -94,7 +96,6 @@ def test_progress_bars_stay_silent_off_a_terminal(capsys):
 
 
 class FakeTerminal(io.StringIO):
-
     def isatty(self):
         return True
 

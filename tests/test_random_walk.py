@@ -1,4 +1,5 @@
 """Pixel-pair affinities, the random walk, and AffinityNet's loss."""
+
 import numpy as np
 import pytest
 import torch
@@ -37,9 +38,10 @@ def test_dense_affinity_matches_brute_force():
                 (yi, xi), (yj, xj) = divmod(i, 7), divmod(j, 7)
                 if i == j:
                     expected = 1.0
-                elif (yi - yj)**2 + (xi - xj)**2 < 9:
-                    expected = torch.exp(-(feats[b, :, yi, xi] - feats[b, :, yj, xj])
-                                         .abs().mean()).item()
+                elif (yi - yj) ** 2 + (xi - xj) ** 2 < 9:
+                    expected = torch.exp(
+                        -(feats[b, :, yi, xi] - feats[b, :, yj, xj]).abs().mean()
+                    ).item()
                 else:
                     expected = 0.0
                 assert dense[b, i, j].item() == pytest.approx(expected, abs=1e-6)
@@ -94,19 +96,33 @@ def test_walk_cams_raises_the_cams_to_a_power_first():
     torch.manual_seed(0)
     feats, cams = torch.randn(4, 8, 8), torch.rand(2, 32, 32)
     powered = walk_cams(cams, feats, radius=3, beta=4, exp_times=3, cam_power=1.5)
-    assert torch.allclose(powered, walk_cams(cams.pow(1.5), feats, radius=3, beta=4,
-                                             exp_times=3), atol=1e-6)
-    assert not torch.allclose(powered, walk_cams(cams, feats, radius=3, beta=4, exp_times=3),
-                              atol=1e-3)
+    assert torch.allclose(
+        powered, walk_cams(cams.pow(1.5), feats, radius=3, beta=4, exp_times=3), atol=1e-6
+    )
+    assert not torch.allclose(
+        powered, walk_cams(cams, feats, radius=3, beta=4, exp_times=3), atol=1e-3
+    )
 
 
 def test_affinity_net_loss_trains():
     wsss_mm.register_all_modules(init_default_scope=False)
-    model = MODELS.build(dict(
-        type='AffinityNet',
-        backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8,
-                      strides=(1, 2, 1, 1), out_indices=(1, 2)),
-        in_channels=(16, 32), channels=(8, 8), embed_channels=16, radius=3))
+    model = MODELS.build(
+        dict(
+            type='AffinityNet',
+            backbone=dict(
+                type='mmpretrain.ResNet',
+                depth=18,
+                base_channels=8,
+                stem_channels=8,
+                strides=(1, 2, 1, 1),
+                out_indices=(1, 2),
+            ),
+            in_channels=(16, 32),
+            channels=(8, 8),
+            embed_channels=16,
+            radius=3,
+        )
+    )
     labels = torch.zeros(2, 1, 32, 32, dtype=torch.long)
     labels[:, :, 8:24, 8:24] = 5
     labels[1, :, :4] = 255

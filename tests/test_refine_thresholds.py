@@ -1,16 +1,18 @@
 """Refinement thresholds tied to the seeds: IRN's ratios, hand-made CAMs whose seeds are
 best at low and at high thresholds, the walked scores as CAM files, and the pipeline's
 guard (stage marks, --auto-refine)."""
+
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, run_tool
 from mmengine.config import Config
+from run_pipeline import format_tables, train_rows
 
 import wsss_mm
-from conftest import ROOT, run_tool
 from wsss_mm.apis import pipeline
 from wsss_mm.apis.eval_cams import eval_cams
 from wsss_mm.apis.make_affinity_labels import make_affinity_labels, resolve_affinity_thresholds
@@ -21,7 +23,6 @@ from wsss_mm.refine.pseudo_labels import label_path
 from wsss_mm.refine.thresholds import affinity_thresholds
 from wsss_mm.registry import MODELS
 from wsss_mm.utils.io import read_mask, read_split
-from run_pipeline import format_tables, train_rows
 
 AFFINITY = osp.join(ROOT, 'configs', 'quickstart', 'affinity_synthvoc.py')
 PIPELINE = osp.join(ROOT, 'configs', 'quickstart', 'pipeline_synthvoc.py')
@@ -33,8 +34,12 @@ def test_affinity_thresholds_keep_irn_ratios():
     assert affinity_thresholds(0.6) == (0.95, 0.2)  # clipped: some foreground stays confident
     assert affinity_thresholds(0.02) == (0.04, 0.01)
     assert affinity_thresholds(0.2, fg_ratio=1.5, bg_ratio=0.5) == (0.3, 0.1)
-    for bad in (dict(seed_threshold=0), dict(seed_threshold=1.2),
-                dict(seed_threshold=0.2, fg_ratio=0.5), dict(seed_threshold=0.2, bg_ratio=0)):
+    for bad in (
+        dict(seed_threshold=0),
+        dict(seed_threshold=1.2),
+        dict(seed_threshold=0.2, fg_ratio=0.5),
+        dict(seed_threshold=0.2, bg_ratio=0),
+    ):
         with pytest.raises(ValueError):
             affinity_thresholds(**bad)
 
@@ -58,7 +63,7 @@ def write_powered_cams(synth_root: str, cam_dir: str, power: float) -> None:
         gt = read_mask(osp.join(synth_root, 'SegmentationClass', img_id + '.png'))
         keys = np.array([k for k in np.unique(gt) if 0 < k < 255], np.int64)
         maps = [cv2.GaussianBlur((gt == k).astype(np.float32), (0, 0), sigmaX=4) for k in keys]
-        maps = np.stack([(m / m.max())**power for m in maps])
+        maps = np.stack([(m / m.max()) ** power for m in maps])
         save_cam_file(cam_path(cam_dir, img_id), keys, maps)
 
 
@@ -70,8 +75,13 @@ def label_precision(synth_root: str, label_dir: str) -> tuple:
         labels = read_mask(label_path(label_dir, img_id))
         valid = gt != 255
         fg, bg = (labels != 255) & (labels != 0) & valid, (labels == 0) & valid
-        counts += [((labels == gt) & fg).sum(), fg.sum(), ((gt == 0) & bg).sum(), bg.sum(),
-                   valid.sum()]
+        counts += [
+            ((labels == gt) & fg).sum(),
+            fg.sum(),
+            ((gt == 0) & bg).sum(),
+            bg.sum(),
+            valid.sum(),
+        ]
     return counts[0] / counts[1], counts[2] / counts[3], (counts[1] + counts[3]) / counts[4]
 
 
@@ -85,10 +95,15 @@ def test_seed_relative_thresholds_follow_the_cams(synth_root, tmp_path, power):
     seed_threshold = eval_cams(cam_dir, synth_root)['cams']['threshold']
     cfg = Config.fromfile(AFFINITY)
     cfg.affinity_labels.crf = False
-    derived = make_affinity_labels(cfg, cam_dir, str(tmp_path / 'seed'), synth_root,
-                                   num_workers=0, seed_threshold=seed_threshold)
-    assert (derived['fg_threshold'], derived['bg_threshold']) == \
-        affinity_thresholds(seed_threshold)
+    derived = make_affinity_labels(
+        cfg,
+        cam_dir,
+        str(tmp_path / 'seed'),
+        synth_root,
+        num_workers=0,
+        seed_threshold=seed_threshold,
+    )
+    assert (derived['fg_threshold'], derived['bg_threshold']) == affinity_thresholds(seed_threshold)
     fg_precision, bg_precision, labelled = label_precision(synth_root, str(tmp_path / 'seed'))
     assert fg_precision > 0.95 and bg_precision > 0.95 and labelled > 0.6
     if power < 1:
@@ -131,11 +146,17 @@ def test_pseudo_crf_is_off_on_or_an_override():
 def fake_results(seed=50.0, crf=55.0, walk=52.0, pseudo=48.0) -> dict:
     names = ['background', 'aeroplane']
     return dict(
-        eval_cams=dict(seed_miou=seed, seed_threshold=0.3, floor_miou=8.0,
-                       class_iou=[1.0, 2.0], class_names=names),
+        eval_cams=dict(
+            seed_miou=seed,
+            seed_threshold=0.3,
+            floor_miou=8.0,
+            class_iou=[1.0, 2.0],
+            class_names=names,
+        ),
         eval_crf=dict(crf_miou=crf, class_iou=[1.0, 2.0]),
         eval_walk=dict(walk_miou=walk, walk_threshold=0.4, class_iou=[1.0, 2.0]),
-        pseudo_masks=dict(pseudo_miou=pseudo, threshold=0.4, crf=True, class_iou=[1.0, 2.0]))
+        pseudo_masks=dict(pseudo_miou=pseudo, threshold=0.4, crf=True, class_iou=[1.0, 2.0]),
+    )
 
 
 def test_stages_below_the_stage_they_refine_are_marked():
@@ -153,15 +174,18 @@ def test_stages_below_the_stage_they_refine_are_marked():
     assert '<< below random walk and seeds' in table
 
 
-@pytest.mark.parametrize('auto_refine,scores,choice', [
-    (False, (50.0, 55.0, 52.0, 48.0), 'pseudo masks'),
-    (True, (50.0, 45.0, 52.0, 48.0), 'seeds'),
-    (True, (50.0, 45.0, 52.0, 58.0), 'pseudo masks'),
-])
-def test_auto_refine_picks_the_best_train_masks(synth_root, tmp_path, auto_refine, scores,
-                                                choice):
-    ctx = pipeline.PipelineContext(PIPELINE, str(tmp_path), data_root=synth_root,
-                                   auto_refine=auto_refine)
+@pytest.mark.parametrize(
+    'auto_refine,scores,choice',
+    [
+        (False, (50.0, 55.0, 52.0, 48.0), 'pseudo masks'),
+        (True, (50.0, 45.0, 52.0, 48.0), 'seeds'),
+        (True, (50.0, 45.0, 52.0, 58.0), 'pseudo masks'),
+    ],
+)
+def test_auto_refine_picks_the_best_train_masks(synth_root, tmp_path, auto_refine, scores, choice):
+    ctx = pipeline.PipelineContext(
+        PIPELINE, str(tmp_path), data_root=synth_root, auto_refine=auto_refine
+    )
     write_powered_cams(synth_root, ctx.path('cams'), 1.0)
     ctx.results = fake_results(*scores)
     selected = pipeline.select_masks(ctx)
@@ -179,9 +203,20 @@ def test_auto_refine_picks_the_best_train_masks(synth_root, tmp_path, auto_refin
 def test_make_affinity_labels_cli_takes_the_seed_threshold(synth_root, tmp_path):
     cam_dir = str(tmp_path / 'cams')
     write_powered_cams(synth_root, cam_dir, 1.0)
-    args = ['tools/make_affinity_labels.py', AFFINITY, '--cam-dir', cam_dir, '--out-dir',
-            str(tmp_path / 'aff'), '--data-root', synth_root, '--workers', '0',
-            '--cfg-options', 'affinity_labels.crf=False']
+    args = [
+        'tools/make_affinity_labels.py',
+        AFFINITY,
+        '--cam-dir',
+        cam_dir,
+        '--out-dir',
+        str(tmp_path / 'aff'),
+        '--data-root',
+        synth_root,
+        '--workers',
+        '0',
+        '--cfg-options',
+        'affinity_labels.crf=False',
+    ]
     proc = run_tool(*args, check=False)
     assert proc.returncode != 0 and '--seed-threshold' in proc.stderr
     proc = run_tool(*args, '--seed-threshold', '0.3')

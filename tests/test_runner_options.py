@@ -1,5 +1,6 @@
 """The command-line switches of tools/train.py and tools/test.py that rewrite a config:
 --amp, --show / --show-dir."""
+
 import pytest
 from mmengine.config import Config
 
@@ -17,19 +18,30 @@ def test_amp_wraps_a_plain_optim_wrapper_and_keeps_an_amp_one():
 
 
 def test_amp_refuses_an_optim_wrapper_dict():
-    cfg = Config(dict(optim_wrapper=dict(
-        type='OptimWrapperDict', generator=dict(type='OptimWrapper'),
-        classifier=dict(type='OptimWrapper'))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='OptimWrapperDict',
+                generator=dict(type='OptimWrapper'),
+                classifier=dict(type='OptimWrapper'),
+            )
+        )
+    )
     with pytest.raises(ValueError, match='"OptimWrapperDict"'):
         use_amp(cfg)
 
 
 def test_show_dir_turns_the_visualization_hook_on():
-    cfg = Config(dict(default_hooks=dict(visualization=dict(type='mmseg.SegVisualizationHook')),
-                      visualizer=dict(type='mmseg.SegLocalVisualizer')))
+    cfg = Config(
+        dict(
+            default_hooks=dict(visualization=dict(type='mmseg.SegVisualizationHook')),
+            visualizer=dict(type='mmseg.SegLocalVisualizer'),
+        )
+    )
     use_visualization_hook(cfg, show=True, show_dir='vis', wait_time=0.5)
     assert cfg.default_hooks.visualization == dict(
-        type='mmseg.SegVisualizationHook', draw=True, show=True, wait_time=0.5)
+        type='mmseg.SegVisualizationHook', draw=True, show=True, wait_time=0.5
+    )
     assert cfg.visualizer.save_dir == 'vis'
     with pytest.raises(KeyError, match='SegVisualizationHook'):
         use_visualization_hook(Config(dict(default_hooks=dict())), show_dir='vis')

@@ -1,4 +1,5 @@
 """Tests of the synthetic VOC-layout dataset generator and its command line."""
+
 import dataclasses
 import importlib.util
 import json
@@ -18,7 +19,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def _load_tool():
     """Imports tools/make_synthetic_voc.py as a module."""
     spec = importlib.util.spec_from_file_location(
-        'make_synthetic_voc_tool', osp.join(ROOT, 'tools', 'make_synthetic_voc.py'))
+        'make_synthetic_voc_tool', osp.join(ROOT, 'tools', 'make_synthetic_voc.py')
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -56,8 +58,9 @@ def train_labels(synth_set):
     root, _ = synth_set
     labels = []
     for image_id in _read_split(root, 'train'):
-        values = np.unique(np.array(Image.open(
-            osp.join(root, 'SegmentationClass', f'{image_id}.png'))))
+        values = np.unique(
+            np.array(Image.open(osp.join(root, 'SegmentationClass', f'{image_id}.png')))
+        )
         labels.append({int(v) for v in values} - {0, sv.IGNORE_INDEX})
     return labels
 
@@ -70,10 +73,11 @@ def test_layout_and_formats(synth_set):
     assert _read_split(root, 'trainval') == train + val
     assert sorted(os.listdir(osp.join(root, 'JPEGImages'))) == [f'{i}.jpg' for i in train + val]
     assert sorted(os.listdir(osp.join(root, 'SegmentationClass'))) == [
-        f'{i}.png' for i in train + val]
+        f'{i}.png' for i in train + val
+    ]
     palette = sv.voc_palette()
     assert palette[:9] == [0, 0, 0, 128, 0, 0, 0, 128, 0]
-    assert palette[3 * 255:] == [224, 224, 192]
+    assert palette[3 * 255 :] == [224, 224, 192]
     for image_id in (train[0], val[-1]):
         image = Image.open(osp.join(root, 'JPEGImages', f'{image_id}.jpg'))
         assert (image.format, image.mode, image.size) == ('JPEG', 'RGB', (64, 64))
@@ -114,16 +118,23 @@ def test_rerun_removes_stale_images_only(tmp_path):
     (tmp_path / 'JPEGImages' / 'mine.jpg').write_bytes(b'x')
     sv.make_synthetic_voc(root, 2, 1, size=64)
     assert sorted(os.listdir(tmp_path / 'JPEGImages')) == [
-        'mine.jpg', 'synth_000000.jpg', 'synth_000001.jpg', 'synth_000002.jpg']
+        'mine.jpg',
+        'synth_000000.jpg',
+        'synth_000001.jpg',
+        'synth_000002.jpg',
+    ]
     assert len(os.listdir(tmp_path / 'SegmentationClass')) == 3
 
 
-@pytest.mark.parametrize('kwargs, message', [
-    (dict(num_train=0, num_val=1), 'num_train must be >= 1, got 0'),
-    (dict(num_train=1, num_val=0), 'num_val must be >= 1, got 0'),
-    (dict(num_train=1, num_val=1, size=63), 'size must be >= 64, got 63'),
-    (dict(num_train=1, num_val=1, seed=-1), 'seed must be >= 0, got -1'),
-])
+@pytest.mark.parametrize(
+    'kwargs, message',
+    [
+        (dict(num_train=0, num_val=1), 'num_train must be >= 1, got 0'),
+        (dict(num_train=1, num_val=0), 'num_val must be >= 1, got 0'),
+        (dict(num_train=1, num_val=1, size=63), 'size must be >= 64, got 63'),
+        (dict(num_train=1, num_val=1, seed=-1), 'seed must be >= 0, got -1'),
+    ],
+)
 def test_library_rejects_bad_arguments(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         sv.make_synthetic_voc(str(tmp_path), **kwargs)
@@ -170,8 +181,9 @@ def test_dataset_labels(synth_set, train_labels):
     assert all(labels and labels <= set(range(1, 21)) for labels in train_labels)
     never = [set(p) for p in sv.NEVER_PAIRS]
     assert not any(pair <= labels for pair in never for labels in train_labels)
-    co_occurring = sum(any(set(p) <= labels for p in sv.CO_OCCURRING_PAIRS)
-                       for labels in train_labels)
+    co_occurring = sum(
+        any(set(p) <= labels for p in sv.CO_OCCURRING_PAIRS) for labels in train_labels
+    )
     assert co_occurring >= 0.15 * len(train_labels)
     sizes = np.bincount([len(labels) for labels in train_labels], minlength=4)
     assert sizes[1] + sizes[2] > 0.75 * len(train_labels) and sizes[3] > 0
@@ -180,8 +192,9 @@ def test_dataset_labels(synth_set, train_labels):
 
 @pytest.mark.parametrize('seed', [1, 2])
 def test_class_balance_of_300_images(seed):
-    counts = np.bincount(np.concatenate(sv.class_schedule(np.random.default_rng(seed), 300)),
-                         minlength=21)[1:]
+    counts = np.bincount(
+        np.concatenate(sv.class_schedule(np.random.default_rng(seed), 300)), minlength=21
+    )[1:]
     assert counts.min() >= 0.03 * counts.sum()
 
 
@@ -223,13 +236,16 @@ def _error(capsys):
     return capsys.readouterr().err
 
 
-@pytest.mark.parametrize('argv, words', [
-    (['--num-train', '0', '--num-val', '1'], ['--num-train', '0']),
-    (['--num-train', '2', '--num-val', '-1'], ['--num-val', '-1']),
-    (['--num-train', '2', '--num-val', '1', '--size', '32'], ['--size', '32']),
-    (['--num-train', 'many', '--num-val', '1'], ['--num-train', 'many']),
-    (['--num-train', '2'], ['--num-val']),
-])
+@pytest.mark.parametrize(
+    'argv, words',
+    [
+        (['--num-train', '0', '--num-val', '1'], ['--num-train', '0']),
+        (['--num-train', '2', '--num-val', '-1'], ['--num-val', '-1']),
+        (['--num-train', '2', '--num-val', '1', '--size', '32'], ['--size', '32']),
+        (['--num-train', 'many', '--num-val', '1'], ['--num-train', 'many']),
+        (['--num-train', '2'], ['--num-val']),
+    ],
+)
 def test_cli_rejects_bad_numbers(tmp_path, capsys, argv, words):
     with pytest.raises(SystemExit) as exc:
         tool.main([str(tmp_path / 'out')] + argv)
@@ -272,10 +288,22 @@ def test_cli_output_folder_guard(tmp_path, capsys):
 def test_module_needs_only_numpy_pil_opencv():
     with open(sv.__file__) as f:
         source = f.read()
-    imports = {line.split()[1].split('.')[0] for line in source.splitlines()
-               if line.startswith(('import ', 'from '))}
-    assert imports <= {'__future__', 'json', 'os', 're', 'collections', 'dataclasses',
-                       'cv2', 'numpy', 'PIL'}
+    imports = {
+        line.split()[1].split('.')[0]
+        for line in source.splitlines()
+        if line.startswith(('import ', 'from '))
+    }
+    assert imports <= {
+        '__future__',
+        'json',
+        'os',
+        're',
+        'collections',
+        'dataclasses',
+        'cv2',
+        'numpy',
+        'PIL',
+    }
 
 
 def test_first_class_quota():
@@ -328,27 +356,29 @@ def test_default_style_changes_nothing(tmp_path):
     summary = sv.make_synthetic_voc(str(tmp_path / 'a'), **kwargs)
     sv.make_synthetic_voc(str(tmp_path / 'b'), style=sv.SyntheticStyle(), **kwargs)
     assert _all_files(str(tmp_path / 'a')) == _all_files(str(tmp_path / 'b'))
-    assert summary['style'] == dict(object_scale=1.0, thin_fraction=0.0, classes=None,
-                                    clutter=1.0)
+    assert summary['style'] == dict(object_scale=1.0, thin_fraction=0.0, classes=None, clutter=1.0)
 
 
 def test_class_subset_set(tmp_path):
     root = str(tmp_path)
     subset = {5, 9, 12, 15}
-    summary = sv.make_synthetic_voc(root, 50, 10, size=64, seed=0,
-                                    style=sv.SyntheticStyle(classes=(15, 12, 9, 5)))
+    summary = sv.make_synthetic_voc(
+        root, 50, 10, size=64, seed=0, style=sv.SyntheticStyle(classes=(15, 12, 9, 5))
+    )
     assert summary['style']['classes'] == [5, 9, 12, 15]
     with open(osp.join(root, sv.MARKER_FILE)) as f:
         assert json.load(f) == summary
     seen = set()
     for image_id in _read_split(root, 'trainval'):
-        values = set(np.unique(np.array(Image.open(
-            osp.join(root, 'SegmentationClass', f'{image_id}.png')))).tolist())
+        values = set(
+            np.unique(
+                np.array(Image.open(osp.join(root, 'SegmentationClass', f'{image_id}.png')))
+            ).tolist()
+        )
         assert values <= subset | {0, sv.IGNORE_INDEX}, (image_id, values)
         seen |= values
     assert seen >= subset
-    assert sum(summary['class_counts'][sv.VOC_CLASSES[c]] for c in subset) == \
-        summary['num_objects']
+    assert sum(summary['class_counts'][sv.VOC_CLASSES[c]] for c in subset) == summary['num_objects']
 
 
 @pytest.mark.parametrize('subset', [(1, 2), (9, 15), (3, 8, 12, 17, 19), tuple(range(2, 20))])
@@ -397,17 +427,24 @@ def test_thin_fraction_elongates_objects():
 
 
 def test_clutter_changes_background():
-    density = {clutter: [_background_edge_density(s)
-                         for s in _render_set(sv.SyntheticStyle(clutter=clutter), num=12)]
-               for clutter in (0.0, 1.0, 3.0)}
+    density = {
+        clutter: [
+            _background_edge_density(s)
+            for s in _render_set(sv.SyntheticStyle(clutter=clutter), num=12)
+        ]
+        for clutter in (0.0, 1.0, 3.0)
+    }
     assert max(density[0.0]) < 0.005
     assert np.mean(density[0.0]) < np.mean(density[1.0]) < np.mean(density[3.0])
     assert np.mean(density[3.0]) > 0.06 and np.mean(density[3.0]) > 2 * np.mean(density[1.0])
 
 
 def test_clutter_ranges():
-    assert sv._distractor_ranges(1.0) == (sv.DISTRACTOR_COUNT, sv.DISTRACTOR_EXTENT,
-                                          sv.DISTRACTOR_SATURATION)
+    assert sv._distractor_ranges(1.0) == (
+        sv.DISTRACTOR_COUNT,
+        sv.DISTRACTOR_EXTENT,
+        sv.DISTRACTOR_SATURATION,
+    )
     assert sv._distractor_ranges(0.0)[0] == (0, 0)
     count, extent, saturation = sv._distractor_ranges(3.0)
     assert count == (9, 24)
@@ -417,20 +454,23 @@ def test_clutter_ranges():
     assert extent == (0.25, 0.25) and saturation[1] == 0.6
 
 
-@pytest.mark.parametrize('kwargs, words', [
-    (dict(object_scale=0), ['object_scale', '> 0', 'got 0']),
-    (dict(object_scale=1.9), ['object_scale', '<= 1.8', 'got 1.9']),
-    (dict(object_scale=float('nan')), ['object_scale', 'got nan']),
-    (dict(thin_fraction=-0.1), ['thin_fraction', '[0, 1]', 'got -0.1']),
-    (dict(thin_fraction=1.5), ['thin_fraction', '[0, 1]', 'got 1.5']),
-    (dict(classes=(5,)), ['classes', 'at least 2', 'got (5,)']),
-    (dict(classes=(0, 5)), ['classes', '1..20', 'got (0, 5)']),
-    (dict(classes=(5, 21)), ['classes', '1..20', 'got (5, 21)']),
-    (dict(classes=(5, 5)), ['classes', 'distinct', 'got (5, 5)']),
-    (dict(classes='dog cat'), ['classes', "got 'dog cat'"]),
-    (dict(clutter=-1), ['clutter', '>= 0', 'got -1']),
-    (dict(clutter='2'), ['clutter', "got '2'"]),
-])
+@pytest.mark.parametrize(
+    'kwargs, words',
+    [
+        (dict(object_scale=0), ['object_scale', '> 0', 'got 0']),
+        (dict(object_scale=1.9), ['object_scale', '<= 1.8', 'got 1.9']),
+        (dict(object_scale=float('nan')), ['object_scale', 'got nan']),
+        (dict(thin_fraction=-0.1), ['thin_fraction', '[0, 1]', 'got -0.1']),
+        (dict(thin_fraction=1.5), ['thin_fraction', '[0, 1]', 'got 1.5']),
+        (dict(classes=(5,)), ['classes', 'at least 2', 'got (5,)']),
+        (dict(classes=(0, 5)), ['classes', '1..20', 'got (0, 5)']),
+        (dict(classes=(5, 21)), ['classes', '1..20', 'got (5, 21)']),
+        (dict(classes=(5, 5)), ['classes', 'distinct', 'got (5, 5)']),
+        (dict(classes='dog cat'), ['classes', "got 'dog cat'"]),
+        (dict(clutter=-1), ['clutter', '>= 0', 'got -1']),
+        (dict(clutter='2'), ['clutter', "got '2'"]),
+    ],
+)
 def test_style_rejects_bad_values(kwargs, words):
     with pytest.raises(ValueError) as exc:
         sv.SyntheticStyle(**kwargs)
@@ -447,19 +487,22 @@ def test_style_is_frozen_and_normalised(tmp_path):
         sv.make_synthetic_voc(str(tmp_path), 1, 1, size=64, style={'clutter': 2.0})
 
 
-@pytest.mark.parametrize('argv, words', [
-    (['--object-scale', '0'], ['--object-scale', '> 0 and <= 1.8', 'got 0']),
-    (['--object-scale', '2'], ['--object-scale', '> 0 and <= 1.8', 'got 2']),
-    (['--object-scale', 'big'], ['--object-scale', "'big'"]),
-    (['--thin-fraction', '1.5'], ['--thin-fraction', '>= 0 and <= 1', 'got 1.5']),
-    (['--thin-fraction', '-0.5'], ['--thin-fraction', '>= 0 and <= 1', 'got -0.5']),
-    (['--classes', 'dog'], ['--classes', 'at least 2']),
-    (['--classes', 'dog', 'unicorn'], ['--classes', "'unicorn'", 'aeroplane', 'tvmonitor']),
-    (['--classes', 'background', 'dog'], ['--classes', "'background'", 'valid names']),
-    (['--classes', 'dog', 'cat', 'dog'], ['--classes', 'twice', 'dog']),
-    (['--clutter', '-1'], ['--clutter', '>= 0', 'got -1']),
-    (['--clutter', 'inf'], ['--clutter', '>= 0', 'got inf']),
-])
+@pytest.mark.parametrize(
+    'argv, words',
+    [
+        (['--object-scale', '0'], ['--object-scale', '> 0 and <= 1.8', 'got 0']),
+        (['--object-scale', '2'], ['--object-scale', '> 0 and <= 1.8', 'got 2']),
+        (['--object-scale', 'big'], ['--object-scale', "'big'"]),
+        (['--thin-fraction', '1.5'], ['--thin-fraction', '>= 0 and <= 1', 'got 1.5']),
+        (['--thin-fraction', '-0.5'], ['--thin-fraction', '>= 0 and <= 1', 'got -0.5']),
+        (['--classes', 'dog'], ['--classes', 'at least 2']),
+        (['--classes', 'dog', 'unicorn'], ['--classes', "'unicorn'", 'aeroplane', 'tvmonitor']),
+        (['--classes', 'background', 'dog'], ['--classes', "'background'", 'valid names']),
+        (['--classes', 'dog', 'cat', 'dog'], ['--classes', 'twice', 'dog']),
+        (['--clutter', '-1'], ['--clutter', '>= 0', 'got -1']),
+        (['--clutter', 'inf'], ['--clutter', '>= 0', 'got inf']),
+    ],
+)
 def test_cli_rejects_bad_style(tmp_path, capsys, argv, words):
     with pytest.raises(SystemExit) as exc:
         tool.main([str(tmp_path / 'out'), '--num-train', '2', '--num-val', '1'] + argv)
@@ -471,15 +514,33 @@ def test_cli_rejects_bad_style(tmp_path, capsys, argv, words):
 
 def test_cli_style_options(tmp_path, capsys):
     out = tmp_path / 'out'
-    tool.main([str(out), '--num-train', '3', '--num-val', '1', '--size', '64',
-               '--object-scale', '0.5', '--thin-fraction', '0.5', '--classes', 'dog', 'bottle',
-               '--clutter', '2'])
+    tool.main(
+        [
+            str(out),
+            '--num-train',
+            '3',
+            '--num-val',
+            '1',
+            '--size',
+            '64',
+            '--object-scale',
+            '0.5',
+            '--thin-fraction',
+            '0.5',
+            '--classes',
+            'dog',
+            'bottle',
+            '--clutter',
+            '2',
+        ]
+    )
     line = capsys.readouterr().out
     for words in ('object scale 0.5', 'thin fraction 0.5', 'classes bottle/dog', 'clutter 2'):
         assert words in line, line
     with open(out / sv.MARKER_FILE) as f:
-        assert json.load(f)['style'] == dict(object_scale=0.5, thin_fraction=0.5,
-                                             classes=[5, 12], clutter=2.0)
+        assert json.load(f)['style'] == dict(
+            object_scale=0.5, thin_fraction=0.5, classes=[5, 12], clutter=2.0
+        )
     tool.main([str(tmp_path / 'plain'), '--num-train', '2', '--num-val', '1', '--size', '64'])
     line = capsys.readouterr().out
     assert '(seed 0)' in line and 'scale' not in line and 'clutter' not in line

@@ -1,17 +1,24 @@
 """The command lines: train, resume, infer (resumable), eval, and their bad input."""
+
 import json
 import os
 import os.path as osp
 
 import numpy as np
-
 from conftest import QUICKSTART, TINY_TRAIN, run_tool
+
 from wsss_mm.cams.cam_file import cam_path, legacy_cam_path, load_cam_file
 
 
 def test_every_tool_prints_help():
-    for tool in ['train.py', 'test.py', 'infer_cams.py', 'eval_cams.py',
-                 'make_synthetic_voc.py', 'run_pipeline.py']:
+    for tool in [
+        'train.py',
+        'test.py',
+        'infer_cams.py',
+        'eval_cams.py',
+        'make_synthetic_voc.py',
+        'run_pipeline.py',
+    ]:
         assert 'usage' in run_tool(f'tools/{tool}', '--help').stdout
 
 
@@ -19,9 +26,24 @@ def test_infer_then_eval_and_rerun_skips(trained_cam, synth_root, tmp_path):
     config, ckpt, _ = trained_cam
     out = str(tmp_path / 'cams')
     vis = str(tmp_path / 'vis')
-    proc = run_tool('tools/infer_cams.py', config, ckpt, '--out-dir', out, '--data-root',
-                    synth_root, '--scales', '1.0', '0.5', '--vis-dir', vis, '--num-vis', '2',
-                    '--cfg-options', 'cam_dataloader.num_workers=0')
+    proc = run_tool(
+        'tools/infer_cams.py',
+        config,
+        ckpt,
+        '--out-dir',
+        out,
+        '--data-root',
+        synth_root,
+        '--scales',
+        '1.0',
+        '0.5',
+        '--vis-dir',
+        vis,
+        '--num-vis',
+        '2',
+        '--cfg-options',
+        'cam_dataloader.num_workers=0',
+    )
     assert '24 written, 0 already there' in proc.stdout
     assert len(os.listdir(vis)) == 2
     cam = load_cam_file(cam_path(out, 'synth_000000'))
@@ -34,13 +56,32 @@ def test_infer_then_eval_and_rerun_skips(trained_cam, synth_root, tmp_path):
     os.remove(cam_path(out, 'synth_000003'))
     os.remove(cam_path(out, 'synth_000007'))
     open(osp.join(out, '.synth_000003.npz.abc.tmp.npz'), 'w').close()
-    proc = run_tool('tools/infer_cams.py', config, ckpt, '--out-dir', out, '--data-root',
-                    synth_root, '--scales', '1.0', '--cfg-options',
-                    'cam_dataloader.num_workers=0')
+    proc = run_tool(
+        'tools/infer_cams.py',
+        config,
+        ckpt,
+        '--out-dir',
+        out,
+        '--data-root',
+        synth_root,
+        '--scales',
+        '1.0',
+        '--cfg-options',
+        'cam_dataloader.num_workers=0',
+    )
     assert '2 written, 22 already there' in proc.stdout
 
-    proc = run_tool('tools/eval_cams.py', '--cam-dir', out, '--data-root', synth_root,
-                    '--thresholds', '0.1', '0.5', '0.1')
+    proc = run_tool(
+        'tools/eval_cams.py',
+        '--cam-dir',
+        out,
+        '--data-root',
+        synth_root,
+        '--thresholds',
+        '0.1',
+        '0.5',
+        '0.1',
+    )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert {'miou', 'threshold', 'floor_miou'} <= set(result)
     assert 0 <= result['miou'] <= 100
@@ -51,8 +92,9 @@ def test_infer_then_eval_and_rerun_skips(trained_cam, synth_root, tmp_path):
 def test_eval_names_missing_cam_files(trained_cam, synth_root, tmp_path):
     out = tmp_path / 'few'
     out.mkdir()
-    proc = run_tool('tools/eval_cams.py', '--cam-dir', str(out), '--data-root', synth_root,
-                    check=False)
+    proc = run_tool(
+        'tools/eval_cams.py', '--cam-dir', str(out), '--data-root', synth_root, check=False
+    )
     assert proc.returncode == 2
     assert '24 of 24 images' in proc.stderr and 'synth_000000' in proc.stderr
 
@@ -62,6 +104,7 @@ def test_eval_legacy_npy_cams_only_with_allow_pickle(synth_root, tmp_path):
     the file and --allow-pickle, and read with the flag."""
     from wsss_mm.datasets.voc_layout import find_mask
     from wsss_mm.utils.io import read_mask, read_split
+
     ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:4]
     split = tmp_path / 'few.txt'
     split.write_text('\n'.join(ids))
@@ -70,10 +113,23 @@ def test_eval_legacy_npy_cams_only_with_allow_pickle(synth_root, tmp_path):
     for img_id in ids:
         gt = read_mask(find_mask([osp.join(synth_root, 'SegmentationClass')], img_id))
         keys = np.array([k for k in np.unique(gt) if 0 < k < 255], np.int64)
-        np.save(legacy_cam_path(cam_dir, img_id),
-                {'keys': keys, 'cam': np.stack([gt == k for k in keys]).astype(np.float32)})
-    args = ['tools/eval_cams.py', '--cam-dir', cam_dir, '--data-root', synth_root,
-            '--split', str(split), '--thresholds', '0.5', '0.5', '0.1']
+        np.save(
+            legacy_cam_path(cam_dir, img_id),
+            {'keys': keys, 'cam': np.stack([gt == k for k in keys]).astype(np.float32)},
+        )
+    args = [
+        'tools/eval_cams.py',
+        '--cam-dir',
+        cam_dir,
+        '--data-root',
+        synth_root,
+        '--split',
+        str(split),
+        '--thresholds',
+        '0.5',
+        '0.5',
+        '0.1',
+    ]
     proc = run_tool(*args, check=False)
     assert proc.returncode == 2 and '--allow-pickle' in proc.stderr
     assert f'{ids[0]}.npy (and 3 more)' in proc.stderr and 'Traceback' not in proc.stderr
@@ -83,19 +139,37 @@ def test_eval_legacy_npy_cams_only_with_allow_pickle(synth_root, tmp_path):
 
 
 def test_infer_rejects_unknown_method_and_missing_checkpoint(synth_root, tmp_path):
-    proc = run_tool('tools/infer_cams.py', QUICKSTART, str(tmp_path / 'none.pth'),
-                    '--out-dir', str(tmp_path), '--data-root', synth_root,
-                    '--method', 'NoSuchCAM', check=False)
+    proc = run_tool(
+        'tools/infer_cams.py',
+        QUICKSTART,
+        str(tmp_path / 'none.pth'),
+        '--out-dir',
+        str(tmp_path),
+        '--data-root',
+        synth_root,
+        '--method',
+        'NoSuchCAM',
+        check=False,
+    )
     assert proc.returncode == 2 and 'unknown CAM method "NoSuchCAM"' in proc.stderr
     assert "'GradCAM'" in proc.stderr
-    proc = run_tool('tools/infer_cams.py', QUICKSTART, str(tmp_path / 'none.pth'),
-                    '--out-dir', str(tmp_path), '--data-root', synth_root, check=False)
+    proc = run_tool(
+        'tools/infer_cams.py',
+        QUICKSTART,
+        str(tmp_path / 'none.pth'),
+        '--out-dir',
+        str(tmp_path),
+        '--data-root',
+        synth_root,
+        check=False,
+    )
     assert proc.returncode == 2 and 'none.pth' in proc.stderr
 
 
 def test_train_names_a_missing_data_root_and_config(tmp_path):
-    proc = run_tool('tools/train.py', QUICKSTART, '--data-root', str(tmp_path / 'gone'),
-                    check=False)
+    proc = run_tool(
+        'tools/train.py', QUICKSTART, '--data-root', str(tmp_path / 'gone'), check=False
+    )
     assert proc.returncode == 2 and 'gone' in proc.stderr
     proc = run_tool('tools/train.py', 'configs/nope.py', check=False)
     assert proc.returncode == 2 and 'configs/nope.py' in proc.stderr
@@ -103,9 +177,18 @@ def test_train_names_a_missing_data_root_and_config(tmp_path):
 
 def test_resume_continues_with_weights_only_loading(trained_cam, synth_root):
     _, _, work_dir = trained_cam
-    proc = run_tool('tools/train.py', QUICKSTART, '--data-root', synth_root, '--work-dir',
-                    work_dir, '--resume', '--cfg-options', *TINY_TRAIN[:-2],
-                    'train_cfg.max_epochs=2')
+    proc = run_tool(
+        'tools/train.py',
+        QUICKSTART,
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        work_dir,
+        '--resume',
+        '--cfg-options',
+        *TINY_TRAIN[:-2],
+        'train_cfg.max_epochs=2',
+    )
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 1' in log.lower() or 'Load checkpoint from' in log
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
@@ -113,16 +196,34 @@ def test_resume_continues_with_weights_only_loading(trained_cam, synth_root):
 
 
 def test_non_finite_loss_stops_training(synth_root, tmp_path):
-    proc = run_tool('tools/train.py', QUICKSTART, '--data-root', synth_root, '--work-dir',
-                    str(tmp_path), '--cfg-options', *TINY_TRAIN,
-                    'model.data_preprocessor.std=[0,0,0]', check=False)  # inputs / 0
+    proc = run_tool(
+        'tools/train.py',
+        QUICKSTART,
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        *TINY_TRAIN,
+        'model.data_preprocessor.std=[0,0,0]',
+        check=False,
+    )  # inputs / 0
     assert proc.returncode == 2
     assert 'non-finite loss at iteration' in proc.stderr and 'loss_cls' in proc.stderr
 
 
 def test_test_tool_reports_multilabel_metrics(trained_cam, synth_root, tmp_path):
     config, ckpt, _ = trained_cam
-    proc = run_tool('tools/test.py', config, ckpt, '--data-root', synth_root, '--work-dir',
-                    str(tmp_path), '--cfg-options', 'test_dataloader.num_workers=0',
-                    'test_dataloader.persistent_workers=False')
+    proc = run_tool(
+        'tools/test.py',
+        config,
+        ckpt,
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+    )
     assert 'multilabel/mAP' in proc.stdout + proc.stderr

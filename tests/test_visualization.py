@@ -1,4 +1,5 @@
 """CAM overlays: each map under its class name, and a colour bar of the 0..1 scale."""
+
 import cv2
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ def image(tmp_path):
 
 def test_an_overlay_names_each_class_and_has_a_colour_bar(image, tmp_path):
     cams = np.zeros((2, H, W), np.float32)
-    cams[0, :, W // 2:] = 1
+    cams[0, :, W // 2 :] = 1
     out = str(tmp_path / 'vis' / 'overlay.png')
     save_cam_overlay(out, image, cams, [12, 15], ['background'] + [f'c{i}' for i in range(1, 21)])
     vis = cv2.imread(out)  # BGR
@@ -25,15 +26,15 @@ def test_an_overlay_names_each_class_and_has_a_colour_bar(image, tmp_path):
     assert vis.shape[1] == 3 * W + BAR_WIDTH and strip > 0
     # a name in the white strip above each panel: the image's and the two classes'
     for i in range(3):
-        caption = vis[:strip, i * W:(i + 1) * W]
+        caption = vis[:strip, i * W : (i + 1) * W]
         assert caption.min() < 100 and np.median(caption) == 255
     # the colour bar beside the panels: jet's dark red at the top (1), dark blue at the bottom (0)
-    bar = vis[strip:, 3 * W + _BAR[0]:3 * W + _BAR[1]].astype(int)
+    bar = vis[strip:, 3 * W + _BAR[0] : 3 * W + _BAR[1]].astype(int)
     top, bottom = bar[0].mean(0), bar[-1].mean(0)
     assert top[2] > 100 and top[0] < 30 and top[1] < 30
     assert bottom[0] > 100 and bottom[2] < 30 and bottom[1] < 30
     # the first class's map: red where it is 1, blue where it is 0
-    heat = vis[strip:, W:2 * W].astype(int)
+    heat = vis[strip:, W : 2 * W].astype(int)
     assert heat[H // 2, -5, 2] > heat[H // 2, -5, 0] and heat[H // 2, 5, 0] > heat[H // 2, 5, 2]
 
 

@@ -1,4 +1,5 @@
 """VOCClsDataset: labels from masks, layout checks, clear errors on bad input."""
+
 import os.path as osp
 import shutil
 
@@ -47,19 +48,19 @@ def test_pipeline_packs_image_labels_and_mask(synth_root):
     item = build(synth_root)[0]
     sample = item['data_samples']
     assert item['inputs'].shape == (3, 64, 64)
-    assert sample.gt_labels.shape == (20, )
+    assert sample.gt_labels.shape == (20,)
     assert sample.gt_sem_seg.data.shape == (1, 64, 64)
     assert sample.img_id == 'synth_000000'
 
 
 def test_empty_label_sets_are_skipped_with_a_count(voc_copy, monkeypatch):
     logged = []
-    monkeypatch.setattr('wsss_mm.datasets.voc_cls.print_log',
-                        lambda msg, **kwargs: logged.append(msg))
+    monkeypatch.setattr(
+        'wsss_mm.datasets.voc_cls.print_log', lambda msg, **kwargs: logged.append(msg)
+    )
     ids = open(osp.join(voc_copy, 'ImageSets/Segmentation/train.txt')).read().split()
     for img_id in ids[:3]:
-        write_mask(osp.join(voc_copy, 'SegmentationClass', img_id + '.png'),
-                   np.zeros((64, 64)))
+        write_mask(osp.join(voc_copy, 'SegmentationClass', img_id + '.png'), np.zeros((64, 64)))
     assert len(build(voc_copy)) == 24
     ds = build(voc_copy, filter_empty_labels=True)
     assert len(ds) == 21
@@ -86,6 +87,7 @@ def test_missing_split_file_is_named(synth_root):
 
 def test_image_without_mask_is_named(voc_copy):
     import os
+
     os.remove(osp.join(voc_copy, 'SegmentationClass', 'synth_000004.png'))
     with pytest.raises(FileNotFoundError, match='synth_000004.*no mask'):
         build(voc_copy)

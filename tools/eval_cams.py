@@ -13,6 +13,7 @@ parameters are the ``crf`` dict of CONFIG (e.g. an affinity config), else
 the defaults of ``wsss_mm.refine.DenseCRF`` (IRN's kernels at VOC size, in
 image units), with ``--cfg-options`` applied (e.g. ``crf.spatial_units=pixels``).
 """
+
 import argparse
 import json
 
@@ -23,27 +24,42 @@ from mmengine.config import Config, DictAction
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npz CAM files')
-    parser.add_argument('--allow-pickle', action='store_true',
-                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
-                        'unpickling, which can run code from the file; only use it on files '
-                        'you made')
+    parser.add_argument(
+        '--allow-pickle',
+        action='store_true',
+        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+        'unpickling, which can run code from the file; only use it on files '
+        'you made',
+    )
     parser.add_argument('--data-root', required=True, help='VOC-layout data root')
     parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
-    parser.add_argument('--thresholds', type=float, nargs=3, default=(0.01, 0.95, 0.01),
-                        metavar=('START', 'STOP', 'STEP'),
-                        help='background thresholds START..STOP (inclusive) by STEP')
-    parser.add_argument('--crf', action='store_true',
-                        help='also evaluate the seeds refined by a dense CRF')
+    parser.add_argument(
+        '--thresholds',
+        type=float,
+        nargs=3,
+        default=(0.01, 0.95, 0.01),
+        metavar=('START', 'STOP', 'STEP'),
+        help='background thresholds START..STOP (inclusive) by STEP',
+    )
+    parser.add_argument(
+        '--crf', action='store_true', help='also evaluate the seeds refined by a dense CRF'
+    )
     parser.add_argument('--crf-config', help='a config whose `crf` dict sets the CRF')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override the CRF settings, e.g. crf.spatial_units=pixels')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='override the CRF settings, e.g. crf.spatial_units=pixels',
+    )
     parser.add_argument('--workers', type=int, default=2, help='CRF processes')
     args = parser.parse_args()
     if (args.crf_config or args.cfg_options) and not args.crf:
         parser.error('--crf-config and --cfg-options need --crf')
     if any(not key.startswith('crf.') for key in args.cfg_options):
-        parser.error(f'--cfg-options sets the CRF only (crf.KEY=VALUE), got '
-                     f'{sorted(args.cfg_options)}')
+        parser.error(
+            f'--cfg-options sets the CRF only (crf.KEY=VALUE), got {sorted(args.cfg_options)}'
+        )
     start, stop, step = args.thresholds
     if step <= 0 or stop < start:
         parser.error(f'--thresholds needs START <= STOP and STEP > 0, got {args.thresholds}')
@@ -53,6 +69,7 @@ def parse_args() -> argparse.Namespace:
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.eval_cams import eval_cams, format_table
     from wsss_mm.apis.train import load_config
+
     start, stop, step = args.thresholds
     thresholds = np.round(np.arange(start, stop + step / 2, step), 6)
     crf = None
@@ -60,15 +77,23 @@ def main(args: argparse.Namespace) -> None:
         cfg = load_config(args.crf_config) if args.crf_config else Config(dict(crf=dict()))
         cfg.merge_from_dict(args.cfg_options)
         crf = dict(cfg.get('crf', {}))
-    result = eval_cams(args.cam_dir, args.data_root, args.split, thresholds, crf=crf,
-                       num_workers=args.workers, allow_pickle=args.allow_pickle)
+    result = eval_cams(
+        args.cam_dir,
+        args.data_root,
+        args.split,
+        thresholds,
+        crf=crf,
+        num_workers=args.workers,
+        allow_pickle=args.allow_pickle,
+    )
     print(format_table(result))
     summary = dict(
         miou=round(result['cams']['miou'], 2),
         threshold=result['cams']['threshold'],
         floor_miou=round(result['floor']['miou'], 2),
         floor_threshold=result['floor']['threshold'],
-        num_images=result['num_images'])
+        num_images=result['num_images'],
+    )
     if crf is not None:
         summary['crf_miou'] = round(result['crf']['miou'], 2)
     print(json.dumps(summary))
@@ -77,4 +102,5 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

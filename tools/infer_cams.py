@@ -6,6 +6,7 @@
 Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically; a rerun
 skips images already done.
 """
+
 import argparse
 
 from mmengine.config import DictAction
@@ -24,8 +25,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--vis-dir', help='save image | CAM overlays here')
     parser.add_argument('--num-vis', type=int, default=20, help='overlays to save')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config settings'
+    )
     args = parser.parse_args()
     if args.scales is not None and any(s <= 0 for s in args.scales):
         parser.error(f'--scales must be positive, got {args.scales}')
@@ -36,18 +38,30 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis import infer_cams
     from wsss_mm.apis.train import load_config
     from wsss_mm.utils.setup_env import register_all_modules
+
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
     summary = infer_cams(
-        cfg, args.checkpoint, args.out_dir, method=args.method, split=args.split,
-        scales=args.scales, flip=False if args.no_flip else None,
-        data_root=args.data_root, vis_dir=args.vis_dir, num_vis=args.num_vis,
-        device=args.device)
-    print(f'CAMs in {args.out_dir}: {summary["done"]} written, '
-          f'{summary["skipped"]} already there, {summary["total"]} in the split')
+        cfg,
+        args.checkpoint,
+        args.out_dir,
+        method=args.method,
+        split=args.split,
+        scales=args.scales,
+        flip=False if args.no_flip else None,
+        data_root=args.data_root,
+        vis_dir=args.vis_dir,
+        num_vis=args.num_vis,
+        device=args.device,
+    )
+    print(
+        f'CAMs in {args.out_dir}: {summary["done"]} written, '
+        f'{summary["skipped"]} already there, {summary["total"]} in the split'
+    )
 
 
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

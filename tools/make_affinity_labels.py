@@ -13,6 +13,7 @@ bg = bg_ratio * T. Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) at
 a rerun skips images already done. Then train AffinityNet with
 ``tools/train.py CONFIG --cfg-options train_dataloader.dataset.mask_dir=DIR``.
 """
+
 import argparse
 
 from mmengine.config import DictAction
@@ -22,35 +23,56 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='AffinityNet config with `affinity_labels`')
     parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npz CAM files')
-    parser.add_argument('--allow-pickle', action='store_true',
-                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
-                        'unpickling, which can run code from the file; only use it on files '
-                        'you made')
+    parser.add_argument(
+        '--allow-pickle',
+        action='store_true',
+        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+        'unpickling, which can run code from the file; only use it on files '
+        'you made',
+    )
     parser.add_argument('--out-dir', required=True, help='folder for the label maps')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
     parser.add_argument('--workers', type=int, help='processes (default: refine_workers)')
-    parser.add_argument('--seed-threshold', type=float,
-                        help="the seeds' best background threshold (tools/eval_cams.py), "
-                        "for refine_thresholds.affinity='seed'")
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. affinity_labels.crf=False')
+    parser.add_argument(
+        '--seed-threshold',
+        type=float,
+        help="the seeds' best background threshold (tools/eval_cams.py), "
+        "for refine_thresholds.affinity='seed'",
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. affinity_labels.crf=False',
+    )
     return parser.parse_args()
 
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.make_affinity_labels import make_affinity_labels
     from wsss_mm.apis.train import load_config
+
     cfg = load_config(args.config, args.cfg_options)
-    summary = make_affinity_labels(cfg, args.cam_dir, args.out_dir, args.data_root,
-                                   args.split, args.workers, args.seed_threshold,
-                                   args.allow_pickle)
-    print(f'affinity labels in {args.out_dir}: {summary["done"]} written, '
-          f'{summary["skipped"]} already there (fg threshold {summary["fg_threshold"]}, '
-          f'bg threshold {summary["bg_threshold"]})')
+    summary = make_affinity_labels(
+        cfg,
+        args.cam_dir,
+        args.out_dir,
+        args.data_root,
+        args.split,
+        args.workers,
+        args.seed_threshold,
+        args.allow_pickle,
+    )
+    print(
+        f'affinity labels in {args.out_dir}: {summary["done"]} written, '
+        f'{summary["skipped"]} already there (fg threshold {summary["fg_threshold"]}, '
+        f'bg threshold {summary["bg_threshold"]})'
+    )
 
 
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

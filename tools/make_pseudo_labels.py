@@ -11,6 +11,7 @@ atomically; a rerun skips images already done. Where every image has a
 ground-truth mask, prints the pseudo masks' per-class IoU and, as its last
 line, one JSON object ``{"miou": .., "ignored": .., "num_images": ..}``.
 """
+
 import argparse
 import json
 
@@ -22,17 +23,24 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='AffinityNet config with `random_walk`')
     parser.add_argument('checkpoint', help='trained AffinityNet')
     parser.add_argument('--cam-dir', required=True, help='folder of <image_id>.npz CAM files')
-    parser.add_argument('--allow-pickle', action='store_true',
-                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
-                        'unpickling, which can run code from the file; only use it on files '
-                        'you made')
+    parser.add_argument(
+        '--allow-pickle',
+        action='store_true',
+        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+        'unpickling, which can run code from the file; only use it on files '
+        'you made',
+    )
     parser.add_argument('--out-dir', required=True, help='folder for the pseudo masks')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
     parser.add_argument('--workers', type=int, default=2, help='evaluation processes')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. random_walk.beta=8')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. random_walk.beta=8',
+    )
     return parser.parse_args()
 
 
@@ -43,31 +51,53 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.evaluation import eval_label_dir
     from wsss_mm.utils.io import read_split
     from wsss_mm.utils.setup_env import register_all_modules
+
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options)
     if cfg.get('refine_thresholds', {}).get('walk') == 'sweep':
-        print(f'background threshold random_walk.bg_value = {cfg.random_walk.bg_value} '
-              "(refine_thresholds.walk='sweep' is done by tools/run_pipeline.py; sweep the "
-              'walked scores of a run with tools/eval_cams.py --cam-dir WORK_DIR/walked)')
+        print(
+            f'background threshold random_walk.bg_value = {cfg.random_walk.bg_value} '
+            "(refine_thresholds.walk='sweep' is done by tools/run_pipeline.py; sweep the "
+            'walked scores of a run with tools/eval_cams.py --cam-dir WORK_DIR/walked)'
+        )
     data_root = args.data_root or cfg.data_root
     split = args.split or dataset_cfg(cfg, 'train_dataloader').ann_file
-    summary = make_pseudo_labels(cfg, args.checkpoint, args.cam_dir, args.out_dir, data_root,
-                                 split, args.device, args.allow_pickle)
-    print(f'pseudo masks in {args.out_dir}: {summary["done"]} written, '
-          f'{summary["skipped"]} already there')
-    result = eval_label_dir(args.out_dir, data_root,
-                            read_split(resolve_split(split, data_root)), args.workers)
+    summary = make_pseudo_labels(
+        cfg,
+        args.checkpoint,
+        args.cam_dir,
+        args.out_dir,
+        data_root,
+        split,
+        args.device,
+        args.allow_pickle,
+    )
+    print(
+        f'pseudo masks in {args.out_dir}: {summary["done"]} written, '
+        f'{summary["skipped"]} already there'
+    )
+    result = eval_label_dir(
+        args.out_dir, data_root, read_split(resolve_split(split, data_root)), args.workers
+    )
     if result is None:
         print('no ground truth for every image: pseudo masks not evaluated')
         return
     for name, iou in zip(result['class_names'], result['class_iou']):
         print(f'{name:<14}{iou:>8.2f}')
     print(f'{"mIoU":<14}{result["miou"]:>8.2f}  (ignored pixels: {result["ignored"]:.1%})')
-    print(json.dumps(dict(miou=round(result['miou'], 2), ignored=round(result['ignored'], 4),
-                          num_images=result['num_images'])))
+    print(
+        json.dumps(
+            dict(
+                miou=round(result['miou'], 2),
+                ignored=round(result['ignored'], 4),
+                num_images=result['num_images'],
+            )
+        )
+    )
 
 
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

@@ -9,6 +9,7 @@ Style options change the data's character (see ``SyntheticStyle``)::
     python tools/make_synthetic_voc.py data/synthvoc_small --num-train 300 --num-val 100 \
         --object-scale 0.5 --thin-fraction 0.3 --classes bottle chair dog person --clutter 2
 """
+
 import argparse
 import math
 import os
@@ -17,9 +18,14 @@ import time
 from collections.abc import Callable
 from typing import Optional
 
-from wsss_mm.datasets.synthetic_voc import (MARKER_FILE, MAX_OBJECT_SCALE, VOC_CLASSES,
-                                            SyntheticStyle, is_synthetic_voc_dir,
-                                            make_synthetic_voc)
+from wsss_mm.datasets.synthetic_voc import (
+    MARKER_FILE,
+    MAX_OBJECT_SCALE,
+    VOC_CLASSES,
+    SyntheticStyle,
+    is_synthetic_voc_dir,
+    make_synthetic_voc,
+)
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -37,19 +43,20 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _float_in(low: float, high: float = math.inf,
-              low_open: bool = False) -> Callable[[str], float]:
+def _float_in(low: float, high: float = math.inf, low_open: bool = False) -> Callable[[str], float]:
     """An argparse ``type`` for finite numbers >= ``low`` (> if ``low_open``), <= ``high``."""
     expected = (f'> {low:g}' if low_open else f'>= {low:g}') + (
-        f' and <= {high:g}' if high < math.inf else '')
+        f' and <= {high:g}' if high < math.inf else ''
+    )
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f'expected a number {expected}, got {text!r}')
-        if not (math.isfinite(value) and (value > low if low_open else value >= low)
-                and value <= high):
+        if not (
+            math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
+        ):
             raise argparse.ArgumentTypeError(f'must be {expected}, got {text}')
         return value
 
@@ -59,8 +66,9 @@ def _float_in(low: float, high: float = math.inf,
 def _voc_class(text: str) -> str:
     """An argparse ``type`` that accepts a VOC class name (not background)."""
     if text not in VOC_CLASSES[1:]:
-        raise argparse.ArgumentTypeError(f'unknown VOC class {text!r}; valid names: '
-                                         f"{' '.join(VOC_CLASSES[1:])}")
+        raise argparse.ArgumentTypeError(
+            f'unknown VOC class {text!r}; valid names: {" ".join(VOC_CLASSES[1:])}'
+        )
     return text
 
 
@@ -95,52 +103,94 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         ``thin_fraction``, ``classes`` (names or None), ``clutter`` and
         ``style`` (the :class:`SyntheticStyle` they make).
     """
-    parser = argparse.ArgumentParser(description='Write a synthetic VOC-layout dataset '
-                                     '(JPEGImages/, SegmentationClass/, ImageSets/Segmentation/).')
+    parser = argparse.ArgumentParser(
+        description='Write a synthetic VOC-layout dataset '
+        '(JPEGImages/, SegmentationClass/, ImageSets/Segmentation/).'
+    )
     parser.add_argument('out', help='output folder')
-    parser.add_argument('--num-train', type=_int_at_least(1), required=True,
-                        help='number of train images (>= 1)')
-    parser.add_argument('--num-val', type=_int_at_least(1), required=True,
-                        help='number of val images (>= 1)')
-    parser.add_argument('--size', type=_int_at_least(64), default=128,
-                        help='image side in pixels (>= 64, default 128)')
+    parser.add_argument(
+        '--num-train', type=_int_at_least(1), required=True, help='number of train images (>= 1)'
+    )
+    parser.add_argument(
+        '--num-val', type=_int_at_least(1), required=True, help='number of val images (>= 1)'
+    )
+    parser.add_argument(
+        '--size',
+        type=_int_at_least(64),
+        default=128,
+        help='image side in pixels (>= 64, default 128)',
+    )
     parser.add_argument('--seed', type=_int_at_least(0), default=0, help='random seed (default 0)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='write into OUT even if it is a non-empty folder that does not '
-                        'hold a synthetic set')
-    style = parser.add_argument_group('style', 'change the character of the data (the '
-                                      'defaults give the standard set)')
-    style.add_argument('--object-scale', type=_float_in(0, MAX_OBJECT_SCALE, low_open=True),
-                       default=1.0, metavar='FLOAT',
-                       help=f'object size relative to the default (> 0 and '
-                       f'<= {MAX_OBJECT_SCALE:g}; 0.5: small objects; default 1)')
-    style.add_argument('--thin-fraction', type=_float_in(0, 1), default=0.0, metavar='FLOAT',
-                       help='share of thin objects, aspect ratio 4-8 (0..1, default 0)')
-    style.add_argument('--classes', type=_voc_class, nargs='+', metavar='NAME',
-                       help='use only these VOC classes (at least 2 names, e.g. bottle chair '
-                       'dog person); labels keep their VOC ids (default: all 20)')
-    style.add_argument('--clutter', type=_float_in(0), default=1.0, metavar='FLOAT',
-                       help='background clutter: scales the number of distractors, above 1 '
-                       'also their size and colour (>= 0; 0: none; default 1)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='write into OUT even if it is a non-empty folder that does not hold a synthetic set',
+    )
+    style = parser.add_argument_group(
+        'style', 'change the character of the data (the defaults give the standard set)'
+    )
+    style.add_argument(
+        '--object-scale',
+        type=_float_in(0, MAX_OBJECT_SCALE, low_open=True),
+        default=1.0,
+        metavar='FLOAT',
+        help=f'object size relative to the default (> 0 and '
+        f'<= {MAX_OBJECT_SCALE:g}; 0.5: small objects; default 1)',
+    )
+    style.add_argument(
+        '--thin-fraction',
+        type=_float_in(0, 1),
+        default=0.0,
+        metavar='FLOAT',
+        help='share of thin objects, aspect ratio 4-8 (0..1, default 0)',
+    )
+    style.add_argument(
+        '--classes',
+        type=_voc_class,
+        nargs='+',
+        metavar='NAME',
+        help='use only these VOC classes (at least 2 names, e.g. bottle chair '
+        'dog person); labels keep their VOC ids (default: all 20)',
+    )
+    style.add_argument(
+        '--clutter',
+        type=_float_in(0),
+        default=1.0,
+        metavar='FLOAT',
+        help='background clutter: scales the number of distractors, above 1 '
+        'also their size and colour (>= 0; 0: none; default 1)',
+    )
     args = parser.parse_args(argv)
     if args.classes is not None:
         if len(args.classes) < 2:
-            parser.error(f'argument --classes: expected at least 2 class names, '
-                         f"got {' '.join(args.classes)}")
+            parser.error(
+                f'argument --classes: expected at least 2 class names, got {" ".join(args.classes)}'
+            )
         repeated = sorted({name for name in args.classes if args.classes.count(name) > 1})
         if repeated:
             parser.error(f"argument --classes: class names given twice: {' '.join(repeated)}")
     args.style = SyntheticStyle(
-        object_scale=args.object_scale, thin_fraction=args.thin_fraction,
-        classes=(None if args.classes is None
-                 else tuple(VOC_CLASSES.index(name) for name in args.classes)),
-        clutter=args.clutter)
+        object_scale=args.object_scale,
+        thin_fraction=args.thin_fraction,
+        classes=(
+            None
+            if args.classes is None
+            else tuple(VOC_CLASSES.index(name) for name in args.classes)
+        ),
+        clutter=args.clutter,
+    )
     if osp.exists(args.out) and not osp.isdir(args.out):
         parser.error(f'output path {args.out} exists and is not a folder')
-    if (osp.isdir(args.out) and os.listdir(args.out) and not is_synthetic_voc_dir(args.out)
-            and not args.overwrite):
-        parser.error(f'output folder {args.out} is not empty and holds no synthetic set '
-                     f'(no {MARKER_FILE}); pass --overwrite to write into it anyway')
+    if (
+        osp.isdir(args.out)
+        and os.listdir(args.out)
+        and not is_synthetic_voc_dir(args.out)
+        and not args.overwrite
+    ):
+        parser.error(
+            f'output folder {args.out} is not empty and holds no synthetic set '
+            f'(no {MARKER_FILE}); pass --overwrite to write into it anyway'
+        )
     return args
 
 
@@ -148,17 +198,23 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Writes the dataset and prints a one-line summary."""
     args = parse_args(argv)
     start = time.perf_counter()
-    summary = make_synthetic_voc(args.out, args.num_train, args.num_val, size=args.size,
-                                 seed=args.seed, style=args.style)
-    used = (VOC_CLASSES[1:] if args.style.classes is None
-            else [VOC_CLASSES[c] for c in args.style.classes])
+    summary = make_synthetic_voc(
+        args.out, args.num_train, args.num_val, size=args.size, seed=args.seed, style=args.style
+    )
+    used = (
+        VOC_CLASSES[1:]
+        if args.style.classes is None
+        else [VOC_CLASSES[c] for c in args.style.classes]
+    )
     shares = [summary['class_frequencies'][name] for name in used]
     style = style_text(args.style)
-    print(f'wrote {args.num_train} train + {args.num_val} val images of {args.size}x{args.size} '
-          f"(seed {args.seed}{'; ' + style if style else ''}) to {args.out} in "
-          f'{time.perf_counter() - start:.1f}s: '
-          f"{summary['num_objects']} objects, class shares {100 * min(shares):.1f}%-"
-          f"{100 * max(shares):.1f}%, mean part fraction {summary['mean_part_fraction']:.3f}")
+    print(
+        f'wrote {args.num_train} train + {args.num_val} val images of {args.size}x{args.size} '
+        f"(seed {args.seed}{'; ' + style if style else ''}) to {args.out} in "
+        f'{time.perf_counter() - start:.1f}s: '
+        f"{summary['num_objects']} objects, class shares {100 * min(shares):.1f}%-"
+        f"{100 * max(shares):.1f}%, mean part fraction {summary['mean_part_fraction']:.3f}"
+    )
 
 
 if __name__ == '__main__':

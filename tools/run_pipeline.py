@@ -21,6 +21,7 @@ file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
 the JSON line; MMEngine's config dumps and training logs go only to those log
 files. ``--verbose`` prints them on the terminal too.
 """
+
 import argparse
 import json
 from typing import List, Optional, Tuple
@@ -34,14 +35,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', required=True, help='where every stage writes')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--method', default='CAM', help='CAM method of the inference stage')
-    parser.add_argument('--auto-refine', action='store_true',
-                        help='train the segmentation network on whichever of the seeds, the '
-                        'CRF-refined seeds and the pseudo masks scores best on train')
-    parser.add_argument('--verbose', action='store_true',
-                        help="MMEngine's logs on the terminal too (they are always in each "
-                        "stage's work dir)")
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config settings')
+    parser.add_argument(
+        '--auto-refine',
+        action='store_true',
+        help='train the segmentation network on whichever of the seeds, the '
+        'CRF-refined seeds and the pseudo masks scores best on train',
+    )
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help="MMEngine's logs on the terminal too (they are always in each stage's work dir)",
+    )
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={}, help='override config settings'
+    )
     return parser.parse_args()
 
 
@@ -50,11 +57,18 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.pipeline import PipelineContext, run_pipeline
     from wsss_mm.apis.train import load_config
     from wsss_mm.utils.setup_env import register_all_modules
+
     register_all_modules()
     # fail before any work on a missing config or an unknown CAM method
     build_cam_method(args.method, load_config(args.config, dict(args.cfg_options)))
-    ctx = PipelineContext(args.config, args.work_dir, args.data_root, args.method,
-                          dict(args.cfg_options), args.auto_refine)
+    ctx = PipelineContext(
+        args.config,
+        args.work_dir,
+        args.data_root,
+        args.method,
+        dict(args.cfg_options),
+        args.auto_refine,
+    )
     results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))
     print(json.dumps(final_numbers(results)))
@@ -69,14 +83,16 @@ def stage_value(results: dict, stage: str, key: str) -> Optional[float]:
 def final_numbers(results: dict) -> dict:
     """The last line's numbers (percent mIoU) and the label maps the
     segmentation network learned from."""
-    return dict(seed_miou=stage_value(results, 'eval_cams', 'seed_miou'),
-                crf_miou=stage_value(results, 'eval_crf', 'crf_miou'),
-                walk_miou=stage_value(results, 'eval_walk', 'walk_miou'),
-                pseudo_miou=stage_value(results, 'pseudo_masks', 'pseudo_miou'),
-                val_miou=stage_value(results, 'test_seg', 'val_miou'),
-                floor_miou=stage_value(results, 'eval_cams', 'floor_miou'),
-                seg_trained_on=results.get('select_masks', {}).get('choice'),
-                below_previous=[label for label, _, mark in train_rows(results) if mark])
+    return dict(
+        seed_miou=stage_value(results, 'eval_cams', 'seed_miou'),
+        crf_miou=stage_value(results, 'eval_crf', 'crf_miou'),
+        walk_miou=stage_value(results, 'eval_walk', 'walk_miou'),
+        pseudo_miou=stage_value(results, 'pseudo_masks', 'pseudo_miou'),
+        val_miou=stage_value(results, 'test_seg', 'val_miou'),
+        floor_miou=stage_value(results, 'eval_cams', 'floor_miou'),
+        seg_trained_on=results.get('select_masks', {}).get('choice'),
+        below_previous=[label for label, _, mark in train_rows(results) if mark],
+    )
 
 
 def train_rows(results: dict) -> List[Tuple[str, Optional[float], str]]:
@@ -90,13 +106,28 @@ def train_rows(results: dict) -> List[Tuple[str, Optional[float], str]]:
     pseudo = results.get('pseudo_masks', {})
     rows = [
         ('seeds', f' (bg threshold {seeds["seed_threshold"]:.2f})', seeds['seed_miou'], []),
-        ('seeds + dense CRF', ' (not run: no pydensecrf2)' if 'unavailable' in crf else '',
-         crf.get('crf_miou'), ['seeds']),
-        ('random walk', f' (best bg threshold {walk["walk_threshold"]:.2f})'
-         if walk.get('walk_threshold') is not None else '', walk.get('walk_miou'), ['seeds']),
-        ('pseudo masks', ' (random walk' + (' + CRF' if pseudo.get('crf') else '')
-         + (f', bg threshold {pseudo["threshold"]:.2f})' if 'threshold' in pseudo else ')'),
-         pseudo.get('pseudo_miou'), ['random walk', 'seeds']),
+        (
+            'seeds + dense CRF',
+            ' (not run: no pydensecrf2)' if 'unavailable' in crf else '',
+            crf.get('crf_miou'),
+            ['seeds'],
+        ),
+        (
+            'random walk',
+            f' (best bg threshold {walk["walk_threshold"]:.2f})'
+            if walk.get('walk_threshold') is not None
+            else '',
+            walk.get('walk_miou'),
+            ['seeds'],
+        ),
+        (
+            'pseudo masks',
+            ' (random walk'
+            + (' + CRF' if pseudo.get('crf') else '')
+            + (f', bg threshold {pseudo["threshold"]:.2f})' if 'threshold' in pseudo else ')'),
+            pseudo.get('pseudo_miou'),
+            ['random walk', 'seeds'],
+        ),
     ]
     scores = {name: miou for name, _, miou, _ in rows}
     marked = []
@@ -111,27 +142,37 @@ def format_tables(results: dict, method: str) -> str:
     where it falls below the previous one; the segmentation network's
     training masks; the time each stage took."""
     seeds = results['eval_cams']
-    columns = [(name, results.get(stage, {}).get('class_iou'))
-               for name, stage in [('seeds', 'eval_cams'), ('+CRF', 'eval_crf'),
-                                   ('walk', 'eval_walk'), ('pseudo', 'pseudo_masks')]]
+    columns = [
+        (name, results.get(stage, {}).get('class_iou'))
+        for name, stage in [
+            ('seeds', 'eval_cams'),
+            ('+CRF', 'eval_crf'),
+            ('walk', 'eval_walk'),
+            ('pseudo', 'pseudo_masks'),
+        ]
+    ]
     columns = [(name, ious) for name, ious in columns if ious]
     lines = ['', f'{"class":<14}' + ''.join(f'{name:>8}' for name, _ in columns)]
     for i, name in enumerate(seeds['class_names']):
         lines.append(f'{name:<14}' + ''.join(f'{ious[i]:>8.2f}' for _, ious in columns))
     rows = [('uniform-map floor (image labels only)', seeds['floor_miou'], '')]
-    rows += [(label.replace('seeds (', f'seeds ({method}, ', 1), miou, mark)
-             for label, miou, mark in train_rows(results)]
-    rows.append(('segmentation val (multi-scale + flip)',
-                 results.get('test_seg', {}).get('val_miou'), ''))
+    rows += [
+        (label.replace('seeds (', f'seeds ({method}, ', 1), miou, mark)
+        for label, miou, mark in train_rows(results)
+    ]
+    rows.append(
+        ('segmentation val (multi-scale + flip)', results.get('test_seg', {}).get('val_miou'), '')
+    )
     lines += ['', f'{"stage (train images; last row: val)":<58}{"mIoU":>8}']
-    lines += [f'{label:<58}{"-" if miou is None else f"{miou:.2f}":>8}  {mark}'.rstrip()
-              for label, miou, mark in rows]
+    lines += [
+        f'{label:<58}{"-" if miou is None else f"{miou:.2f}":>8}  {mark}'.rstrip()
+        for label, miou, mark in rows
+    ]
     selected = results.get('select_masks')
     if selected:
         how = 'picked by --auto-refine on train' if selected['auto_refine'] else 'default'
         lines.append(f'segmentation trained on: {selected["choice"]} ({how})')
-    times = ', '.join(f'{name} {r["seconds"]:.0f}' for name, r in results.items()
-                      if 'seconds' in r)
+    times = ', '.join(f'{name} {r["seconds"]:.0f}' for name, r in results.items() if 'seconds' in r)
     lines += ['', f'stage times (s, when they ran): {times}']
     return '\n'.join(lines)
 
@@ -139,4 +180,5 @@ def format_tables(results: dict, method: str) -> str:
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

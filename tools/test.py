@@ -11,6 +11,7 @@ network's seeds instead of its classification: the config's validation setup
 ``CAMValLoop``) runs as the test, reporting ``seed_mIoU`` as ``tools/eval_cams.py``
 measures it.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -24,28 +25,45 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--data-root', help='override the data root of every dataloader')
-    parser.add_argument('--out', help='keep the evaluator\'s results and write the '
-                        'predictions to this folder')
+    parser.add_argument(
+        '--out', help='keep the evaluator\'s results and write the predictions to this folder'
+    )
     parser.add_argument('--show', action='store_true', help='show the predictions')
-    parser.add_argument('--show-dir', help='save images with the predictions drawn '
-                        '(a relative path is below the work dir)')
-    parser.add_argument('--wait-time', type=float, default=2,
-                        help='seconds each image is shown with --show')
-    parser.add_argument('--tta', action='store_true',
-                        help='test-time augmentation (the config\'s tta_pipeline and tta_model)')
-    parser.add_argument('--seed-miou', action='store_true',
-                        help='CAM networks: evaluate the seeds (CAM mIoU over background '
-                        'thresholds) with the config\'s val_dataloader / val_evaluator / '
-                        'val_cfg instead of the classification test')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--show-dir',
+        help='save images with the predictions drawn (a relative path is below the work dir)',
+    )
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds each image is shown with --show'
+    )
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation (the config\'s tta_pipeline and tta_model)',
+    )
+    parser.add_argument(
+        '--seed-miou',
+        action='store_true',
+        help='CAM networks: evaluate the seeds (CAM mIoU over background '
+        'thresholds) with the config\'s val_dataloader / val_evaluator / '
+        'val_cfg instead of the classification test',
+    )
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config settings'
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if args.seed_miou and (args.tta or args.out):
-        parser.error('--seed-miou computes multi-scale + flip CAMs itself and writes no '
-                     'predictions: drop --tta / --out (tools/infer_cams.py writes CAM files)')
+        parser.error(
+            '--seed-miou computes multi-scale + flip CAMs itself and writes no '
+            'predictions: drop --tta / --out (tools/infer_cams.py writes CAM files)'
+        )
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -59,6 +77,7 @@ def main(args: argparse.Namespace) -> None:
         use_visualization_hook,
     )
     from wsss_mm.apis.train_seg import enable_tta
+
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options)
@@ -69,8 +88,11 @@ def main(args: argparse.Namespace) -> None:
         cfg[key] = None
     if args.seed_miou:
         use_seed_evaluation(cfg)
-    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    work_dir = (
+        args.work_dir
+        or cfg.get('work_dir')
+        or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    )
     if args.show or args.show_dir:
         show_dir = osp.join(work_dir, args.show_dir) if args.show_dir else None
         use_visualization_hook(cfg, args.show, show_dir, args.wait_time)
@@ -79,12 +101,18 @@ def main(args: argparse.Namespace) -> None:
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    runner = build_runner(cfg, work_dir=work_dir, config_path=args.config,
-                          data_root=args.data_root, launcher=args.launcher)
+    runner = build_runner(
+        cfg,
+        work_dir=work_dir,
+        config_path=args.config,
+        data_root=args.data_root,
+        launcher=args.launcher,
+    )
     runner.test()
 
 
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

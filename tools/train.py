@@ -1,4 +1,5 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
+
 import argparse
 import os
 
@@ -10,16 +11,28 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
-        '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
+        '--resume',
+        nargs='?',
+        const='auto',
+        default=None,
+        metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or from the latest checkpoint of the work '
-        'dir when no path is given')
+        'dir when no path is given',
+    )
     parser.add_argument('--amp', action='store_true', help='mixed precision training')
     parser.add_argument('--data-root', help='override the data root of every dataloader')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. train_dataloader.batch_size=8',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -29,14 +42,22 @@ def parse_args() -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.train import build_runner, load_config
+
     cfg = load_config(args.config, args.cfg_options)
-    runner = build_runner(cfg, work_dir=args.work_dir, config_path=args.config,
-                          data_root=args.data_root, launcher=args.launcher,
-                          resume=args.resume, amp=args.amp)
+    runner = build_runner(
+        cfg,
+        work_dir=args.work_dir,
+        config_path=args.config,
+        data_root=args.data_root,
+        launcher=args.launcher,
+        resume=args.resume,
+        amp=args.amp,
+    )
     runner.train()
 
 
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

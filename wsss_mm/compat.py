@@ -26,6 +26,7 @@ See ``docs/install.md`` (and the measurements behind it) for why each exists:
 Each fix is a no-op where the stack does not need it. This module is imported by
 ``wsss_mm/__init__.py`` before anything else.
 """
+
 import importlib.machinery
 import importlib.util
 import os.path as osp
@@ -37,15 +38,19 @@ import numpy as np
 import torch
 
 #: What each fix did in this process (read by tests and ``collect_env``).
-APPLIED = {'torchvision_ops': False, 'mmcv_ext': False, 'safe_globals': False,
-           'adjust_hue': False, 'external_configs': False}
+APPLIED = {
+    'torchvision_ops': False,
+    'mmcv_ext': False,
+    'safe_globals': False,
+    'adjust_hue': False,
+    'external_configs': False,
+}
 
 
 # --------------------------------------------------------------------------- #
 # 1. torchvision ops
 # --------------------------------------------------------------------------- #
-def nms_reference(boxes: torch.Tensor, scores: torch.Tensor,
-                  iou_threshold: float) -> torch.Tensor:
+def nms_reference(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     """Greedy non-maximum suppression in plain PyTorch.
 
     Args:
@@ -120,6 +125,7 @@ def patch_torchvision_ops() -> bool:
     # keep the Library alive: dropping it unregisters the schemas
     patch_torchvision_ops.library = lib
     import torchvision.ops.boxes as tv_boxes
+
     tv_boxes._assert_has_ops = lambda: None
     return True
 
@@ -138,7 +144,8 @@ class _MissingExtModule(types.ModuleType):
             raise NotImplementedError(
                 f'mmcv op `{name}` needs the compiled mmcv (`mmcv._ext`), but only '
                 'mmcv-lite is installed. Install full mmcv for this op, e.g. '
-                '`mim install mmcv==2.1.0` (see docs/install.md).')
+                '`mim install mmcv==2.1.0` (see docs/install.md).'
+            )
 
         missing_op.__name__ = name
         return missing_op
@@ -172,15 +179,21 @@ def checkpoint_safe_globals() -> list:
     """The non-tensor types found in MMEngine checkpoints (message hub, numpy)."""
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
+
     np_core = getattr(np, '_core', None) or np.core
     safe = [
-        HistoryBuffer, np_core.multiarray._reconstruct, np_core.multiarray.scalar,
-        np.ndarray, np.dtype, getattr
+        HistoryBuffer,
+        np_core.multiarray._reconstruct,
+        np_core.multiarray.scalar,
+        np.ndarray,
+        np.dtype,
+        getattr,
     ]
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         safe += [
-            getattr(dtypes, name) for name in dir(dtypes)
+            getattr(dtypes, name)
+            for name in dir(dtypes)
             if name.endswith('DType') and isinstance(getattr(dtypes, name), type)
         ]
     return safe
@@ -217,6 +230,7 @@ def adjust_hue(img: np.ndarray, hue_factor: float, backend: Optional[str] = None
     import cv2
     from mmcv.image import io as mmcv_io
     from PIL import Image
+
     backend = backend or mmcv_io.imread_backend
     if backend not in ('cv2', 'pillow'):
         raise ValueError(f'backend: {backend} is not supported; use cv2 or pillow')
@@ -246,6 +260,7 @@ def patch_adjust_hue() -> bool:
     import mmcv
     import mmcv.image
     import mmcv.image.photometric as photometric
+
     if photometric.adjust_hue is adjust_hue:
         return False
     try:
@@ -264,10 +279,12 @@ def patch_adjust_hue() -> bool:
 def _module_name(package: str) -> str:
     """The import name of the distribution ``package`` (mmsegmentation -> mmseg)."""
     from mmengine.config.utils import MODULE2PACKAGE
+
     for module, dist in MODULE2PACKAGE.items():
         if dist == package:
             return module
     import importlib.metadata
+
     try:
         top_level = importlib.metadata.distribution(package).read_text('top_level.txt')
     except importlib.metadata.PackageNotFoundError:
@@ -301,6 +318,7 @@ def patch_external_configs() -> bool:
     """
     from mmengine.config import config as config_module
     from mmengine.config import utils as config_utils
+
     changed = 'wsss_mm' not in config_utils.MODULE2PACKAGE
     config_utils.MODULE2PACKAGE.setdefault('wsss_mm', 'wsss_mm')
     if config_module.get_installed_path is not get_installed_path:

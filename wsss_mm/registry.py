@@ -5,6 +5,7 @@ builds from configs with ``default_scope='wsss_mm'``; everything of mmseg and
 mmengine stays reachable through the parents, mmpretrain's through its scope
 (``type='mmpretrain.ResNet'``).
 """
+
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
 from mmseg.registry import DATASETS as MMSEG_DATASETS
@@ -32,8 +33,7 @@ def _child(name: str, parent: Registry, location: str) -> Registry:
 
 MODELS = _child('model', MMSEG_MODELS, 'wsss_mm.models')
 MODEL_WRAPPERS = _child('model_wrapper', MMSEG_MODEL_WRAPPERS, 'wsss_mm.models')
-WEIGHT_INITIALIZERS = _child('weight initializer', MMSEG_WEIGHT_INITIALIZERS,
-                             'wsss_mm.models')
+WEIGHT_INITIALIZERS = _child('weight initializer', MMSEG_WEIGHT_INITIALIZERS, 'wsss_mm.models')
 DATASETS = _child('dataset', MMSEG_DATASETS, 'wsss_mm.datasets')
 DATA_SAMPLERS = _child('data sampler', MMSEG_DATA_SAMPLERS, 'wsss_mm.datasets')
 TRANSFORMS = _child('transform', MMSEG_TRANSFORMS, 'wsss_mm.datasets')
@@ -41,11 +41,10 @@ HOOKS = _child('hook', MMSEG_HOOKS, 'wsss_mm.engine')
 LOOPS = _child('loop', MMSEG_LOOPS, 'wsss_mm.engine')
 OPTIMIZERS = _child('optimizer', MMSEG_OPTIMIZERS, 'wsss_mm.engine')
 OPTIM_WRAPPERS = _child('optim_wrapper', MMSEG_OPTIM_WRAPPERS, 'wsss_mm.engine')
-OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
-                                    MMSEG_OPTIM_WRAPPER_CONSTRUCTORS,
-                                    'wsss_mm.engine')
-PARAM_SCHEDULERS = _child('parameter scheduler', MMSEG_PARAM_SCHEDULERS,
-                          'wsss_mm.engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child(
+    'optimizer wrapper constructor', MMSEG_OPTIM_WRAPPER_CONSTRUCTORS, 'wsss_mm.engine'
+)
+PARAM_SCHEDULERS = _child('parameter scheduler', MMSEG_PARAM_SCHEDULERS, 'wsss_mm.engine')
 METRICS = _child('metric', MMSEG_METRICS, 'wsss_mm.evaluation')
 EVALUATOR = _child('evaluator', MMSEG_EVALUATOR, 'wsss_mm.evaluation')
 VISUALIZERS = _child('visualizer', MMSEG_VISUALIZERS, 'wsss_mm.engine')

@@ -5,4 +5,5 @@
 _base_ = ['../cam/cam_r50_voc.py']
 cam_infer = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True)
 cam_methods = dict(
-    AdvCAM=dict(preset='authors', steps=27, step_size=0.08, reg_coeff=7.0, mask_threshold=0.5))
+    AdvCAM=dict(preset='authors', steps=27, step_size=0.08, reg_coeff=7.0, mask_threshold=0.5)
+)

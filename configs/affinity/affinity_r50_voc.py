@@ -7,24 +7,36 @@
 # background 0.25. IRN's, Puzzle-CAM's and P-NOC's variants: affinity_r50_voc_{irn,
 # puzzlecam,pnoc}.py.
 _base_ = [
-    '../_base_/models/affinity_r50.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/sgd_poly_5e.py'
+    '../_base_/models/affinity_r50.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/sgd_poly_5e.py',
 ]
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (448, 448)
 
 # (a) affinity labels from the CAMs of train_aug (tools/make_affinity_labels.py)
 affinity_labels = dict(
-    fg_threshold=0.35, bg_threshold=0.15, crf=True, saliency_dir=None,
-    saliency_threshold=0.5)
+    fg_threshold=0.35, bg_threshold=0.15, crf=True, saliency_dir=None, saliency_threshold=0.5
+)
 # IRN's crf_inference_label; the spatial widths are IRN's for an image of longer side
 # 500 px (VOC) and scale with the image ('image' units; 'pixels' keeps them fixed)
-crf = dict(iterations=10, pos_sxy=3, pos_compat=3, bi_sxy=50, bi_srgb=5, bi_compat=10,
-           unary='label', gt_prob=0.7, spatial_units='image', reference_size=500)
+crf = dict(
+    iterations=10,
+    pos_sxy=3,
+    pos_compat=3,
+    bi_sxy=50,
+    bi_srgb=5,
+    bi_compat=10,
+    unary='label',
+    gt_prob=0.7,
+    spatial_units='image',
+    reference_size=500,
+)
 # (c) random walk -> pseudo masks of train_aug (tools/make_pseudo_labels.py);
 # AdvCAM walks cam ** 1.5 (its make_sem_seg_labels.py), IRN the CAMs themselves
-random_walk = dict(beta=10, exp_times=8, bg_mode='threshold', bg_value=0.25, normalize=True,
-                   cam_power=1.5)
+random_walk = dict(
+    beta=10, exp_times=8, bg_mode='threshold', bg_value=0.25, normalize=True, cam_power=1.5
+)
 # pseudo_labels.crf: False, True (the crf above) or a dict updating it (Puzzle-CAM: one
 # iteration of PSA's 'prob' CRF, dict(iterations=1, unary='prob'))
 pseudo_labels = dict(crf=False, ignore_band=None)
@@ -57,7 +69,9 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train_aug.txt',
         mask_dir='aff_labels',
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 max_epochs = 8
 optim_wrapper = dict(
     optimizer=dict(lr=0.1, momentum=0.0, weight_decay=5e-4),
@@ -65,12 +79,18 @@ optim_wrapper = dict(
         _delete_=True,
         bias_lr_mult=2.0,
         bias_decay_mult=0.0,
-        custom_keys={
-            'lateral_convs': dict(lr_mult=10.0),
-            'embed': dict(lr_mult=10.0)
-        }))
+        custom_keys={'lateral_convs': dict(lr_mult=10.0), 'embed': dict(lr_mult=10.0)},
+    ),
+)
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
 ]
 train_cfg = dict(max_epochs=max_epochs)

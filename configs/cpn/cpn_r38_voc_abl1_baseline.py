@@ -16,4 +16,5 @@ model = dict(
     data_preprocessor={{_base_.model.data_preprocessor}},
     freeze_bn=True,
     backbone={{_base_.model.backbone}},
-    head={{_base_.model.head}})
+    head={{_base_.model.head}},
+)

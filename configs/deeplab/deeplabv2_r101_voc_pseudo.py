@@ -4,8 +4,10 @@
 # iterations; ImageNet-pretrained backbone, frozen BN; tested on val at scales
 # 0.5, 0.75, 1.0 with flips (the papers add a dense CRF on top).
 _base_ = [
-    '../_base_/models/deeplabv2_r101.py', '../_base_/datasets/voc_pseudo_seg.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/sgd_poly_20k.py'
+    '../_base_/models/deeplabv2_r101.py',
+    '../_base_/datasets/voc_pseudo_seg.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/sgd_poly_20k.py',
 ]
 crop_size = (321, 321)
 model = dict(data_preprocessor=dict(size=crop_size))
@@ -22,9 +24,9 @@ train_dataloader = dict(batch_size=10, dataset=dict(pipeline=train_pipeline))
 img_ratios = [0.5, 0.75, 1.0]
 tta_pipeline = _base_.tta_pipeline
 tta_pipeline[1].transforms[0] = [
-    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios]
+    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios
+]
 optim_wrapper = dict(
-    optimizer=dict(lr=2.5e-4),
-    paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}))
-param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=20000,
-                        by_epoch=False)]
+    optimizer=dict(lr=2.5e-4), paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)})
+)
+param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=20000, by_epoch=False)]

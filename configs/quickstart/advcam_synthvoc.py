@@ -4,4 +4,5 @@
 # (docs/methods/advcam.md), so it is the one configured here.
 _base_ = ['./cam_synthvoc.py']
 cam_methods = dict(
-    AdvCAM=dict(preset='authors', steps=27, step_size=0.08, reg_coeff=7.0, mask_threshold=0.5))
+    AdvCAM=dict(preset='authors', steps=27, step_size=0.08, reg_coeff=7.0, mask_threshold=0.5)
+)

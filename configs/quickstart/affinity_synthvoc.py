@@ -34,10 +34,12 @@ model = dict(
         strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4),
         out_indices=(0, 1, 2, 3),
-        norm_eval=True),
+        norm_eval=True,
+    ),
     in_channels=(16, 32, 64, 128),
     channels=(16, 32, 32, 64),
-    embed_channels=128)
+    embed_channels=128,
+)
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask'),
@@ -49,19 +51,27 @@ train_pipeline = [
 train_dataloader = dict(
     num_workers=2,
     dataset=dict(
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=train_pipeline))
+        data_root=data_root, ann_file='ImageSets/Segmentation/train.txt', pipeline=train_pipeline
+    ),
+)
 max_epochs = 6
 optim_wrapper = dict(
     optimizer=dict(lr=0.01, momentum=0.9, weight_decay=1e-4),
-    paramwise_cfg=dict(_delete_=True, custom_keys={
-        'lateral_convs': dict(lr_mult=10.0),
-        'embed': dict(lr_mult=10.0)
-    }))
+    paramwise_cfg=dict(
+        _delete_=True,
+        custom_keys={'lateral_convs': dict(lr_mult=10.0), 'embed': dict(lr_mult=10.0)},
+    ),
+)
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))

@@ -1,8 +1,10 @@
 # CPU-scale CAM network on the synthetic VOC set (tools/make_synthetic_voc.py):
 # a narrow ResNet-18 (base width 16) at output stride 8, trained from scratch.
 _base_ = [
-    '../_base_/models/cam_classifier.py', '../_base_/datasets/synthvoc.py',
-    '../_base_/schedules/sgd_poly_5e.py', '../_base_/default_runtime.py'
+    '../_base_/models/cam_classifier.py',
+    '../_base_/datasets/synthvoc.py',
+    '../_base_/schedules/sgd_poly_5e.py',
+    '../_base_/default_runtime.py',
 ]
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
@@ -13,13 +15,22 @@ model = dict(
         stem_channels=16,
         strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4),
-        out_indices=(3, )),
-    head=dict(in_channels=128))
+        out_indices=(3,),
+    ),
+    head=dict(in_channels=128),
+)
 max_epochs = 40
 optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=max_epochs))
@@ -37,6 +48,8 @@ val_dataloader = dict(
         type='VOCClsDataset',
         data_root={{_base_.data_root}},
         ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=[dict(type='LoadImage'), dict(type='LoadMask'), dict(type='PackCAMInputs')]))
+        pipeline=[dict(type='LoadImage'), dict(type='LoadMask'), dict(type='PackCAMInputs')],
+    ),
+)
 val_evaluator = dict(_delete_=True, type='SeedMIoUMetric')
 val_cfg = dict(_delete_=True, type='CAMValLoop', method='CAM')

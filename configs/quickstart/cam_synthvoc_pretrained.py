@@ -2,7 +2,8 @@
 # that every seed paper starts from: the same narrow ResNet-18 trained once on a separate,
 # larger synthetic set (another seed, 3000 images: never the evaluation images), loaded
 # through init_cfg as ImageNet weights are. Make the weights once:
-#   python tools/make_synthetic_voc.py data/synthvoc_pretrain --num-train 3000 --num-val 100 --seed 1
+#   python tools/make_synthetic_voc.py data/synthvoc_pretrain --num-train 3000 \
+#       --num-val 100 --seed 1
 #   python tools/train.py configs/quickstart/cam_synthvoc.py --data-root data/synthvoc_pretrain \
 #       --work-dir data/synthvoc_pretrain/r18w16 --cfg-options train_cfg.max_epochs=20 \
 #       param_scheduler.0.end=20 default_hooks.checkpoint.interval=20
@@ -11,11 +12,19 @@ _base_ = ['./cam_synthvoc.py']
 pretrained = 'data/synthvoc_pretrain/r18w16/epoch_20.pth'
 model = dict(
     freeze_bn=True,
-    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+)
 max_epochs = 5
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

@@ -25,9 +25,11 @@ model = dict(
     bg_alpha=1.0,
     # one backbone pass per branch: the train-mode BN normalises I with its own batch
     # statistics, and only I's pass updates the running statistics
-    triplet_forward='separate')
+    triplet_forward='separate',
+)
 # PCM / PRCM at x1 of this config's base lr 0.1, i.e. 0.1: Ferenas/CPN's absolute lr for its
 # new layers (x10 on its base lr 0.01). x10 here gave them 1.0, ten times the authors'. (The
 # head keeps the base config's x10.)
 optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={'pcm': dict(lr_mult=1.0), 'prcm': dict(lr_mult=1.0)}))
+    paramwise_cfg=dict(custom_keys={'pcm': dict(lr_mult=1.0), 'prcm': dict(lr_mult=1.0)})
+)

@@ -9,11 +9,24 @@ model = dict(freeze_bn=True)
 max_epochs = 10
 optim_wrapper = dict(
     optimizer=dict(lr=0.01),
-    paramwise_cfg=dict(custom_keys={
-        'head': dict(lr_mult=10.0), 'pcm': dict(lr_mult=10.0), 'prcm': dict(lr_mult=10.0)}))
+    paramwise_cfg=dict(
+        custom_keys={
+            'head': dict(lr_mult=10.0),
+            'pcm': dict(lr_mult=10.0),
+            'prcm': dict(lr_mult=10.0),
+        }
+    ),
+)
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

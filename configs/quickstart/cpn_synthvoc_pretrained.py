@@ -4,5 +4,11 @@
 _base_ = ['./cpn_synthvoc_from_cam.py']
 load_from = None
 model = dict(
-    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='data/synthvoc_pretrain/r18w16/epoch_20.pth',
-                                prefix='backbone.')))
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='data/synthvoc_pretrain/r18w16/epoch_20.pth',
+            prefix='backbone.',
+        )
+    )
+)

@@ -3,8 +3,10 @@
 # initialises it from the trained CAM network) + the DeepLab-v2 ASPP classifier.
 # Train on WORK_DIR/pseudo_masks, test on the ground truth of val, multi-scale + flip.
 _base_ = [
-    '../_base_/models/deeplabv2_r101.py', '../_base_/datasets/seg_tta.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/sgd_poly_5e.py'
+    '../_base_/models/deeplabv2_r101.py',
+    '../_base_/datasets/seg_tta.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/sgd_poly_5e.py',
 ]
 data_root = 'data/synthvoc'
 crop_size = (112, 112)
@@ -18,8 +20,10 @@ model = dict(
         stem_channels=16,
         strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4),
-        out_indices=(3, )),
-    decode_head=dict(in_channels=128, dilations=(1, 3, 6, 9)))
+        out_indices=(3,),
+    ),
+    decode_head=dict(in_channels=128, dilations=(1, 3, 6, 9)),
+)
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask'),
@@ -37,7 +41,8 @@ test_pipeline = [
 img_ratios = [0.75, 1.0, 1.25, 1.5]
 tta_pipeline = _base_.tta_pipeline
 tta_pipeline[1].transforms[0] = [
-    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios]
+    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios
+]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -48,7 +53,9 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train.txt',
         mask_dir='pseudo_masks',
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=1,
@@ -59,17 +66,27 @@ val_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_dataloader = val_dataloader
 val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
 max_epochs = 16
 optim_wrapper = dict(
     optimizer=dict(lr=0.01, momentum=0.9, weight_decay=5e-4),
-    paramwise_cfg=dict(_delete_=True, custom_keys={'decode_head': dict(lr_mult=10.0)}))
+    paramwise_cfg=dict(_delete_=True, custom_keys={'decode_head': dict(lr_mult=10.0)}),
+)
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
@@ -79,4 +96,5 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs),
-    visualization=dict(type='mmseg.SegVisualizationHook', interval=1))
+    visualization=dict(type='mmseg.SegVisualizationHook', interval=1),
+)

@@ -8,4 +8,5 @@ pipeline = dict(
     seg_config='deeplab_synthvoc.py',
     init_from_cam=True,
     affinity_options=dict(),
-    seg_options=dict())
+    seg_options=dict(),
+)

@@ -16,6 +16,7 @@ The only departures are the network (any wsss_mm CAM network, through its
 goes straight to the input size, where the authors resize to stride 4 and to
 the stride-16 padded size before cropping.
 """
+
 from typing import Sequence
 
 import torch
@@ -71,10 +72,17 @@ def adv_climb(image: torch.Tensor, step_size: float, grad: torch.Tensor) -> torc
     return torch.clamp(step, image.min().item(), image.max().item())
 
 
-def reference_advcam(model: nn.Module, image: torch.Tensor, label: torch.Tensor,
-                     target_layer: str, scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
-                     adv_iter: int = 27, ad_coeff: float = 7.0, ad_stepsize: float = 0.08,
-                     score_th: float = 0.5) -> torch.Tensor:
+def reference_advcam(
+    model: nn.Module,
+    image: torch.Tensor,
+    label: torch.Tensor,
+    target_layer: str,
+    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+    adv_iter: int = 27,
+    ad_coeff: float = 7.0,
+    ad_stepsize: float = 0.08,
+    score_th: float = 0.5,
+) -> torch.Tensor:
     """AdvCAM of one image, as ``obtain_CAM_masking.py`` computes it.
 
     Args:
@@ -94,14 +102,21 @@ def reference_advcam(model: nn.Module, image: torch.Tensor, label: torch.Tensor,
     total = image.new_zeros((label.numel(), height, width))
     try:
         for scale in scales:
-            scaled = image if scale == 1 else F.interpolate(
-                image, scale_factor=scale, mode='bilinear', align_corners=False,
-                recompute_scale_factor=False)
+            scaled = (
+                image
+                if scale == 1
+                else F.interpolate(
+                    image,
+                    scale_factor=scale,
+                    mode='bilinear',
+                    align_corners=False,
+                    recompute_scale_factor=False,
+                )
+            )
             pair = torch.cat([scaled, scaled.flip(-1)])
             total_iter = adv_iter
             if scale == 0.5:
-                total_iter = adv_iter // 2 if adv_iter > 10 else (
-                    adv_iter if adv_iter < 6 else 5)
+                total_iter = adv_iter // 2 if adv_iter > 10 else (adv_iter if adv_iter < 6 else 5)
             for cls in torch.nonzero(label)[:, 0].tolist():
                 img_single = pair.detach()
                 cam_sum = 0
@@ -123,8 +138,9 @@ def reference_advcam(model: nn.Module, image: torch.Tensor, label: torch.Tensor,
                     img_single.grad.zero_()
                     loss.backward()
                     img_single = adv_climb(img_single, ad_stepsize, img_single.grad).detach()
-                total[cls] += F.interpolate(cam_sum[None, None], size=(height, width),
-                                            mode='bilinear', align_corners=False)[0, 0]
+                total[cls] += F.interpolate(
+                    cam_sum[None, None], size=(height, width), mode='bilinear', align_corners=False
+                )[0, 0]
     finally:
         gcam.remove()
         model.zero_grad(set_to_none=True)

@@ -19,6 +19,7 @@ The harness (:func:`benchmark_advcam`, :func:`benchmark_scorecam`, :func:`compar
 :func:`format_benchmark`) is importable as ``analysis_tools.benchmark`` with
 ``tools/`` on ``sys.path`` (as the tests do).
 """
+
 import argparse
 import ctypes
 import gc
@@ -45,8 +46,9 @@ else:  # run as a script: its folder is on sys.path
     from advcam_reference import reference_advcam
 
 
-def load_images(cfg: Config, model: nn.Module, num_images: int,
-                split: Optional[str] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+def load_images(
+    cfg: Config, model: nn.Module, num_images: int, split: Optional[str] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """The first ``num_images`` images of the CAM dataset that have a label,
     normalised by the model's preprocessor and resized to the first one's size.
 
@@ -62,12 +64,12 @@ def load_images(cfg: Config, model: nn.Module, num_images: int,
     for index in range(len(dataset)):
         if len(inputs) == num_images:
             break
-        data = model.data_preprocessor(
-            {k: [v] for k, v in dataset[index].items()}, False)
+        data = model.data_preprocessor({k: [v] for k, v in dataset[index].items()}, False)
         if data['data_samples'][0].gt_labels.any():
             size = inputs[0].shape[2:] if inputs else data['inputs'].shape[2:]
-            inputs.append(F.interpolate(data['inputs'], size=size, mode='bilinear',
-                                        align_corners=False))
+            inputs.append(
+                F.interpolate(data['inputs'], size=size, mode='bilinear', align_corners=False)
+            )
             labels.append(data['data_samples'][0].gt_labels)
     if not inputs:
         raise ValueError(f'no labelled image in {ds_cfg["ann_file"]}')
@@ -83,8 +85,9 @@ def _rss_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def measure(fn: Callable[[], torch.Tensor],
-            device: torch.device) -> Tuple[torch.Tensor, float, float]:
+def measure(
+    fn: Callable[[], torch.Tensor], device: torch.device
+) -> Tuple[torch.Tensor, float, float]:
     """Runs ``fn`` once.
 
     Peak memory is the rise of the CUDA allocator's peak on a GPU; on the CPU
@@ -120,8 +123,11 @@ def measure(fn: Callable[[], torch.Tensor],
     return out, seconds, peak / 2**20
 
 
-def compare(variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]],
-            device: torch.device, repeat: int = 1) -> List[Dict]:
+def compare(
+    variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]],
+    device: torch.device,
+    repeat: int = 1,
+) -> List[Dict]:
     """Times the variants in ``repeat`` interleaved rounds (the fastest run of
     each is kept, so that a busy machine biases no variant).
 
@@ -133,8 +139,10 @@ def compare(variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]]
         list[dict]: per variant ``name``, ``seconds``, ``peak_mib`` and
         ``max_rel_diff`` (None where ``fn`` returns None).
     """
-    rows = [dict(name=name, seconds=float('inf'), peak_mib=0.0, max_rel_diff=None)
-            for name, _ in variants]
+    rows = [
+        dict(name=name, seconds=float('inf'), peak_mib=0.0, max_rel_diff=None)
+        for name, _ in variants
+    ]
     reference = None
     for _ in range(repeat):
         for row, (_, fn) in zip(rows, variants):
@@ -147,16 +155,30 @@ def compare(variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]]
     return rows
 
 
-def climbing_floor(method: AdvCAM, model: nn.Module, inputs: torch.Tensor,
-                   labels: torch.Tensor, scales: Sequence[float],
-                   flip: bool = True) -> None:
+def climbing_floor(
+    method: AdvCAM,
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    scales: Sequence[float],
+    flip: bool = True,
+) -> None:
     """The least work of batched AdvCAM: per scale, over all (image, flip,
     class) rows, one forward pass of the model per summed map and one backward
     pass to the inputs per climbing step (none after the last map)."""
     img_idx, _ = present_pairs(labels)
     for scale in scales:
-        x = F.interpolate(inputs, scale_factor=scale, mode='bilinear', align_corners=False,
-                          recompute_scale_factor=False) if scale != 1 else inputs
+        x = (
+            F.interpolate(
+                inputs,
+                scale_factor=scale,
+                mode='bilinear',
+                align_corners=False,
+                recompute_scale_factor=False,
+            )
+            if scale != 1
+            else inputs
+        )
         rows = x[img_idx]
         rows = torch.cat([rows, rows.flip(-1)]) if flip else rows
         num_maps = method.at_scale(scale).num_maps
@@ -173,10 +195,16 @@ def _relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
     return float((out - ref).abs().max() / ref.abs().max().clamp(min=1e-12))
 
 
-def benchmark_advcam(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-                     method: AdvCAM, reference: Callable[[], torch.Tensor],
-                     scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0), flip: bool = True,
-                     repeat: int = 1) -> List[Dict]:
+def benchmark_advcam(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    method: AdvCAM,
+    reference: Callable[[], torch.Tensor],
+    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+    flip: bool = True,
+    repeat: int = 1,
+) -> List[Dict]:
     """Batched AdvCAM against a reference loop and the floor, same inputs
     (rows of :func:`compare`).
 
@@ -186,22 +214,40 @@ def benchmark_advcam(model: nn.Module, inputs: torch.Tensor, labels: torch.Tenso
             per-image, per-class, per-scale loop of the authors' algorithm
             (``tools/analysis_tools/advcam_reference.py``).
     """
-    return compare([
-        ('AdvCAM batched', lambda: multiscale_cams(method, model, inputs, labels, scales, flip)),
-        ('reference loop', reference),
-        ('floor: fwd/map, bwd/step',
-         lambda: climbing_floor(method, model, inputs, labels, scales, flip)),
-    ], inputs.device, repeat)
+    return compare(
+        [
+            (
+                'AdvCAM batched',
+                lambda: multiscale_cams(method, model, inputs, labels, scales, flip),
+            ),
+            ('reference loop', reference),
+            (
+                'floor: fwd/map, bwd/step',
+                lambda: climbing_floor(method, model, inputs, labels, scales, flip),
+            ),
+        ],
+        inputs.device,
+        repeat,
+    )
 
 
-def benchmark_scorecam(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-                       batch_size: int = 32, repeat: int = 1) -> List[Dict]:
+def benchmark_scorecam(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int = 32,
+    repeat: int = 1,
+) -> List[Dict]:
     """Score-CAM in batches of ``batch_size`` masked images against one forward
     pass per channel (rows of :func:`compare`)."""
-    return compare([
-        (f'ScoreCAM batch {batch_size}', lambda: ScoreCAM(batch_size)(model, inputs, labels)),
-        ('ScoreCAM per channel', lambda: ScoreCAM(batch_size=1)(model, inputs, labels)),
-    ], inputs.device, repeat)
+    return compare(
+        [
+            (f'ScoreCAM batch {batch_size}', lambda: ScoreCAM(batch_size)(model, inputs, labels)),
+            ('ScoreCAM per channel', lambda: ScoreCAM(batch_size=1)(model, inputs, labels)),
+        ],
+        inputs.device,
+        repeat,
+    )
 
 
 def format_benchmark(rows: List[Dict]) -> str:
@@ -210,9 +256,11 @@ def format_benchmark(rows: List[Dict]) -> str:
     lines = [head, '-' * len(head)]
     for row in rows:
         diff = '-' if row['max_rel_diff'] is None else f'{row["max_rel_diff"]:.1e}'
-        lines.append(f'{row["name"]:<24}{row["seconds"]:>10.2f}'
-                     f'{row["seconds"] / rows[0]["seconds"]:>9.2f}'
-                     f'{row["peak_mib"]:>10.1f}{diff:>14}')
+        lines.append(
+            f'{row["name"]:<24}{row["seconds"]:>10.2f}'
+            f'{row["seconds"] / rows[0]["seconds"]:>9.2f}'
+            f'{row["peak_mib"]:>10.1f}{diff:>14}'
+        )
     return '\n'.join(lines)
 
 
@@ -221,30 +269,53 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='CAM network config')
     parser.add_argument('checkpoint', help='trained CAM network checkpoint')
     parser.add_argument('--what', choices=['advcam', 'scorecam'], required=True)
-    parser.add_argument('--num-images', type=int, default=4,
-                        help='labelled images of the CAM split (default 4)')
+    parser.add_argument(
+        '--num-images', type=int, default=4, help='labelled images of the CAM split (default 4)'
+    )
     parser.add_argument('--split', help='split file (absolute or relative to the data root)')
     parser.add_argument('--data-root', help='override the data root')
-    parser.add_argument('--scales', type=float, nargs='+',
-                        help='AdvCAM scales (default: the config\'s cam_infer scales)')
-    parser.add_argument('--steps', type=int, default=27,
-                        help='AdvCAM T (default 27; with the scale 0.5 and T <= 10 the '
-                        'authors\' loop climbs other step counts than T // 2)')
-    parser.add_argument('--target-layer', default='backbone.layer4',
-                        help='the module whose output is the CAM feature map, hooked by '
-                        'the reference loop (default backbone.layer4)')
-    parser.add_argument('--batch-size', type=int, default=32,
-                        help='Score-CAM masked images per forward pass (default 32)')
-    parser.add_argument('--repeat', type=int, default=2,
-                        help='interleaved rounds; the fastest run of each variant is kept '
-                        '(default 2)')
+    parser.add_argument(
+        '--scales',
+        type=float,
+        nargs='+',
+        help='AdvCAM scales (default: the config\'s cam_infer scales)',
+    )
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=27,
+        help='AdvCAM T (default 27; with the scale 0.5 and T <= 10 the '
+        'authors\' loop climbs other step counts than T // 2)',
+    )
+    parser.add_argument(
+        '--target-layer',
+        default='backbone.layer4',
+        help='the module whose output is the CAM feature map, hooked by '
+        'the reference loop (default backbone.layer4)',
+    )
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=32,
+        help='Score-CAM masked images per forward pass (default 32)',
+    )
+    parser.add_argument(
+        '--repeat',
+        type=int,
+        default=2,
+        help='interleaved rounds; the fastest run of each variant is kept (default 2)',
+    )
     parser.add_argument('--threads', type=int, help='torch CPU threads')
-    parser.add_argument('--double', action='store_true',
-                        help='model and images in float64: no float32 rounding flips a pixel '
-                        'of the restricting mask, so every variant gives the same maps')
+    parser.add_argument(
+        '--double',
+        action='store_true',
+        help='model and images in float64: no float32 rounding flips a pixel '
+        'of the restricting mask, so every variant gives the same maps',
+    )
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config settings'
+    )
     args = parser.parse_args()
     for name in ('num_images', 'batch_size', 'repeat'):
         if getattr(args, name) < 1:
@@ -265,31 +336,50 @@ def main(args: argparse.Namespace) -> None:
     inputs, labels = load_images(cfg, model, args.num_images, args.split)
     if args.double:
         model, inputs = model.double(), inputs.double()
-    print(f'{len(inputs)} images {tuple(inputs.shape[2:])}, '
-          f'{int(labels.sum())} (image, class) pairs, device {device}, '
-          f'{torch.get_num_threads()} CPU threads, {inputs.dtype}')
+    print(
+        f'{len(inputs)} images {tuple(inputs.shape[2:])}, '
+        f'{int(labels.sum())} (image, class) pairs, device {device}, '
+        f'{torch.get_num_threads()} CPU threads, {inputs.dtype}'
+    )
     if args.what == 'advcam':
         method = CAM_METHODS.build(dict(type='AdvCAM', preset='authors', steps=args.steps))
         scales = args.scales or cfg.get('cam_infer', {}).get('scales', (1.0, 0.5, 1.5, 2.0))
 
         def reference():
-            return torch.stack([
-                reference_advcam(model, inputs[i:i + 1], labels[i], args.target_layer, scales,
-                                 method.steps, method.reg_coeff, method.step_size,
-                                 method.mask_threshold) for i in range(len(inputs))])
+            return torch.stack(
+                [
+                    reference_advcam(
+                        model,
+                        inputs[i : i + 1],
+                        labels[i],
+                        args.target_layer,
+                        scales,
+                        method.steps,
+                        method.reg_coeff,
+                        method.step_size,
+                        method.mask_threshold,
+                    )
+                    for i in range(len(inputs))
+                ]
+            )
 
-        rows = benchmark_advcam(model, inputs, labels, method, reference, scales,
-                                repeat=args.repeat)
+        rows = benchmark_advcam(
+            model, inputs, labels, method, reference, scales, repeat=args.repeat
+        )
         print(f'AdvCAM (preset authors) T={method.steps}, scales {tuple(scales)}, flip')
         print(format_benchmark(rows))
-        print(f'speed-up of the batched form over the reference loop: '
-              f'{rows[1]["seconds"] / rows[0]["seconds"]:.2f}x; '
-              f'batched / floor: {rows[0]["seconds"] / rows[2]["seconds"]:.2f}x')
+        print(
+            f'speed-up of the batched form over the reference loop: '
+            f'{rows[1]["seconds"] / rows[0]["seconds"]:.2f}x; '
+            f'batched / floor: {rows[0]["seconds"] / rows[2]["seconds"]:.2f}x'
+        )
     else:
         rows = benchmark_scorecam(model, inputs, labels, args.batch_size, args.repeat)
         print(format_benchmark(rows))
-        print(f'speed-up of batches of {args.batch_size} over one forward per channel: '
-              f'{rows[1]["seconds"] / rows[0]["seconds"]:.2f}x')
+        print(
+            f'speed-up of batches of {args.batch_size} over one forward per channel: '
+            f'{rows[1]["seconds"] / rows[0]["seconds"]:.2f}x'
+        )
 
 
 if __name__ == '__main__':

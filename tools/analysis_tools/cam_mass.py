@@ -12,22 +12,35 @@ Each is averaged over the pairs. One row per CAM folder; the last line printed i
 one JSON object ``{NAME: {"object": .., "other_objects": .., "background": ..,
 "coverage": .., "pairs": ..}}``.
 """
+
 import argparse
 import json
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cam-dirs', nargs='+', required=True, metavar='NAME=DIR',
-                        help='CAM folders to compare, each named')
+    parser.add_argument(
+        '--cam-dirs',
+        nargs='+',
+        required=True,
+        metavar='NAME=DIR',
+        help='CAM folders to compare, each named',
+    )
     parser.add_argument('--data-root', required=True, help='VOC-layout data root')
     parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
-    parser.add_argument('--cover', type=float, default=0.2,
-                        help='coverage: object pixels above COVER x the map\'s max (default 0.2)')
-    parser.add_argument('--allow-pickle', action='store_true',
-                        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
-                        'unpickling, which can run code from the file; only use it on files '
-                        'you made')
+    parser.add_argument(
+        '--cover',
+        type=float,
+        default=0.2,
+        help='coverage: object pixels above COVER x the map\'s max (default 0.2)',
+    )
+    parser.add_argument(
+        '--allow-pickle',
+        action='store_true',
+        help='also read legacy IRN-style <image_id>.npy CAM dicts: they need '
+        'unpickling, which can run code from the file; only use it on files '
+        'you made',
+    )
     args = parser.parse_args()
     if not 0 <= args.cover < 1:
         parser.error(f'--cover must be in [0, 1), got {args.cover}')
@@ -37,13 +50,15 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float,
-                allow_pickle: bool = False) -> dict:
+def mass_shares(
+    cam_dir: str, data_root: str, img_ids, cover: float, allow_pickle: bool = False
+) -> dict:
     """The mean shares over the (image, class) pairs of one CAM folder
     (``allow_pickle``: read legacy pickled ``.npy`` CAM files)."""
     from wsss_mm.apis.label_maps import ReadCAMFile
     from wsss_mm.datasets.voc_layout import IGNORE_INDEX
     from wsss_mm.evaluation import gt_mask_dirs, load_pair
+
     mask_dirs = gt_mask_dirs(data_root)
     read_cams = ReadCAMFile(cam_dir, allow_pickle)
     totals = dict(object=0.0, other_objects=0.0, background=0.0, coverage=0.0)
@@ -62,8 +77,9 @@ def mass_shares(cam_dir: str, data_root: str, img_ids, cover: float,
             totals['coverage'] += float((cam[own] > cover * cam.max()).mean())
             pairs += 1
     if pairs == 0:
-        raise ValueError(f'{cam_dir}: no present class with a non-zero map and object '
-                         'pixels in the split')
+        raise ValueError(
+            f'{cam_dir}: no present class with a non-zero map and object pixels in the split'
+        )
     return {**{k: round(v / pairs, 4) for k, v in totals.items()}, 'pairs': pairs}
 
 
@@ -72,22 +88,27 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.eval_cams import DEFAULT_SPLIT
     from wsss_mm.apis.label_maps import check_cam_dir
     from wsss_mm.utils.io import read_split
+
     img_ids = read_split(resolve_split(args.split or DEFAULT_SPLIT, args.data_root))
     results = {}
     for item in args.cam_dirs:
         name, cam_dir = item.split('=', 1)
         check_cam_dir(cam_dir, img_ids, args.allow_pickle)
-        results[name] = mass_shares(cam_dir, args.data_root, img_ids, args.cover,
-                                    args.allow_pickle)
-    print(f'{"cams":<20}{"object":>9}{"other obj.":>12}{"background":>12}'
-          f'{"coverage@" + str(args.cover):>15}{"pairs":>7}')
+        results[name] = mass_shares(cam_dir, args.data_root, img_ids, args.cover, args.allow_pickle)
+    print(
+        f'{"cams":<20}{"object":>9}{"other obj.":>12}{"background":>12}'
+        f'{"coverage@" + str(args.cover):>15}{"pairs":>7}'
+    )
     for name, r in results.items():
-        print(f'{name:<20}{r["object"]:>9.3f}{r["other_objects"]:>12.3f}'
-              f'{r["background"]:>12.3f}{r["coverage"]:>15.3f}{r["pairs"]:>7}')
+        print(
+            f'{name:<20}{r["object"]:>9.3f}{r["other_objects"]:>12.3f}'
+            f'{r["background"]:>12.3f}{r["coverage"]:>15.3f}{r["pairs"]:>7}'
+        )
     print(json.dumps(results))
 
 
 if __name__ == '__main__':
     ARGS = parse_args()  # before the heavy imports: --help answers at once
     from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
     run_cli(lambda: main(ARGS))

@@ -16,6 +16,7 @@ b2.bn_branch2a.weight/bias/running_mean/running_var``, ``res4b5_... ->
 b4_5....``, ``bn7_gamma -> bn7.weight`` and ``linear1000_weight/bias ->
 linear1000.weight/bias`` (the ImageNet classifier, which ``ResNet38d`` ignores).
 """
+
 import argparse
 import os.path as osp
 import re
@@ -24,10 +25,16 @@ from typing import Dict, Mapping
 import numpy as np
 import torch
 
-_BN_SUFFIXES = {'gamma': 'weight', 'beta': 'bias',
-                'moving_mean': 'running_mean', 'moving_var': 'running_var'}
-_BRANCH_RE = re.compile(r'(res|bn)(\d)(a|b\d+)_(branch(?:1|2a|2b1|2b2))_'
-                        r'(weight|gamma|beta|moving_mean|moving_var)')
+_BN_SUFFIXES = {
+    'gamma': 'weight',
+    'beta': 'bias',
+    'moving_mean': 'running_mean',
+    'moving_var': 'running_var',
+}
+_BRANCH_RE = re.compile(
+    r'(res|bn)(\d)(a|b\d+)_(branch(?:1|2a|2b1|2b2))_'
+    r'(weight|gamma|beta|moving_mean|moving_var)'
+)
 _BN7_RE = re.compile(r'bn7_(gamma|beta|moving_mean|moving_var)')
 _LINEAR_RE = re.compile(r'linear1000_(weight|bias)')
 
@@ -71,8 +78,12 @@ def convert_mxnet_resnet38d(params: Mapping[str, np.ndarray]) -> Dict[str, torch
     Raises:
         ValueError: a name is not a ResNet-38d parameter.
     """
-    return {convert_name(re.sub(r'^(arg|aux):', '', name)):
-            torch.from_numpy(np.ascontiguousarray(value)) for name, value in params.items()}
+    return {
+        convert_name(re.sub(r'^(arg|aux):', '', name)): torch.from_numpy(
+            np.ascontiguousarray(value)
+        )
+        for name, value in params.items()
+    }
 
 
 def load_params(path: str) -> Dict[str, np.ndarray]:
@@ -94,7 +105,8 @@ def load_params(path: str) -> Dict[str, np.ndarray]:
         raise ImportError(
             f'{path}: reading an MXNet .params file needs mxnet, which does not install on '
             'recent Pythons; where it installs, save the arrays with np.savez(...) and pass '
-            'the .npz (see this script\'s docstring)') from e
+            'the .npz (see this script\'s docstring)'
+        ) from e
     return {k: v.asnumpy() for k, v in mx.nd.load(path).items()}
 
 

@@ -11,6 +11,7 @@ checkpoint=DST)``. With ``--keep-head`` DST is a whole MMPretrain classifier
 checkpoint (``backbone.*`` and ``head.fc.*``; load a backbone from it with
 ``prefix='backbone.'``).
 """
+
 import argparse
 import os.path as osp
 from typing import Dict
@@ -22,8 +23,9 @@ DEPTHS = {(2, 2, 2, 2): 18, (3, 4, 6, 3): 34, (3, 4, 23, 3): 101, (3, 8, 36, 3):
 
 def resnet_depth(state: Dict[str, torch.Tensor]) -> int:
     """The depth of a torchvision ResNet from its number of blocks per stage."""
-    blocks = tuple(len({k.split('.')[1] for k in state if k.startswith(f'layer{i}.')})
-                   for i in range(1, 5))
+    blocks = tuple(
+        len({k.split('.')[1] for k in state if k.startswith(f'layer{i}.')}) for i in range(1, 5)
+    )
     bottleneck = any('conv3' in k for k in state)
     if blocks == (3, 4, 6, 3):
         return 50 if bottleneck else 34
@@ -47,18 +49,24 @@ def convert(state: Dict[str, torch.Tensor], keep_head: bool = False) -> Dict[str
     Raises:
         ValueError: the keys or shapes are not those of an MMPretrain ResNet.
     """
+    # isort: off
     import wsss_mm  # noqa: F401  (the stack fixes mmpretrain's torchvision import needs)
     from mmpretrain.models import ResNet
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    # isort: on
+
+    state = {k[len('module.') :] if k.startswith('module.') else k: v for k, v in state.items()}
     backbone = {k: v for k, v in state.items() if not k.startswith('fc.')}
     expected = ResNet(depth=resnet_depth(backbone)).state_dict()
     missing = sorted(set(expected) - set(backbone))
     unknown = sorted(set(backbone) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(backbone)
-                   if expected[k].shape != backbone[k].shape)
+    wrong = sorted(
+        k for k in set(expected) & set(backbone) if expected[k].shape != backbone[k].shape
+    )
     if missing or unknown or wrong:
-        raise ValueError(f'not a torchvision ResNet state dict: missing {missing[:5]}, '
-                         f'unknown {unknown[:5]}, wrong shapes {wrong[:5]}')
+        raise ValueError(
+            f'not a torchvision ResNet state dict: missing {missing[:5]}, '
+            f'unknown {unknown[:5]}, wrong shapes {wrong[:5]}'
+        )
     if not keep_head:
         return backbone
     out = {'backbone.' + k: v for k, v in backbone.items()}
@@ -70,8 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='torchvision ResNet checkpoint (.pth)')
     parser.add_argument('dst', help='output .pth')
-    parser.add_argument('--keep-head', action='store_true',
-                        help='write a whole MMPretrain classifier checkpoint')
+    parser.add_argument(
+        '--keep-head', action='store_true', help='write a whole MMPretrain classifier checkpoint'
+    )
     args = parser.parse_args()
     if not osp.isfile(args.src):
         parser.error(f'checkpoint not found: {args.src}')

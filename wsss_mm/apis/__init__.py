@@ -5,6 +5,13 @@ from .infer_cams import infer_cams
 from .inference import build_cam_method, inference_cams, init_model, load_cam_network
 
 __all__ = [
-    'override_data_root', 'setup_cpu_distributed', 'eval_cams', 'eval_xai', 'infer_cams',
-    'build_cam_method', 'inference_cams', 'init_model', 'load_cam_network'
+    'override_data_root',
+    'setup_cpu_distributed',
+    'eval_cams',
+    'eval_xai',
+    'infer_cams',
+    'build_cam_method',
+    'inference_cams',
+    'init_model',
+    'load_cam_network',
 ]

@@ -1,4 +1,5 @@
 """Config edits shared by the tools: data root and split overrides, CPU DDP."""
+
 import os
 import os.path as osp
 from typing import Any, Iterator, Optional
@@ -7,8 +8,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config, ConfigDict
 
-DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                   'cam_dataloader')
+DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'cam_dataloader')
 
 
 def iter_datasets(node: Any) -> Iterator[dict]:
@@ -44,8 +44,10 @@ def dataset_cfg(cfg: Config, key: str) -> ConfigDict:
     """The dataset config of dataloader ``key``, with a clear error if absent."""
     loader = cfg.get(key)
     if not loader or 'dataset' not in loader:
-        raise KeyError(f'the config defines no `{key}` with a `dataset`; '
-                       f'CAM configs inherit one from configs/_base_/datasets/')
+        raise KeyError(
+            f'the config defines no `{key}` with a `dataset`; '
+            f'CAM configs inherit one from configs/_base_/datasets/'
+        )
     return loader.dataset
 
 
@@ -60,8 +62,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
         return
     if launcher != 'pytorch':
-        raise ValueError(f'launcher "{launcher}" needs CUDA; on CPU use '
-                         '--launcher pytorch (tools/dist_train.sh)')
+        raise ValueError(
+            f'launcher "{launcher}" needs CUDA; on CPU use --launcher pytorch (tools/dist_train.sh)'
+        )
     dist.init_process_group(backend='gloo')
     cfg.env_cfg = cfg.get('env_cfg', ConfigDict())
     cfg.env_cfg.dist_cfg = dict(backend='gloo')

@@ -1,4 +1,5 @@
 """Stage (3): seed quality of a folder of CAM files against ground-truth masks."""
+
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
@@ -20,15 +21,17 @@ from .label_maps import ReadCAMFile, check_cam_dir, load_image_and_cams
 DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
 
 
-def eval_cams(cam_dir: str,
-              data_root: str,
-              split: Optional[str] = None,
-              thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-              class_names: Sequence[str] = VOC_CLASSES,
-              num_threads: int = 4,
-              crf: Optional[dict] = None,
-              num_workers: int = 2,
-              allow_pickle: bool = False) -> dict:
+def eval_cams(
+    cam_dir: str,
+    data_root: str,
+    split: Optional[str] = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    class_names: Sequence[str] = VOC_CLASSES,
+    num_threads: int = 4,
+    crf: Optional[dict] = None,
+    num_workers: int = 2,
+    allow_pickle: bool = False,
+) -> dict:
     """Background-threshold sweep of the seeds, and of the uniform-map floor;
     optionally the seeds at the best threshold refined by a dense CRF.
 
@@ -62,16 +65,28 @@ def eval_cams(cam_dir: str,
     floor = ThresholdSweep(thresholds, len(class_names))
     with ThreadPoolExecutor(num_threads) as pool:
         pairs = pool.map(
-            lambda i: load_pair(i, mask_dirs, read_cams, read_cams.size, read_cams.what), ids)
+            lambda i: load_pair(i, mask_dirs, read_cams, read_cams.size, read_cams.what), ids
+        )
         for gt, cam in progress(pairs, total=len(ids), desc='eval CAMs'):
             sweep.update(gt, cam['keys'], cam['cam'])
             floor.update(gt, cam['keys'], np.ones_like(cam['cam']))
-    result = dict(cams=sweep.result(), floor=floor.result(),
-                  class_names=list(class_names), num_images=len(ids))
+    result = dict(
+        cams=sweep.result(),
+        floor=floor.result(),
+        class_names=list(class_names),
+        num_images=len(ids),
+    )
     if crf is not None:
-        result['crf'] = eval_crf_seeds(cam_dir, data_root, ids, result['cams']['threshold'],
-                                       DenseCRF(**crf), class_names, num_workers,
-                                       allow_pickle)
+        result['crf'] = eval_crf_seeds(
+            cam_dir,
+            data_root,
+            ids,
+            result['cams']['threshold'],
+            DenseCRF(**crf),
+            class_names,
+            num_workers,
+            allow_pickle,
+        )
     return result
 
 
@@ -79,27 +94,35 @@ class CRFSeeds:
     """Predictor: the seeds of one image at a background threshold, refined
     by a dense CRF (picklable, for worker processes)."""
 
-    def __init__(self, data_root: str, cam_dir: str, threshold: float,
-                 crf: DenseCRF, allow_pickle: bool = False) -> None:
+    def __init__(
+        self,
+        data_root: str,
+        cam_dir: str,
+        threshold: float,
+        crf: DenseCRF,
+        allow_pickle: bool = False,
+    ) -> None:
         self.data_root, self.cam_dir = data_root, cam_dir
         self.threshold, self.crf = threshold, crf
         self.allow_pickle = allow_pickle
 
     def __call__(self, img_id: str) -> np.ndarray:
-        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id,
-                                         self.allow_pickle)
-        return seed_labels(cam['keys'], torch.from_numpy(cam['cam']), 'threshold',
-                           self.threshold, self.crf, image)
+        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id, self.allow_pickle)
+        return seed_labels(
+            cam['keys'], torch.from_numpy(cam['cam']), 'threshold', self.threshold, self.crf, image
+        )
 
 
-def eval_crf_seeds(cam_dir: str,
-                   data_root: str,
-                   img_ids: Sequence[str],
-                   threshold: float,
-                   crf: DenseCRF,
-                   class_names: Sequence[str] = VOC_CLASSES,
-                   num_workers: int = 2,
-                   allow_pickle: bool = False) -> dict:
+def eval_crf_seeds(
+    cam_dir: str,
+    data_root: str,
+    img_ids: Sequence[str],
+    threshold: float,
+    crf: DenseCRF,
+    class_names: Sequence[str] = VOC_CLASSES,
+    num_workers: int = 2,
+    allow_pickle: bool = False,
+) -> dict:
     """mIoU of the CRF-refined seeds ("+CRF" of AdvCAM's Table 1).
 
     Args:
@@ -116,8 +139,9 @@ def eval_crf_seeds(cam_dir: str,
         plus ``threshold``.
     """
     seeds = CRFSeeds(data_root, cam_dir, threshold, crf, allow_pickle)
-    result = evaluate_label_maps(seeds, img_ids, data_root, class_names, num_workers,
-                                 desc='eval CAMs + CRF')
+    result = evaluate_label_maps(
+        seeds, img_ids, data_root, class_names, num_workers, desc='eval CAMs + CRF'
+    )
     return dict(result, threshold=threshold)
 
 
@@ -131,7 +155,10 @@ def format_table(result: dict) -> str:
     lines = [f'{"class":<14}' + ''.join(f'{name:>8}' for name, _ in columns), '-' * width]
     for i, name in enumerate(result['class_names']):
         lines.append(f'{name:<14}' + ''.join(f'{r["class_iou"][i]:>8.2f}' for _, r in columns))
-    lines += ['-' * width, f'{"mIoU":<14}' + ''.join(f'{r["miou"]:>8.2f}' for _, r in columns),
-              f'{"bg threshold":<14}' + ''.join(f'{r["threshold"]:>8.2f}' for _, r in columns),
-              f'images: {result["num_images"]}']
+    lines += [
+        '-' * width,
+        f'{"mIoU":<14}' + ''.join(f'{r["miou"]:>8.2f}' for _, r in columns),
+        f'{"bg threshold":<14}' + ''.join(f'{r["threshold"]:>8.2f}' for _, r in columns),
+        f'images: {result["num_images"]}',
+    ]
     return '\n'.join(lines)

@@ -1,5 +1,6 @@
 """Explanation quality of attribution methods (seed 002, A.1.3 / B.1.2): masked-
 image scores of every explained class and the multi-label XAI metrics."""
+
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -10,8 +11,7 @@ from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
 from wsss_mm.cams.base_cam import present_pairs
-from wsss_mm.evaluation.metrics.xai_metric import (XAI_KEYS, MultiLabelXAIMetric,
-                                                   explained_classes)
+from wsss_mm.evaluation.metrics.xai_metric import XAI_KEYS, MultiLabelXAIMetric, explained_classes
 from wsss_mm.registry import DATASETS
 from wsss_mm.utils.progress import progress
 
@@ -20,12 +20,12 @@ from .inference import build_cam_method, load_cam_network
 
 DEFAULT_SPLIT = 'ImageSets/Segmentation/val.txt'
 #: how each metric improves, for the table's header
-BETTER = {'IC': '↑', 'AD': '↓', 'ADO': '↑', 'AR': '↑', 'ARO': '↓',
-          'F1-': '↓', 'F1+': '↑'}
+BETTER = {'IC': '↑', 'AD': '↓', 'ADO': '↑', 'AR': '↑', 'ARO': '↓', 'F1-': '↓', 'F1+': '↑'}
 
 
-def explanation_masks(cams: torch.Tensor, labels: torch.Tensor,
-                      size: Tuple[int, int]) -> torch.Tensor:
+def explanation_masks(
+    cams: torch.Tensor, labels: torch.Tensor, size: Tuple[int, int]
+) -> torch.Tensor:
     """The maps of the present pairs at input size, min-max normalised.
 
     Args:
@@ -36,8 +36,9 @@ def explanation_masks(cams: torch.Tensor, labels: torch.Tensor,
     Returns:
         Tensor: (N, 1, H, W) in [0, 1], the pairs of ``present_pairs``.
     """
-    maps = F.interpolate(cams[present_pairs(labels)][:, None], size=size,
-                         mode='bilinear', align_corners=False)
+    maps = F.interpolate(
+        cams[present_pairs(labels)][:, None], size=size, mode='bilinear', align_corners=False
+    )
     flat = maps.flatten(1)
     low = flat.amin(dim=1)[:, None, None, None]
     span = flat.amax(dim=1)[:, None, None, None] - low
@@ -45,16 +46,19 @@ def explanation_masks(cams: torch.Tensor, labels: torch.Tensor,
 
 
 @torch.no_grad()
-def class_probabilities(model: nn.Module, inputs: torch.Tensor,
-                        batch_size: int) -> torch.Tensor:
+def class_probabilities(model: nn.Module, inputs: torch.Tensor, batch_size: int) -> torch.Tensor:
     """``sigmoid(logits)`` of (N, 3, H, W) inputs, ``batch_size`` at a time."""
-    return torch.cat([model.predict_logits(model.extract_feat(chunk)).sigmoid()
-                      for chunk in inputs.split(batch_size)])
+    return torch.cat(
+        [
+            model.predict_logits(model.extract_feat(chunk)).sigmoid()
+            for chunk in inputs.split(batch_size)
+        ]
+    )
 
 
-def explanation_scores(model: nn.Module, method, inputs: torch.Tensor,
-                       labels: torch.Tensor,
-                       batch_size: int = 32) -> Tuple[torch.Tensor, torch.Tensor]:
+def explanation_scores(
+    model: nn.Module, method, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 32
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Scores of the images masked by each explained class's map, and by its
     complement.
 
@@ -81,20 +85,23 @@ def explanation_scores(model: nn.Module, method, inputs: torch.Tensor,
         return empty, empty
     masks = explanation_masks(method(model, inputs, labels), labels, inputs.shape[2:])
     images = inputs[present_pairs(labels)[0]]
-    probs = class_probabilities(model, torch.cat([images * masks, images * (1 - masks)]),
-                                batch_size)
-    return probs[:len(masks)], probs[len(masks):]
+    probs = class_probabilities(
+        model, torch.cat([images * masks, images * (1 - masks)]), batch_size
+    )
+    return probs[: len(masks)], probs[len(masks) :]
 
 
-def eval_xai(cfg: Config,
-             checkpoint: Optional[str],
-             methods: Sequence[str],
-             split: Optional[str] = None,
-             data_root: Optional[str] = None,
-             batch_size: int = 32,
-             device: Optional[str] = None,
-             classes: str = 'labels',
-             detect_threshold: float = 0.5) -> Dict[str, Dict[str, float]]:
+def eval_xai(
+    cfg: Config,
+    checkpoint: Optional[str],
+    methods: Sequence[str],
+    split: Optional[str] = None,
+    data_root: Optional[str] = None,
+    batch_size: int = 32,
+    device: Optional[str] = None,
+    classes: str = 'labels',
+    detect_threshold: float = 0.5,
+) -> Dict[str, Dict[str, float]]:
     """The multi-label XAI metrics of several CAM methods over a split.
 
     One pass over the images; each image's unmasked scores are shared by the
@@ -128,14 +135,21 @@ def eval_xai(cfg: Config,
         override_data_root(cfg, data_root)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     cam_methods = {name: build_cam_method(name, cfg) for name in methods}
-    metrics = {name: MultiLabelXAIMetric(classes=classes, detect_threshold=detect_threshold)
-               for name in methods}
+    metrics = {
+        name: MultiLabelXAIMetric(classes=classes, detect_threshold=detect_threshold)
+        for name in methods
+    }
     ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
     ds_cfg['ann_file'] = resolve_split(split or DEFAULT_SPLIT)
     dataset = DATASETS.build(ds_cfg)
     model = load_cam_network(cfg, checkpoint, device)
-    loader = DataLoader(dataset, batch_size=1, shuffle=False, collate_fn=pseudo_collate,
-                        num_workers=cfg.cam_dataloader.get('num_workers', 0))
+    loader = DataLoader(
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        collate_fn=pseudo_collate,
+        num_workers=cfg.cam_dataloader.get('num_workers', 0),
+    )
     for data in progress(loader, total=len(dataset), desc='XAI metrics'):
         data = model.data_preprocessor(data, False)
         inputs = data['inputs'].to(device)
@@ -144,12 +158,19 @@ def eval_xai(cfg: Config,
         explained = explained_classes(labels, scores, classes, detect_threshold)
         rows = present_pairs(explained)[0]
         for name, method in cam_methods.items():
-            masked, complement = explanation_scores(model, method, inputs, explained,
-                                                    batch_size)
-            metrics[name].process(None, [
-                dict(gt_labels=labels[i], pred_scores=scores[i],
-                     masked_scores=masked[rows == i], complement_scores=complement[rows == i])
-                for i in range(len(labels))])
+            masked, complement = explanation_scores(model, method, inputs, explained, batch_size)
+            metrics[name].process(
+                None,
+                [
+                    dict(
+                        gt_labels=labels[i],
+                        pred_scores=scores[i],
+                        masked_scores=masked[rows == i],
+                        complement_scores=complement[rows == i],
+                    )
+                    for i in range(len(labels))
+                ],
+            )
     return {name: metric.compute_metrics(metric.results) for name, metric in metrics.items()}
 
 

@@ -1,4 +1,5 @@
 """Stage (2): multi-scale + flip CAM inference over a split, one file per image."""
+
 import os
 import os.path as osp
 from typing import Optional, Sequence
@@ -18,17 +19,19 @@ from .config_utils import dataset_cfg, override_data_root, resolve_split
 from .inference import build_cam_method, load_cam_network
 
 
-def infer_cams(cfg: Config,
-               checkpoint: Optional[str],
-               out_dir: str,
-               method: str = 'CAM',
-               split: Optional[str] = None,
-               scales: Optional[Sequence[float]] = None,
-               flip: Optional[bool] = None,
-               data_root: Optional[str] = None,
-               vis_dir: Optional[str] = None,
-               num_vis: int = 0,
-               device: Optional[str] = None) -> dict:
+def infer_cams(
+    cfg: Config,
+    checkpoint: Optional[str],
+    out_dir: str,
+    method: str = 'CAM',
+    split: Optional[str] = None,
+    scales: Optional[Sequence[float]] = None,
+    flip: Optional[bool] = None,
+    data_root: Optional[str] = None,
+    vis_dir: Optional[str] = None,
+    num_vis: int = 0,
+    device: Optional[str] = None,
+) -> dict:
     """Writes ``OUT_DIR/<image_id>.npz`` CAM files for every image of a split.
 
     Images whose file exists are skipped, so a killed run resumes; each file
@@ -70,21 +73,30 @@ def infer_cams(cfg: Config,
     ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
     todo = [i for i, img_id in enumerate(ids) if not osp.isfile(cam_path(out_dir, img_id))]
     loader = DataLoader(
-        Subset(dataset, todo), batch_size=1, shuffle=False,
+        Subset(dataset, todo),
+        batch_size=1,
+        shuffle=False,
         num_workers=cfg.cam_dataloader.get('num_workers', 0),
-        collate_fn=pseudo_collate)
+        collate_fn=pseudo_collate,
+    )
     vis_left = num_vis if vis_dir else 0
     for data in progress(loader, total=len(todo), desc=f"{method} CAMs"):
         data = model.data_preprocessor(data, False)
         sample = data['data_samples'][0]
         labels = sample.gt_labels[None].to(device)
-        cams = multiscale_cams(cam_method, model, data['inputs'].to(device), labels,
-                               scales=scales, flip=flip)[0]
+        cams = multiscale_cams(
+            cam_method, model, data['inputs'].to(device), labels, scales=scales, flip=flip
+        )[0]
         present = labels[0].nonzero().flatten()
         cams = cams[present].cpu().numpy()
         save_cam_file(cam_path(out_dir, sample.img_id), present.cpu().numpy() + 1, cams)
         if vis_left > 0:
-            save_cam_overlay(osp.join(vis_dir, sample.img_id + '.jpg'), sample.img_path,
-                             cams, present.cpu().numpy() + 1, dataset.metainfo['classes'])
+            save_cam_overlay(
+                osp.join(vis_dir, sample.img_id + '.jpg'),
+                sample.img_path,
+                cams,
+                present.cpu().numpy() + 1,
+                dataset.metainfo['classes'],
+            )
             vis_left -= 1
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

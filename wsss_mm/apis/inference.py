@@ -1,5 +1,6 @@
 """Building a CAM network and computing the CAMs of one image (mmseg's
 ``init_model`` / ``inference_model`` for CAM networks)."""
+
 import copy
 import os.path as osp
 from pathlib import Path
@@ -35,8 +36,7 @@ def build_cam_method(name: str, cfg: Optional[Config] = None):
     return CAM_METHODS.build(dict(type=name, **options))
 
 
-def load_cam_network(cfg: Config, checkpoint: Optional[str],
-                     device: str) -> torch.nn.Module:
+def load_cam_network(cfg: Config, checkpoint: Optional[str], device: str) -> torch.nn.Module:
     """Builds ``cfg.model``, loads ``checkpoint`` (weights-only) and sets eval mode."""
     model = MODELS.build(cfg.model)
     check_cam_network(model)
@@ -47,10 +47,12 @@ def load_cam_network(cfg: Config, checkpoint: Optional[str],
     return model.to(device).eval()
 
 
-def init_model(config: Union[str, Path, Config],
-               checkpoint: Optional[str] = None,
-               device: Optional[str] = None,
-               cfg_options: Optional[dict] = None) -> nn.Module:
+def init_model(
+    config: Union[str, Path, Config],
+    checkpoint: Optional[str] = None,
+    device: Optional[str] = None,
+    cfg_options: Optional[dict] = None,
+) -> nn.Module:
     """Builds a CAM network from a config and loads its weights.
 
     Args:
@@ -93,8 +95,10 @@ def _pack_image(img: ImageType) -> dict:
     else:
         path, array = None, np.asarray(img)
         if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
-            raise ValueError('img must be a file name or an (H, W, 3) uint8 BGR array, got '
-                             f'{array.dtype} {array.shape}')
+            raise ValueError(
+                'img must be a file name or an (H, W, 3) uint8 BGR array, got '
+                f'{array.dtype} {array.shape}'
+            )
     results = dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2])
     if path is not None:
         results['img_path'] = path
@@ -102,12 +106,14 @@ def _pack_image(img: ImageType) -> dict:
     return dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
 
 
-def inference_cams(model: nn.Module,
-                   img: ImageType,
-                   method: str = 'CAM',
-                   scales: Sequence[float] = (1.0, ),
-                   flip: bool = False,
-                   labels: Optional[Sequence[int]] = None) -> Dict[str, np.ndarray]:
+def inference_cams(
+    model: nn.Module,
+    img: ImageType,
+    method: str = 'CAM',
+    scales: Sequence[float] = (1.0,),
+    flip: bool = False,
+    labels: Optional[Sequence[int]] = None,
+) -> Dict[str, np.ndarray]:
     """The CAMs of one image, as a CAM file holds them.
 
     The image is normalised by the model's data preprocessor; the maps of the
@@ -150,5 +156,7 @@ def inference_cams(model: nn.Module,
     multi = multi_hot([class_ids], num_classes).to(inputs)
     cams = multiscale_cams(cam_method, model, inputs, multi, scales=tuple(scales), flip=flip)
     cams = cams[0, class_ids, :height, :width]
-    return dict(keys=np.asarray(class_ids, dtype=np.int64) + 1,
-                cam=cams.detach().cpu().numpy().astype(np.float32))
+    return dict(
+        keys=np.asarray(class_ids, dtype=np.int64) + 1,
+        cam=cams.detach().cpu().numpy().astype(np.float32),
+    )

@@ -1,6 +1,7 @@
 """Shared by the refinement stages: which label maps of a split are still to
 write, and reading CAM files (with their image) by image id. Scoring label maps
 is :mod:`wsss_mm.evaluation.label_map_miou`."""
+
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -8,8 +9,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
-from wsss_mm.cams.cam_file import (check_no_legacy_cam_files, find_cam_file, load_cam_file,
-                                   missing_cam_files)
+from wsss_mm.cams.cam_file import (
+    check_no_legacy_cam_files,
+    find_cam_file,
+    load_cam_file,
+    missing_cam_files,
+)
 from wsss_mm.datasets.voc_layout import IMG_DIR
 from wsss_mm.refine.pseudo_labels import missing_label_maps
 from wsss_mm.utils.io import read_image, read_split
@@ -44,13 +49,18 @@ def check_cam_dir(cam_dir: str, img_ids: Sequence[str], allow_pickle: bool = Fal
     if missing:
         raise FileNotFoundError(
             f'{len(missing)} of {len(img_ids)} images of the split have no CAM file in '
-            f'{cam_dir}, e.g. {missing[:5]}; run tools/infer_cams.py first')
+            f'{cam_dir}, e.g. {missing[:5]}; run tools/infer_cams.py first'
+        )
 
 
-def label_maps_to_write(cfg: Config, cam_dir: str, out_dir: str,
-                        data_root: Optional[str] = None,
-                        split: Optional[str] = None,
-                        allow_pickle: bool = False) -> Tuple[str, List[str], List[str]]:
+def label_maps_to_write(
+    cfg: Config,
+    cam_dir: str,
+    out_dir: str,
+    data_root: Optional[str] = None,
+    split: Optional[str] = None,
+    allow_pickle: bool = False,
+) -> Tuple[str, List[str], List[str]]:
     """Plans a resumable label-map stage: the split's images (default the
     training split of ``cfg``), checked to all have a CAM file, and those whose
     ``OUT_DIR/<image_id>.png`` is not written yet; creates ``out_dir``.
@@ -72,8 +82,9 @@ def label_maps_to_write(cfg: Config, cam_dir: str, out_dir: str,
     return data_root, ids, missing_label_maps(out_dir, ids)
 
 
-def load_image_and_cams(data_root: str, cam_dir: str, img_id: str,
-                        allow_pickle: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+def load_image_and_cams(
+    data_root: str, cam_dir: str, img_id: str, allow_pickle: bool = False
+) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
     """One image and its CAM file, checked to have the same size.
 
     Args:
@@ -96,8 +107,10 @@ def load_image_and_cams(data_root: str, cam_dir: str, img_id: str,
     path = find_cam_file(cam_dir, img_id, allow_pickle)
     cam = load_cam_file(path, allow_pickle)
     if cam['cam'].shape[1:] != image.shape[:2]:
-        raise ValueError(f'{path}: CAM size {cam["cam"].shape[1:]} '
-                         f'differs from image {img_file} size {image.shape[:2]}')
+        raise ValueError(
+            f'{path}: CAM size {cam["cam"].shape[1:]} '
+            f'differs from image {img_file} size {image.shape[:2]}'
+        )
     return image, cam
 
 

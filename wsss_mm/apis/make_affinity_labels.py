@@ -1,4 +1,5 @@
 """Stage (4a): affinity labels (confident CAM regions) for AffinityNet training."""
+
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -39,10 +40,18 @@ class ConfidentLabelWriter:
             (unpickling can run code from the file: only for files you made).
     """
 
-    def __init__(self, data_root: str, cam_dir: str, out_dir: str, fg_threshold: float,
-                 bg_threshold: float, crf: Optional[DenseCRF] = None,
-                 saliency_dir: Optional[str] = None, saliency_threshold: float = 0.5,
-                 allow_pickle: bool = False) -> None:
+    def __init__(
+        self,
+        data_root: str,
+        cam_dir: str,
+        out_dir: str,
+        fg_threshold: float,
+        bg_threshold: float,
+        crf: Optional[DenseCRF] = None,
+        saliency_dir: Optional[str] = None,
+        saliency_threshold: float = 0.5,
+        allow_pickle: bool = False,
+    ) -> None:
         self.data_root, self.cam_dir, self.out_dir = data_root, cam_dir, out_dir
         self.fg_threshold, self.bg_threshold = fg_threshold, bg_threshold
         self.crf = crf
@@ -50,26 +59,34 @@ class ConfidentLabelWriter:
         self.allow_pickle = allow_pickle
 
     def __call__(self, img_id: str) -> None:
-        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id,
-                                         self.allow_pickle)
+        image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id, self.allow_pickle)
         saliency = None
         if self.saliency_dir is not None:
             saliency = read_mask(label_path(self.saliency_dir, img_id)) / np.float32(255)
-        labels = affinity_labels(cam['keys'], torch.from_numpy(cam['cam']), self.fg_threshold,
-                                 self.bg_threshold, self.crf, image, saliency,
-                                 self.saliency_threshold)
+        labels = affinity_labels(
+            cam['keys'],
+            torch.from_numpy(cam['cam']),
+            self.fg_threshold,
+            self.bg_threshold,
+            self.crf,
+            image,
+            saliency,
+            self.saliency_threshold,
+        )
         save_label_map(label_path(self.out_dir, img_id), labels)
 
 
-def write_label_maps(writer: ConfidentLabelWriter, img_ids: Sequence[str], num_workers: int,
-                     desc: str) -> None:
+def write_label_maps(
+    writer: ConfidentLabelWriter, img_ids: Sequence[str], num_workers: int, desc: str
+) -> None:
     """Runs ``writer`` over the images in ``num_workers`` processes."""
     for _ in parallel_map(writer, list(img_ids), num_workers, desc):
         pass
 
 
-def resolve_affinity_thresholds(cfg: Config,
-                                seed_threshold: Optional[float] = None) -> Tuple[float, float]:
+def resolve_affinity_thresholds(
+    cfg: Config, seed_threshold: Optional[float] = None
+) -> Tuple[float, float]:
     """The affinity labels' ``(fg_threshold, bg_threshold)`` under the
     config's ``refine_thresholds.affinity`` rule.
 
@@ -86,28 +103,33 @@ def resolve_affinity_thresholds(cfg: Config,
     rule = dict(cfg.get('refine_thresholds', {}))
     mode = rule.get('affinity', 'fixed')
     if mode not in THRESHOLD_RULES:
-        raise ValueError(f'refine_thresholds.affinity must be one of {THRESHOLD_RULES}, '
-                         f'got "{mode}"')
+        raise ValueError(
+            f'refine_thresholds.affinity must be one of {THRESHOLD_RULES}, got "{mode}"'
+        )
     if mode == 'fixed':
         return cfg.affinity_labels.fg_threshold, cfg.affinity_labels.bg_threshold
     if seed_threshold is None:
-        raise ValueError("refine_thresholds.affinity='seed' derives the affinity thresholds "
-                         'from the seeds\' best background threshold: pass it (the '
-                         '"threshold" of tools/eval_cams.py, --seed-threshold of '
-                         "tools/make_affinity_labels.py) or set refine_thresholds.affinity="
-                         "'fixed' to use affinity_labels.fg_threshold / bg_threshold")
+        raise ValueError(
+            "refine_thresholds.affinity='seed' derives the affinity thresholds "
+            'from the seeds\' best background threshold: pass it (the '
+            '"threshold" of tools/eval_cams.py, --seed-threshold of '
+            "tools/make_affinity_labels.py) or set refine_thresholds.affinity="
+            "'fixed' to use affinity_labels.fg_threshold / bg_threshold"
+        )
     ratios = {k: rule[k] for k in ('fg_ratio', 'bg_ratio') if k in rule}
     return affinity_thresholds(seed_threshold, **ratios)
 
 
-def make_affinity_labels(cfg: Config,
-                         cam_dir: str,
-                         out_dir: str,
-                         data_root: Optional[str] = None,
-                         split: Optional[str] = None,
-                         num_workers: Optional[int] = None,
-                         seed_threshold: Optional[float] = None,
-                         allow_pickle: bool = False) -> dict:
+def make_affinity_labels(
+    cfg: Config,
+    cam_dir: str,
+    out_dir: str,
+    data_root: Optional[str] = None,
+    split: Optional[str] = None,
+    num_workers: Optional[int] = None,
+    seed_threshold: Optional[float] = None,
+    allow_pickle: bool = False,
+) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` affinity labels for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
@@ -143,13 +165,21 @@ def make_affinity_labels(cfg: Config,
     """
     params = dict(cfg.affinity_labels)
     params['fg_threshold'], params['bg_threshold'] = resolve_affinity_thresholds(
-        cfg, seed_threshold)
-    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split,
-                                               allow_pickle)
+        cfg, seed_threshold
+    )
+    data_root, ids, todo = label_maps_to_write(
+        cfg, cam_dir, out_dir, data_root, split, allow_pickle
+    )
     crf = DenseCRF(**cfg.crf) if params.pop('crf', False) else None
-    writer = ConfidentLabelWriter(data_root, cam_dir, out_dir, crf=crf,
-                                  allow_pickle=allow_pickle, **params)
+    writer = ConfidentLabelWriter(
+        data_root, cam_dir, out_dir, crf=crf, allow_pickle=allow_pickle, **params
+    )
     workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
     write_label_maps(writer, todo, workers, 'affinity labels')
-    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids),
-                fg_threshold=params['fg_threshold'], bg_threshold=params['bg_threshold'])
+    return dict(
+        done=len(todo),
+        skipped=len(ids) - len(todo),
+        total=len(ids),
+        fg_threshold=params['fg_threshold'],
+        bg_threshold=params['bg_threshold'],
+    )

@@ -1,4 +1,5 @@
 """Stage (4b): pseudo masks by the AffinityNet random walk of the CAMs."""
+
 import os
 import os.path as osp
 from typing import Optional
@@ -10,8 +11,12 @@ from mmengine.runner import load_checkpoint
 
 from wsss_mm.cams.cam_file import cam_path, missing_cam_files, save_cam_file
 from wsss_mm.refine.crf import DenseCRF
-from wsss_mm.refine.pseudo_labels import (confident_labels, label_path, save_label_map,
-                                          scores_to_labels)
+from wsss_mm.refine.pseudo_labels import (
+    confident_labels,
+    label_path,
+    save_label_map,
+    scores_to_labels,
+)
 from wsss_mm.refine.random_walk import walk_cams
 from wsss_mm.registry import MODELS
 from wsss_mm.utils.io import read_split
@@ -45,8 +50,9 @@ def pseudo_crf(cfg: Config) -> Optional[DenseCRF]:
 
 
 @torch.no_grad()
-def walked_scores(model: torch.nn.Module, image: np.ndarray, cams: np.ndarray,
-                  walk: dict) -> torch.Tensor:
+def walked_scores(
+    model: torch.nn.Module, image: np.ndarray, cams: np.ndarray, walk: dict
+) -> torch.Tensor:
     """The scores of one image after the random walk.
 
     Args:
@@ -62,14 +68,21 @@ def walked_scores(model: torch.nn.Module, image: np.ndarray, cams: np.ndarray,
     """
     device = next(model.parameters()).device
     data = model.data_preprocessor(
-        dict(inputs=[torch.from_numpy(image).permute(2, 0, 1).contiguous()]), False)
+        dict(inputs=[torch.from_numpy(image).permute(2, 0, 1).contiguous()]), False
+    )
     feats = model.extract_feat(data['inputs'].to(device))[0]
     return walk_cams(torch.from_numpy(cams).to(device), feats, model.radius, **walk)
 
 
-def pseudo_mask(model: torch.nn.Module, image: np.ndarray, keys: np.ndarray,
-                cams: np.ndarray, walk: dict, crf: Optional[DenseCRF] = None,
-                ignore_band: Optional[tuple] = None) -> np.ndarray:
+def pseudo_mask(
+    model: torch.nn.Module,
+    image: np.ndarray,
+    keys: np.ndarray,
+    cams: np.ndarray,
+    walk: dict,
+    crf: Optional[DenseCRF] = None,
+    ignore_band: Optional[tuple] = None,
+) -> np.ndarray:
     """The pseudo mask of one image.
 
     Args:
@@ -89,14 +102,16 @@ def pseudo_mask(model: torch.nn.Module, image: np.ndarray, keys: np.ndarray,
     return confident_labels(keys, scores[1:], high, low, crf, image)
 
 
-def walk_cam_files(cfg: Config,
-                   checkpoint: str,
-                   cam_dir: str,
-                   out_dir: str,
-                   data_root: Optional[str] = None,
-                   split: Optional[str] = None,
-                   device: Optional[str] = None,
-                   allow_pickle: bool = False) -> dict:
+def walk_cam_files(
+    cfg: Config,
+    checkpoint: str,
+    cam_dir: str,
+    out_dir: str,
+    data_root: Optional[str] = None,
+    split: Optional[str] = None,
+    device: Optional[str] = None,
+    allow_pickle: bool = False,
+) -> dict:
     """Writes the walked class scores of every image of a split as CAM files
     (``OUT_DIR/<image_id>.npz``, the CAM file format), so that their
     background threshold can be swept like the seeds'
@@ -123,12 +138,15 @@ def walk_cam_files(cfg: Config,
     """
     walk = dict(cfg.random_walk)
     if walk.get('bg_mode', 'threshold') != 'threshold':
-        raise ValueError('walked scores are swept over background thresholds: '
-                         'random_walk.bg_mode must be "threshold", got '
-                         f'"{walk["bg_mode"]}"')
+        raise ValueError(
+            'walked scores are swept over background thresholds: '
+            'random_walk.bg_mode must be "threshold", got '
+            f'"{walk["bg_mode"]}"'
+        )
     data_root = data_root or cfg.data_root
-    ids = read_split(resolve_split(split or dataset_cfg(cfg, 'train_dataloader').ann_file,
-                                   data_root))
+    ids = read_split(
+        resolve_split(split or dataset_cfg(cfg, 'train_dataloader').ann_file, data_root)
+    )
     check_cam_dir(cam_dir, ids, allow_pickle)
     os.makedirs(out_dir, exist_ok=True)
     todo = missing_cam_files(out_dir, ids)
@@ -137,19 +155,20 @@ def walk_cam_files(cfg: Config,
     for img_id in progress(todo, desc='random walk'):
         image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
         scores = walked_scores(model, image, cam['cam'], walk)
-        save_cam_file(cam_path(out_dir, img_id), cam['keys'],
-                      scores[1:].clamp(0, 1).cpu().numpy())
+        save_cam_file(cam_path(out_dir, img_id), cam['keys'], scores[1:].clamp(0, 1).cpu().numpy())
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
 
 
-def make_pseudo_labels(cfg: Config,
-                       checkpoint: str,
-                       cam_dir: str,
-                       out_dir: str,
-                       data_root: Optional[str] = None,
-                       split: Optional[str] = None,
-                       device: Optional[str] = None,
-                       allow_pickle: bool = False) -> dict:
+def make_pseudo_labels(
+    cfg: Config,
+    checkpoint: str,
+    cam_dir: str,
+    out_dir: str,
+    data_root: Optional[str] = None,
+    split: Optional[str] = None,
+    device: Optional[str] = None,
+    allow_pickle: bool = False,
+) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` pseudo masks for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
@@ -183,8 +202,9 @@ def make_pseudo_labels(cfg: Config,
     ignore_band = options.get('ignore_band')
     if ignore_band is not None and walk.get('bg_mode', 'threshold') != 'threshold':
         raise ValueError('pseudo_labels.ignore_band needs random_walk.bg_mode="threshold"')
-    data_root, ids, todo = label_maps_to_write(cfg, cam_dir, out_dir, data_root, split,
-                                               allow_pickle)
+    data_root, ids, todo = label_maps_to_write(
+        cfg, cam_dir, out_dir, data_root, split, allow_pickle
+    )
     crf = pseudo_crf(cfg)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = load_affinity_net(cfg, checkpoint, device)

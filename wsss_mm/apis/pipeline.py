@@ -26,6 +26,7 @@ logs), ``stages/<name>.json``. Each Runner logs to
 ``<its dir>/<timestamp>/<timestamp>.log``; quiet runs put third-party warnings
 raised outside a Runner into ``pipeline.log``.
 """
+
 import json
 import os
 import os.path as osp
@@ -70,6 +71,7 @@ class PipelineContext:
             on the training images (see :func:`select_masks`).
         results (dict): results of the stages done so far, by stage name.
     """
+
     config_path: str
     work_dir: str
     data_root: Optional[str] = None
@@ -99,9 +101,11 @@ class PipelineContext:
         """
         section = self.config().get('pipeline')
         if not section or kind + '_config' not in section:
-            raise KeyError(f'{self.config_path} has no `pipeline.{kind}_config`: the '
-                           'refinement stages need a pipeline section (see '
-                           'configs/quickstart/pipeline_synthvoc.py)')
+            raise KeyError(
+                f'{self.config_path} has no `pipeline.{kind}_config`: the '
+                'refinement stages need a pipeline section (see '
+                'configs/quickstart/pipeline_synthvoc.py)'
+            )
         path = osp.join(osp.dirname(self.config_path), section[kind + '_config'])
         return load_config(path, dict(section.get(kind + '_options', {})))
 
@@ -111,8 +115,7 @@ class PipelineContext:
         training use the same images."""
         dataset = self.config().cam_dataloader.dataset
         data_root = self.data_root or dataset.data_root
-        return data_root, dataset.ann_file, read_split(resolve_split(dataset.ann_file,
-                                                                     data_root))
+        return data_root, dataset.ann_file, read_split(resolve_split(dataset.ann_file, data_root))
 
     def backbone_init(self) -> Optional[str]:
         """The CAM checkpoint when ``pipeline.init_from_cam`` is set, else None."""
@@ -127,26 +130,37 @@ def train_cam(ctx: PipelineContext) -> dict:
     left out: the next stages infer and evaluate the seeds anyway."""
     cfg = ctx.config()
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    runner = build_runner(cfg, work_dir=ctx.path('cam'),
-                          config_path=ctx.config_path, data_root=ctx.data_root)
+    runner = build_runner(
+        cfg, work_dir=ctx.path('cam'), config_path=ctx.config_path, data_root=ctx.data_root
+    )
     runner.train()
     return dict(checkpoint=last_checkpoint(ctx.path('cam')))
 
 
 def infer_seed_cams(ctx: PipelineContext) -> dict:
     """(2) Multi-scale + flip CAMs of the CAM split, into ``WORK_DIR/cams``."""
-    return infer_cams(ctx.config(), ctx.results['train_cam']['checkpoint'], ctx.path('cams'),
-                      method=ctx.method, data_root=ctx.data_root,
-                      vis_dir=ctx.path('cam_overlays'), num_vis=10)
+    return infer_cams(
+        ctx.config(),
+        ctx.results['train_cam']['checkpoint'],
+        ctx.path('cams'),
+        method=ctx.method,
+        data_root=ctx.data_root,
+        vis_dir=ctx.path('cam_overlays'),
+        num_vis=10,
+    )
 
 
 def eval_seed_cams(ctx: PipelineContext) -> dict:
     """(3) Seed mIoU (background-threshold sweep) and the uniform-map floor."""
     data_root, split, _ = ctx.cam_split()
     result = eval_cams(ctx.path('cams'), data_root, split)
-    return dict(seed_miou=result['cams']['miou'], seed_threshold=result['cams']['threshold'],
-                floor_miou=result['floor']['miou'], class_iou=result['cams']['class_iou'],
-                class_names=result['class_names'])
+    return dict(
+        seed_miou=result['cams']['miou'],
+        seed_threshold=result['cams']['threshold'],
+        floor_miou=result['floor']['miou'],
+        class_iou=result['cams']['class_iou'],
+        class_names=result['class_names'],
+    )
 
 
 def eval_seed_crf(ctx: PipelineContext) -> dict:
@@ -156,11 +170,17 @@ def eval_seed_crf(ctx: PipelineContext) -> dict:
         return dict(unavailable=INSTALL_HINT, crf_miou=None)
     cfg = ctx.sub_config('affinity')
     data_root, _, ids = ctx.cam_split()
-    result = eval_crf_seeds(ctx.path('cams'), data_root, ids,
-                            ctx.results['eval_cams']['seed_threshold'], DenseCRF(**cfg.crf),
-                            num_workers=cfg.get('refine_workers', 1))
-    return dict(crf_miou=result['miou'], crf_threshold=result['threshold'],
-                class_iou=result['class_iou'])
+    result = eval_crf_seeds(
+        ctx.path('cams'),
+        data_root,
+        ids,
+        ctx.results['eval_cams']['seed_threshold'],
+        DenseCRF(**cfg.crf),
+        num_workers=cfg.get('refine_workers', 1),
+    )
+    return dict(
+        crf_miou=result['miou'], crf_threshold=result['threshold'], class_iou=result['class_iou']
+    )
 
 
 def refinement_config(ctx: PipelineContext) -> Config:
@@ -181,17 +201,28 @@ def make_aff_labels(ctx: PipelineContext) -> dict:
     thresholds derived from the seeds' (``refine_thresholds``)."""
     cfg = refinement_config(ctx)
     data_root, split, _ = ctx.cam_split()
-    summary = make_affinity_labels(cfg, ctx.path('cams'), ctx.path('aff_labels'), data_root,
-                                   split, seed_threshold=ctx.results['eval_cams']['seed_threshold'])
+    summary = make_affinity_labels(
+        cfg,
+        ctx.path('cams'),
+        ctx.path('aff_labels'),
+        data_root,
+        split,
+        seed_threshold=ctx.results['eval_cams']['seed_threshold'],
+    )
     return dict(summary, crf=bool(cfg.affinity_labels.get('crf', False)))
 
 
 def train_affinity(ctx: PipelineContext) -> dict:
     """(4b) AffinityNet on the affinity labels, into ``WORK_DIR/affinity``."""
     _, split, _ = ctx.cam_split()
-    checkpoint = train_on_label_maps(ctx.sub_config('affinity'), ctx.path('aff_labels'),
-                                     ctx.path('affinity'), ctx.data_root, split,
-                                     ctx.backbone_init())
+    checkpoint = train_on_label_maps(
+        ctx.sub_config('affinity'),
+        ctx.path('aff_labels'),
+        ctx.path('affinity'),
+        ctx.data_root,
+        split,
+        ctx.backbone_init(),
+    )
     return dict(checkpoint=checkpoint)
 
 
@@ -199,9 +230,14 @@ def random_walk(ctx: PipelineContext) -> dict:
     """(4c) The walked class scores of the CAM split, as CAM files in
     ``WORK_DIR/walked``."""
     data_root, split, _ = ctx.cam_split()
-    return walk_cam_files(ctx.sub_config('affinity'),
-                          ctx.results['train_affinity']['checkpoint'], ctx.path('cams'),
-                          ctx.path('walked'), data_root, split)
+    return walk_cam_files(
+        ctx.sub_config('affinity'),
+        ctx.results['train_affinity']['checkpoint'],
+        ctx.path('cams'),
+        ctx.path('walked'),
+        data_root,
+        split,
+    )
 
 
 def eval_walk(ctx: PipelineContext) -> dict:
@@ -211,8 +247,9 @@ def eval_walk(ctx: PipelineContext) -> dict:
     if not has_ground_truth(data_root, ids):
         return dict(walk_miou=None, walk_threshold=None)
     result = eval_cams(ctx.path('walked'), data_root, split)['cams']
-    return dict(walk_miou=result['miou'], walk_threshold=result['threshold'],
-                class_iou=result['class_iou'])
+    return dict(
+        walk_miou=result['miou'], walk_threshold=result['threshold'], class_iou=result['class_iou']
+    )
 
 
 def walk_threshold(ctx: PipelineContext, cfg: Config) -> float:
@@ -237,17 +274,28 @@ def make_pseudo_masks(ctx: PipelineContext) -> dict:
     band = cfg.get('pseudo_labels', {}).get('ignore_band')
     low, high = band if band is not None else (threshold, threshold)
     crf = pseudo_crf(cfg)
-    writer = ConfidentLabelWriter(data_root, ctx.path('walked'), ctx.path('pseudo_masks'),
-                                  fg_threshold=high, bg_threshold=low, crf=crf)
+    writer = ConfidentLabelWriter(
+        data_root,
+        ctx.path('walked'),
+        ctx.path('pseudo_masks'),
+        fg_threshold=high,
+        bg_threshold=low,
+        crf=crf,
+    )
     os.makedirs(ctx.path('pseudo_masks'), exist_ok=True)
     workers = cfg.get('refine_workers', 1)
-    write_label_maps(writer, missing_label_maps(ctx.path('pseudo_masks'), ids), workers,
-                     'pseudo masks')
+    write_label_maps(
+        writer, missing_label_maps(ctx.path('pseudo_masks'), ids), workers, 'pseudo masks'
+    )
     result = eval_label_dir(ctx.path('pseudo_masks'), data_root, ids, workers)
-    return dict(threshold=threshold, ignore_band=band, crf=crf is not None,
-                pseudo_miou=result and result['miou'],
-                class_iou=result and result['class_iou'],
-                ignored=result and result['ignored'])
+    return dict(
+        threshold=threshold,
+        ignore_band=band,
+        crf=crf is not None,
+        pseudo_miou=result and result['miou'],
+        class_iou=result and result['class_iou'],
+        ignored=result and result['ignored'],
+    )
 
 
 def select_masks(ctx: PipelineContext) -> dict:
@@ -257,12 +305,13 @@ def select_masks(ctx: PipelineContext) -> dict:
     mIoU on the training images (the field's protocol uses the train ground
     truth for thresholds; nothing of val is looked at). Seeds chosen are
     written to ``WORK_DIR/seed_masks``."""
-    mious = {'seeds': ctx.results['eval_cams']['seed_miou'],
-             'seeds + CRF': ctx.results.get('eval_crf', {}).get('crf_miou'),
-             'pseudo masks': ctx.results['pseudo_masks'].get('pseudo_miou')}
+    mious = {
+        'seeds': ctx.results['eval_cams']['seed_miou'],
+        'seeds + CRF': ctx.results.get('eval_crf', {}).get('crf_miou'),
+        'pseudo masks': ctx.results['pseudo_masks'].get('pseudo_miou'),
+    }
     if not ctx.auto_refine or mious['pseudo masks'] is None:
-        return dict(choice='pseudo masks', mask_dir='pseudo_masks', auto_refine=False,
-                    mious=mious)
+        return dict(choice='pseudo masks', mask_dir='pseudo_masks', auto_refine=False, mious=mious)
     choice = max((m, name) for name, m in mious.items() if m is not None)[1]
     if choice == 'pseudo masks':
         return dict(choice=choice, mask_dir='pseudo_masks', auto_refine=True, mious=mious)
@@ -270,11 +319,16 @@ def select_masks(ctx: PipelineContext) -> dict:
     data_root, _, ids = ctx.cam_split()
     threshold = ctx.results['eval_cams']['seed_threshold']
     crf = DenseCRF(**cfg.crf) if choice == 'seeds + CRF' else None
-    writer = ConfidentLabelWriter(data_root, ctx.path('cams'), ctx.path('seed_masks'),
-                                  threshold, threshold, crf)
+    writer = ConfidentLabelWriter(
+        data_root, ctx.path('cams'), ctx.path('seed_masks'), threshold, threshold, crf
+    )
     os.makedirs(ctx.path('seed_masks'), exist_ok=True)
-    write_label_maps(writer, missing_label_maps(ctx.path('seed_masks'), ids),
-                     cfg.get('refine_workers', 1), 'seed masks')
+    write_label_maps(
+        writer,
+        missing_label_maps(ctx.path('seed_masks'), ids),
+        cfg.get('refine_workers', 1),
+        'seed masks',
+    )
     return dict(choice=choice, mask_dir='seed_masks', auto_refine=True, mious=mious)
 
 
@@ -282,18 +336,23 @@ def train_seg(ctx: PipelineContext) -> dict:
     """(5) The segmentation network on the selected label maps, into ``WORK_DIR/seg``."""
     _, split, _ = ctx.cam_split()
     mask_dir = ctx.path(ctx.results['select_masks']['mask_dir'])
-    checkpoint = train_on_label_maps(ctx.sub_config('seg'), mask_dir, ctx.path('seg'),
-                                     ctx.data_root, split, ctx.backbone_init())
+    checkpoint = train_on_label_maps(
+        ctx.sub_config('seg'), mask_dir, ctx.path('seg'), ctx.data_root, split, ctx.backbone_init()
+    )
     return dict(checkpoint=checkpoint)
 
 
 def test_seg(ctx: PipelineContext) -> dict:
     """(6) Multi-scale + flip test of the segmentation network (ground truth of
     the config's test split, e.g. val)."""
-    metrics = test_segmentor(ctx.sub_config('seg'), ctx.results['train_seg']['checkpoint'],
-                             ctx.path('seg'), ctx.data_root, tta=True)
-    return dict(val_miou=float(metrics['mIoU']),
-                metrics={k: float(v) for k, v in metrics.items()})
+    metrics = test_segmentor(
+        ctx.sub_config('seg'),
+        ctx.results['train_seg']['checkpoint'],
+        ctx.path('seg'),
+        ctx.data_root,
+        tta=True,
+    )
+    return dict(val_miou=float(metrics['mIoU']), metrics={k: float(v) for k, v in metrics.items()})
 
 
 CAM_STAGES: List[Tuple[str, Stage]] = [
@@ -314,10 +373,12 @@ STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
 ]
 
 
-def run_pipeline(ctx: PipelineContext,
-                 stages: Optional[List[Tuple[str, Stage]]] = None,
-                 log: Callable[[str], None] = print,
-                 verbose: bool = True) -> Dict[str, dict]:
+def run_pipeline(
+    ctx: PipelineContext,
+    stages: Optional[List[Tuple[str, Stage]]] = None,
+    log: Callable[[str], None] = print,
+    verbose: bool = True,
+) -> Dict[str, dict]:
     """Runs the stages in order, skipping those already done.
 
     Args:

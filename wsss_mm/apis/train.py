@@ -1,4 +1,5 @@
 """Stage (1) / (5): build an MMEngine Runner from a config and train or test."""
+
 import os.path as osp
 from typing import Optional
 
@@ -36,15 +37,18 @@ def use_amp(cfg: Config) -> None:
         print_log('--amp: the config already uses AmpOptimWrapper', logger='current')
         return
     if kind != 'OptimWrapper':
-        raise ValueError(f'--amp needs optim_wrapper.type "OptimWrapper" (or '
-                         f'"AmpOptimWrapper"), got "{kind}": set the type of each optim '
-                         'wrapper in the config instead')
+        raise ValueError(
+            f'--amp needs optim_wrapper.type "OptimWrapper" (or '
+            f'"AmpOptimWrapper"), got "{kind}": set the type of each optim '
+            'wrapper in the config instead'
+        )
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
-def use_visualization_hook(cfg: Config, show: bool = False, show_dir: Optional[str] = None,
-                           wait_time: float = 2.0) -> None:
+def use_visualization_hook(
+    cfg: Config, show: bool = False, show_dir: Optional[str] = None, wait_time: float = 2.0
+) -> None:
     """``--show`` / ``--show-dir``: turns on the config's ``visualization``
     hook (MMSegmentation's ``SegVisualizationHook``).
 
@@ -53,8 +57,10 @@ def use_visualization_hook(cfg: Config, show: bool = False, show_dir: Optional[s
     """
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise KeyError('--show / --show-dir need a visualization hook in the config: '
-                       "default_hooks.visualization=dict(type='mmseg.SegVisualizationHook')")
+        raise KeyError(
+            '--show / --show-dir need a visualization hook in the config: '
+            "default_hooks.visualization=dict(type='mmseg.SegVisualizationHook')"
+        )
     hook['draw'] = True
     if show:
         hook['show'] = True
@@ -74,23 +80,30 @@ def use_seed_evaluation(cfg: Config) -> None:
             ``val_dataloader`` and a ``val_evaluator``.
     """
     val_cfg = cfg.get('val_cfg') or {}
-    if val_cfg.get('type') != 'CAMValLoop' or not cfg.get('val_dataloader') or \
-            not cfg.get('val_evaluator'):
-        raise KeyError("--seed-miou needs val_cfg=dict(type='CAMValLoop'), a val_dataloader "
-                       "(images with masks: LoadMask) and a val_evaluator (SeedMIoUMetric) in "
-                       'the config, as configs/quickstart/cam_synthvoc.py has')
+    if (
+        val_cfg.get('type') != 'CAMValLoop'
+        or not cfg.get('val_dataloader')
+        or not cfg.get('val_evaluator')
+    ):
+        raise KeyError(
+            "--seed-miou needs val_cfg=dict(type='CAMValLoop'), a val_dataloader "
+            "(images with masks: LoadMask) and a val_evaluator (SeedMIoUMetric) in "
+            'the config, as configs/quickstart/cam_synthvoc.py has'
+        )
     cfg.test_dataloader = cfg.val_dataloader
     cfg.test_evaluator = cfg.val_evaluator
     cfg.test_cfg = dict(val_cfg, type='CAMTestLoop')
 
 
-def build_runner(cfg: Config,
-                 work_dir: Optional[str] = None,
-                 config_path: Optional[str] = None,
-                 data_root: Optional[str] = None,
-                 launcher: str = 'none',
-                 resume: Optional[str] = None,
-                 amp: bool = False) -> Runner:
+def build_runner(
+    cfg: Config,
+    work_dir: Optional[str] = None,
+    config_path: Optional[str] = None,
+    data_root: Optional[str] = None,
+    launcher: str = 'none',
+    resume: Optional[str] = None,
+    amp: bool = False,
+) -> Runner:
     """Prepares ``cfg`` the way ``tools/train.py`` does and builds its Runner.
 
     Args:
@@ -122,5 +135,6 @@ def build_runner(cfg: Config,
     setup_cpu_distributed(cfg, launcher)
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
+
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

@@ -1,5 +1,6 @@
 """Training on label maps (AffinityNet on affinity labels, DeepLab on pseudo
 masks) and testing with multi-scale + flip test-time augmentation."""
+
 import os.path as osp
 from typing import Optional
 
@@ -18,8 +19,10 @@ def set_label_dir(cfg: Config, label_dir: str, split: Optional[str] = None) -> N
     """
     datasets = [d for d in iter_datasets(cfg.train_dataloader.dataset) if 'mask_dir' in d]
     if not datasets:
-        raise KeyError('the training dataloader has no dataset with a `mask_dir` (use '
-                       "type='PseudoMaskDataset' to train on label maps)")
+        raise KeyError(
+            'the training dataloader has no dataset with a `mask_dir` (use '
+            "type='PseudoMaskDataset' to train on label maps)"
+        )
     for dataset in datasets:
         dataset['mask_dir'] = osp.abspath(label_dir)
         if split is not None:
@@ -31,8 +34,7 @@ def init_backbone_from(cfg: Config, checkpoint: str) -> None:
     ``checkpoint`` (e.g. the trained CAM network)."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'backbone checkpoint not found: {checkpoint}')
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint,
-                                       prefix='backbone.')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
 
 
 def enable_tta(cfg: Config) -> None:
@@ -45,8 +47,10 @@ def enable_tta(cfg: Config) -> None:
     """
     missing = [k for k in ('tta_model', 'tta_pipeline') if k not in cfg]
     if missing:
-        raise KeyError(f'the config defines no {missing}, needed for multi-scale + flip '
-                       'testing (see configs/deeplab/)')
+        raise KeyError(
+            f'the config defines no {missing}, needed for multi-scale + flip '
+            'testing (see configs/deeplab/)'
+        )
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     cfg.tta_model.module = cfg.model
     cfg.model = cfg.tta_model
@@ -61,12 +65,14 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def train_on_label_maps(cfg: Config,
-                        label_dir: str,
-                        work_dir: str,
-                        data_root: Optional[str] = None,
-                        split: Optional[str] = None,
-                        backbone_checkpoint: Optional[str] = None) -> str:
+def train_on_label_maps(
+    cfg: Config,
+    label_dir: str,
+    work_dir: str,
+    data_root: Optional[str] = None,
+    split: Optional[str] = None,
+    backbone_checkpoint: Optional[str] = None,
+) -> str:
     """Trains ``cfg.model`` on the label maps of ``label_dir``.
 
     Args:
@@ -88,11 +94,9 @@ def train_on_label_maps(cfg: Config,
     return last_checkpoint(work_dir)
 
 
-def test_segmentor(cfg: Config,
-                   checkpoint: str,
-                   work_dir: str,
-                   data_root: Optional[str] = None,
-                   tta: bool = True) -> dict:
+def test_segmentor(
+    cfg: Config, checkpoint: str, work_dir: str, data_root: Optional[str] = None, tta: bool = True
+) -> dict:
     """Runs the test loop of ``cfg`` (e.g. ``mmseg.IoUMetric`` on val).
 
     Args:

@@ -1,5 +1,6 @@
 """AdvCAM (Lee et al., "Anti-Adversarially Manipulated Attributions for Weakly
 and Semi-Supervised Semantic Segmentation", CVPR 2021; seed 001)."""
+
 import copy
 from typing import Callable, Iterator, Optional
 
@@ -23,18 +24,37 @@ PRESETS = dict(
     # the network's logits, and the regulariser is the mean over the grid, in the
     # units of the logits (GAP of the map), so λ means the same at every scale.
     paper=dict(
-        base=dict(type='GradCAM'), steps=27, step_size=0.08, grad_norm='max',
-        reg_coeff=7.0, reg_reduce='mean', mask_threshold=0.5, suppress='all',
-        score='logits', flip_pairs=False, include_last=True, half_step_scales=(0.5, )),
+        base=dict(type='GradCAM'),
+        steps=27,
+        step_size=0.08,
+        grad_norm='max',
+        reg_coeff=7.0,
+        reg_reduce='mean',
+        mask_threshold=0.5,
+        suppress='all',
+        score='logits',
+        flip_pairs=False,
+        include_last=True,
+        half_step_scales=(0.5,),
+    ),
     # jbeomlee93/AdvCAM (obtain_CAM_masking.py, gradCAM.py): Grad-CAM of the
     # global-sum-pooled ReLU'd class map with gap2d_pos weights, scores GAP(ReLU(A W)),
     # the regulariser a SUM over the grid, an image and its flip climbing as one pair,
     # and the maps of steps 0..T-1 summed.
     authors=dict(
-        base=dict(type='GradCAM', reduce='positive_mean', score='relu_cam_sum'), steps=27,
-        step_size=0.08, grad_norm='max', reg_coeff=7.0, reg_reduce='sum',
-        mask_threshold=0.5, suppress='all', score='relu_cam', flip_pairs=True,
-        include_last=False, half_step_scales=(0.5, )),
+        base=dict(type='GradCAM', reduce='positive_mean', score='relu_cam_sum'),
+        steps=27,
+        step_size=0.08,
+        grad_norm='max',
+        reg_coeff=7.0,
+        reg_reduce='sum',
+        mask_threshold=0.5,
+        suppress='all',
+        score='relu_cam',
+        flip_pairs=True,
+        include_last=False,
+        half_step_scales=(0.5,),
+    ),
 )
 
 
@@ -110,8 +130,7 @@ class AdvCAM(BaseCAMMethod):
             raise ValueError(f'preset must be one of {sorted(PRESETS)}, got "{preset}"')
         unknown = sorted(set(options) - set(PRESETS[preset]))
         if unknown:
-            raise TypeError(f'AdvCAM has no option {unknown}; options: '
-                            f'{sorted(PRESETS[preset])}')
+            raise TypeError(f'AdvCAM has no option {unknown}; options: {sorted(PRESETS[preset])}')
         opts = {**PRESETS[preset], **options}
         self.preset = preset
         self.base = CAM_METHODS.build(opts['base'])
@@ -119,9 +138,14 @@ class AdvCAM(BaseCAMMethod):
             raise TypeError(
                 f'AdvCAM needs a base method that computes channel weights from the '
                 f'features (get_cam_weights), e.g. CAM, GradCAM, GradCAMPlusPlus, '
-                f'MinMaxCAM; {type(self.base).__name__} does not')
-        for name, allowed in (('grad_norm', GRAD_NORMS), ('suppress', SUPPRESS),
-                              ('score', SCORES), ('reg_reduce', REG_REDUCTIONS)):
+                f'MinMaxCAM; {type(self.base).__name__} does not'
+            )
+        for name, allowed in (
+            ('grad_norm', GRAD_NORMS),
+            ('suppress', SUPPRESS),
+            ('score', SCORES),
+            ('reg_reduce', REG_REDUCTIONS),
+        ):
             if opts[name] not in allowed:
                 raise ValueError(f'{name} must be one of {allowed}, got "{opts[name]}"')
         if opts['steps'] < 0:
@@ -151,8 +175,9 @@ class AdvCAM(BaseCAMMethod):
         """How many maps are summed: ``T + 1``, or ``max(T, 1)`` without the last."""
         return self.steps + 1 if self.include_last else max(self.steps, 1)
 
-    def check_inputs(self, model: nn.Module, inputs: torch.Tensor,
-                     labels: torch.Tensor) -> torch.Tensor:
+    def check_inputs(
+        self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """:meth:`BaseCAMMethod.check_inputs`, and the model in eval mode and,
         with ``flip_pairs``, the batch ``cat([x, x.flip(-1)])``.
 
@@ -162,14 +187,21 @@ class AdvCAM(BaseCAMMethod):
         """
         labels = super().check_inputs(model, inputs, labels)
         if model.training:
-            raise ValueError('AdvCAM needs the model in eval mode (model.eval()): in '
-                             'training mode BatchNorm and dropout would mix the rows')
+            raise ValueError(
+                'AdvCAM needs the model in eval mode (model.eval()): in '
+                'training mode BatchNorm and dropout would mix the rows'
+            )
         if self.flip_pairs:
             check_flip_pairs(inputs, labels)
         return labels
 
-    def get_cam_image(self, model: nn.Module, inputs: torch.Tensor,
-                      feats: Optional[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_image(
+        self,
+        model: nn.Module,
+        inputs: torch.Tensor,
+        feats: Optional[torch.Tensor],
+        labels: torch.Tensor,
+    ) -> torch.Tensor:
         """Climbs every present (image, class) pair from its image (:meth:`climb`).
 
         Args:
@@ -191,8 +223,9 @@ class AdvCAM(BaseCAMMethod):
         maps = self.climb(model, inputs[img_idx], labels[img_idx], cls_idx)
         return scatter_pairs(maps, labels)
 
-    def climb(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-              classes: torch.Tensor) -> torch.Tensor:
+    def climb(
+        self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, classes: torch.Tensor
+    ) -> torch.Tensor:
         """Climbs every row (pair) towards its class.
 
         Args:
@@ -208,8 +241,9 @@ class AdvCAM(BaseCAMMethod):
         """
         return sum(self.climb_steps(model, images, labels, classes))
 
-    def climb_steps(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                    classes: torch.Tensor) -> Iterator[torch.Tensor]:
+    def climb_steps(
+        self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, classes: torch.Tensor
+    ) -> Iterator[torch.Tensor]:
         """Yields the map ``A(x^t)`` of each row's class, for the
         :attr:`num_maps` steps that are summed.
 
@@ -238,9 +272,10 @@ class AdvCAM(BaseCAMMethod):
                     mask = joint.detach() > self.mask_threshold * peak
                     reg = (mask * (joint - init).abs()).flatten(1)
                     reg = reg.sum(dim=1) if self.reg_reduce == 'sum' else reg.mean(dim=1)
-                    objective = ((self.class_scores(model, feats) * coefs).sum() -
-                                 self.reg_coeff * reg.sum())
-                    (grad, ) = torch.autograd.grad(objective, x)
+                    objective = (
+                        self.class_scores(model, feats) * coefs
+                    ).sum() - self.reg_coeff * reg.sum()
+                    (grad,) = torch.autograd.grad(objective, x)
             yield maps.detach()
             if climbing:
                 x = self.ascend(x.detach(), grad)
@@ -253,14 +288,19 @@ class AdvCAM(BaseCAMMethod):
             x, grad (Tensor): (N, 3, H, W).
         """
         if self.grad_norm == 'max':
-            grad = grad / (self.per_pair(grad.abs().flatten(1).amax(dim=1), torch.maximum)
-                           + 1e-12)[:, None, None, None]
+            grad = (
+                grad
+                / (self.per_pair(grad.abs().flatten(1).amax(dim=1), torch.maximum) + 1e-12)[
+                    :, None, None, None
+                ]
+            )
         low = self.per_pair(x.flatten(1).amin(dim=1), torch.minimum)[:, None, None, None]
         high = self.per_pair(x.flatten(1).amax(dim=1), torch.maximum)[:, None, None, None]
         return torch.minimum(torch.maximum(x + self.step_size * grad, low), high)
 
-    def per_pair(self, values: torch.Tensor,
-                 combine: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    def per_pair(
+        self, values: torch.Tensor, combine: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    ) -> torch.Tensor:
         """(N,) per-row values -> (N,) the pair's combined value with
         ``flip_pairs``, the values themselves otherwise."""
         if not self.flip_pairs:
@@ -284,8 +324,14 @@ class AdvCAM(BaseCAMMethod):
         class_maps = torch.einsum('ck,nkhw->nchw', model.cam_weights().to(feats.dtype), feats)
         return class_maps.clamp(min=0).mean(dim=(2, 3))
 
-    def row_maps(self, model: nn.Module, images: torch.Tensor, feats: torch.Tensor,
-                 labels: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    def row_maps(
+        self,
+        model: nn.Module,
+        images: torch.Tensor,
+        feats: torch.Tensor,
+        labels: torch.Tensor,
+        classes: torch.Tensor,
+    ) -> torch.Tensor:
         """The base map of each row's class, differentiable through the features.
 
         Channel weights are computed on the detached features, without a graph.
@@ -321,11 +367,15 @@ def check_flip_pairs(inputs: torch.Tensor, labels: torch.Tensor) -> None:
     """Raises ``ValueError`` unless the batch is ``cat([x, x.flip(-1)])`` with
     equal labels for both halves."""
     half = inputs.shape[0] // 2
-    if (inputs.shape[0] % 2 or not torch.equal(inputs[half:], inputs[:half].flip(-1))
-            or not torch.equal(labels[half:], labels[:half])):
+    if (
+        inputs.shape[0] % 2
+        or not torch.equal(inputs[half:], inputs[:half].flip(-1))
+        or not torch.equal(labels[half:], labels[:half])
+    ):
         raise ValueError(
             'AdvCAM(flip_pairs=True) climbs each image with its mirror image as one pair '
             '(the authors\' 2-image batch): it needs the batch cat([x, x.flip(-1)]) with '
             'equal labels for both halves, as multiscale_cams(..., flip=True) passes it; '
             f'got a batch of {inputs.shape[0]} that is not. Use flip inference, or '
-            'flip_pairs=False')
+            'flip_pairs=False'
+        )

@@ -1,4 +1,5 @@
 """The small base class every attribution method overrides one method of."""
+
 from typing import Sequence, Tuple
 
 import torch
@@ -14,7 +15,8 @@ def check_cam_network(model: nn.Module) -> None:
         raise TypeError(
             f'{type(model).__name__} does not implement the CAM network protocol: '
             f'missing {missing}. A CAM network provides extract_feat(inputs) -> '
-            '(B, K, h, w), predict_logits(feats) -> (B, C) and cam_weights() -> (C, K).')
+            '(B, K, h, w), predict_logits(feats) -> (B, C) and cam_weights() -> (C, K).'
+        )
 
 
 def check_labels(labels: torch.Tensor, batch_size: int, num_classes: int) -> None:
@@ -24,16 +26,20 @@ def check_labels(labels: torch.Tensor, batch_size: int, num_classes: int) -> Non
     all zero.
     """
     if labels.dim() != 2 or labels.shape[0] != batch_size:
-        raise ValueError(f'labels must have shape (B, C) = ({batch_size}, '
-                         f'{num_classes}), got {tuple(labels.shape)}')
+        raise ValueError(
+            f'labels must have shape (B, C) = ({batch_size}, '
+            f'{num_classes}), got {tuple(labels.shape)}'
+        )
     if labels.shape[1] != num_classes:
         raise ValueError(
             f'labels must have shape (B, C) = ({batch_size}, {num_classes}), got '
             f'{tuple(labels.shape)}: the labels have {labels.shape[1]} classes but '
-            f'the model has C = {num_classes} (class ids 0..{num_classes - 1})')
+            f'the model has C = {num_classes} (class ids 0..{num_classes - 1})'
+        )
     if ((labels != 0) & (labels != 1)).any():
-        raise ValueError('labels must be multi-hot (0 or 1); got values '
-                         f'{labels.unique().tolist()}')
+        raise ValueError(
+            f'labels must be multi-hot (0 or 1); got values {labels.unique().tolist()}'
+        )
 
 
 def multi_hot(class_ids: Sequence[Sequence[int]], num_classes: int) -> torch.Tensor:
@@ -54,8 +60,10 @@ def multi_hot(class_ids: Sequence[Sequence[int]], num_classes: int) -> torch.Ten
     for row, ids in enumerate(class_ids):
         bad = [int(i) for i in ids if not 0 <= int(i) < num_classes]
         if bad:
-            raise ValueError(f'image {row}: class ids {bad} are outside the model\'s '
-                             f'classes 0..{num_classes - 1}')
+            raise ValueError(
+                f'image {row}: class ids {bad} are outside the model\'s '
+                f'classes 0..{num_classes - 1}'
+            )
         labels[row, [int(i) for i in ids]] = 1
     return labels
 
@@ -116,8 +124,9 @@ class BaseCAMMethod:
     #: is spent on them.
     uses_features = True
 
-    def __call__(self, model: nn.Module, inputs: torch.Tensor,
-                 labels: torch.Tensor) -> torch.Tensor:
+    def __call__(
+        self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """
         Args:
             model (nn.Module): a CAM network.
@@ -133,8 +142,9 @@ class BaseCAMMethod:
             cams = self.get_cam_image(model, inputs, feats, labels)
         return cams.clamp(min=0) * labels[:, :, None, None]
 
-    def check_inputs(self, model: nn.Module, inputs: torch.Tensor,
-                     labels: torch.Tensor) -> torch.Tensor:
+    def check_inputs(
+        self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """Checks the model and labels of a call, before any forward pass.
 
         A subclass with more requirements extends it.
@@ -161,8 +171,9 @@ class BaseCAMMethod:
         inference); the same method unless a subclass depends on the scale."""
         return self
 
-    def get_cam_image(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                      labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_image(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """The maps of every class: by default ``Σ_k w_ck A_k`` with the weights
         of :meth:`get_cam_weights`.
 
@@ -178,8 +189,9 @@ class BaseCAMMethod:
         weights = self.get_cam_weights(model, inputs, feats, labels)
         return torch.einsum('bck,bkhw->bchw', weights, feats)
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """The channel weights of each class's map.
 
         Args: as :meth:`get_cam_image`.
@@ -188,4 +200,5 @@ class BaseCAMMethod:
             Tensor: (B, C, K).
         """
         raise NotImplementedError(
-            f'{type(self).__name__} must override get_cam_weights or get_cam_image')
+            f'{type(self).__name__} must override get_cam_weights or get_cam_image'
+        )

@@ -15,6 +15,7 @@ files are read only with an explicit ``allow_pickle=True`` (the tools'
 ``--allow-pickle``): unpickling can run code from the file, so use it only
 on files you made. :func:`convert_legacy_cam_dir` rewrites them as ``.npz``.
 """
+
 import glob
 import os.path as osp
 from typing import Dict, Iterable, List
@@ -40,7 +41,8 @@ class PickledCAMFileError(ValueError):
             f'{path}{others} is a legacy pickled CAM file (an IRN-style .npy dict): reading '
             'it needs unpickling, which can run code from the file. Pass --allow-pickle '
             '(allow_pickle=True in Python) only for files you made, or convert them once to '
-            '.npz with wsss_mm.cams.cam_file.convert_legacy_cam_dir(DIR, allow_pickle=True)')
+            '.npz with wsss_mm.cams.cam_file.convert_legacy_cam_dir(DIR, allow_pickle=True)'
+        )
         self.path = path
 
 
@@ -98,8 +100,9 @@ def save_cam_file(path: str, keys: np.ndarray, cam: np.ndarray) -> None:
     keys = np.asarray(keys, dtype=np.int64)
     cam = np.asarray(cam, dtype=np.float32)
     if keys.ndim != 1 or cam.ndim != 3 or cam.shape[0] != keys.shape[0]:
-        raise ValueError(f'{path}: cam must be (n, H, W) with n = len(keys) = '
-                         f'{len(keys)}, got {cam.shape}')
+        raise ValueError(
+            f'{path}: cam must be (n, H, W) with n = len(keys) = {len(keys)}, got {cam.shape}'
+        )
     with atomic_path(path) as tmp:
         # through a file handle: np.savez would append .npz to the temporary name
         with open(tmp, 'wb') as f:
@@ -116,13 +119,16 @@ def _load_npz(path: str) -> Dict[str, np.ndarray]:
         with archive:
             names = sorted(archive.files)
             if names != sorted(CAM_ARRAYS):
-                raise ValueError(f'it holds the arrays {names}, expected exactly '
-                                 f'{list(CAM_ARRAYS)}')
+                raise ValueError(
+                    f'it holds the arrays {names}, expected exactly {list(CAM_ARRAYS)}'
+                )
             return {name: archive[name] for name in CAM_ARRAYS}
     except ValueError as e:
         if 'allow_pickle' in str(e):  # numpy's refusal of an object array / pickle
-            raise ValueError(f'{invalid}: it holds pickled data (e.g. an object array), '
-                             'refused: unpickling can run code from the file') from e
+            raise ValueError(
+                f'{invalid}: it holds pickled data (e.g. an object array), '
+                'refused: unpickling can run code from the file'
+            ) from e
         raise ValueError(f'{invalid}: {e}') from e
     except Exception as e:  # noqa: BLE001  (a corrupt archive: BadZipFile, EOFError, ...)
         raise ValueError(f'{invalid}: {type(e).__name__}: {e}') from e
@@ -167,23 +173,28 @@ def load_cam_file(path: str, allow_pickle: bool = False) -> Dict[str, np.ndarray
         data = _load_npz(path)
     keys, cam = data['keys'], data['cam']
     if keys.dtype.kind not in 'iu' or keys.ndim != 1:
-        raise ValueError(f'{path}: "keys" must be (n,) integer class ids, got {keys.dtype} '
-                         f'{keys.shape}')
+        raise ValueError(
+            f'{path}: "keys" must be (n,) integer class ids, got {keys.dtype} {keys.shape}'
+        )
     if cam.dtype.kind not in 'iuf':
         raise ValueError(f'{path}: "cam" must hold real numbers, got {cam.dtype}')
     if cam.ndim != 3 or len(keys) != cam.shape[0]:
-        raise ValueError(f'{path}: "cam" must be (n, H, W) with n = len(keys) = '
-                         f'{len(keys)}, got {cam.shape}')
+        raise ValueError(
+            f'{path}: "cam" must be (n, H, W) with n = len(keys) = {len(keys)}, got {cam.shape}'
+        )
     return {'keys': keys.astype(np.int64), 'cam': cam.astype(np.float32)}
 
 
-def missing_cam_files(cam_dir: str, img_ids: Iterable[str],
-                      allow_pickle: bool = False) -> List[str]:
+def missing_cam_files(
+    cam_dir: str, img_ids: Iterable[str], allow_pickle: bool = False
+) -> List[str]:
     """The image ids that have no CAM file in ``cam_dir``: no ``.npz`` (nor,
     with ``allow_pickle``, a legacy ``.npy``)."""
+
     def present(img_id: str) -> bool:
         return osp.isfile(cam_path(cam_dir, img_id)) or (
-            allow_pickle and osp.isfile(legacy_cam_path(cam_dir, img_id)))
+            allow_pickle and osp.isfile(legacy_cam_path(cam_dir, img_id))
+        )
 
     return [i for i in img_ids if not present(i)]
 
@@ -199,9 +210,11 @@ def check_no_legacy_cam_files(cam_dir: str, img_ids: Iterable[str]) -> None:
         PickledCAMFileError: some image's only CAM file is a legacy ``.npy``
             (the message names the first and counts the others).
     """
-    legacy = [legacy_cam_path(cam_dir, i) for i in img_ids
-              if not osp.isfile(cam_path(cam_dir, i))
-              and osp.isfile(legacy_cam_path(cam_dir, i))]
+    legacy = [
+        legacy_cam_path(cam_dir, i)
+        for i in img_ids
+        if not osp.isfile(cam_path(cam_dir, i)) and osp.isfile(legacy_cam_path(cam_dir, i))
+    ]
     if legacy:
         raise PickledCAMFileError(legacy[0], len(legacy) - 1)
 
@@ -224,11 +237,13 @@ def convert_legacy_cam_dir(cam_dir: str, allow_pickle: bool = False) -> int:
         ValueError: ``allow_pickle`` is false, or a file is not a CAM file.
     """
     if not allow_pickle:
-        raise ValueError('convert_legacy_cam_dir unpickles the .npy files, which can run '
-                         'code from them: pass allow_pickle=True for files you made')
+        raise ValueError(
+            'convert_legacy_cam_dir unpickles the .npy files, which can run '
+            'code from them: pass allow_pickle=True for files you made'
+        )
     count = 0
     for legacy in sorted(glob.glob(osp.join(glob.escape(cam_dir), '*' + LEGACY_SUFFIX))):
-        target = legacy[:-len(LEGACY_SUFFIX)] + CAM_SUFFIX
+        target = legacy[: -len(LEGACY_SUFFIX)] + CAM_SUFFIX
         if not osp.isfile(target):
             data = load_cam_file(legacy, allow_pickle=True)
             save_cam_file(target, data['keys'], data['cam'])

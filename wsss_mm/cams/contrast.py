@@ -1,6 +1,7 @@
 """Class sets of the MinMax family (seed 002, B.1.1): for each class of interest
 ``c`` of an image, the other present classes ``N_x`` and all present classes
 ``C_x = N_x ∪ {c}``."""
+
 from typing import List, NamedTuple, Sequence
 
 import torch
@@ -50,8 +51,7 @@ class ContrastCAMMethod(BaseCAMMethod):
         self.others = others
         self.detect_threshold = detect_threshold
 
-    def class_sets(self, model: nn.Module, feats: torch.Tensor,
-                   labels: torch.Tensor) -> ClassSets:
+    def class_sets(self, model: nn.Module, feats: torch.Tensor, labels: torch.Tensor) -> ClassSets:
         """The sets ``N_x`` and ``C_x`` of every (image, class of interest).
 
         Args:
@@ -66,12 +66,20 @@ class ContrastCAMMethod(BaseCAMMethod):
         eye = torch.eye(labels.shape[1], dtype=feats.dtype, device=feats.device)
         others = context[:, None, :] * (1 - eye)
         num_others = others.sum(-1)
-        return ClassSets(others=others, present=others + eye,
-                         num_others=num_others.clamp(min=1), num_present=num_others + 1)
+        return ClassSets(
+            others=others,
+            present=others + eye,
+            num_others=num_others.clamp(min=1),
+            num_present=num_others + 1,
+        )
 
     @staticmethod
-    def pair_gradients(model: nn.Module, feats: torch.Tensor, labels: torch.Tensor,
-                       objectives: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+    def pair_gradients(
+        model: nn.Module,
+        feats: torch.Tensor,
+        labels: torch.Tensor,
+        objectives: Sequence[torch.Tensor],
+    ) -> List[torch.Tensor]:
         """Feature gradients of per-class objectives, for every present pair, in
         one backward pass through the head.
 

@@ -1,4 +1,5 @@
 """D-MinMax-CAM (David et al., VISAPP 2022; seed 002, Eqs. 22-24)."""
+
 import torch
 import torch.nn as nn
 
@@ -10,9 +11,13 @@ from .contrast import ContrastCAMMethod
 FORMS = ('cam', 'grad')
 
 
-def decomposed_contribution(own: torch.Tensor, others: torch.Tensor,
-                            present: torch.Tensor, num_others: torch.Tensor,
-                            num_present: torch.Tensor) -> torch.Tensor:
+def decomposed_contribution(
+    own: torch.Tensor,
+    others: torch.Tensor,
+    present: torch.Tensor,
+    num_others: torch.Tensor,
+    num_present: torch.Tensor,
+) -> torch.Tensor:
     """``ReLU(own) − ReLU(others)/|N_x| + min(0, present)/|C_x|`` (Eqs. 23-24).
 
     Args:
@@ -21,8 +26,7 @@ def decomposed_contribution(own: torch.Tensor, others: torch.Tensor,
         num_others, num_present (Tensor): ``max(|N_x|, 1)`` and ``|C_x|``,
             broadcastable to it.
     """
-    return (own.clamp(min=0) - others.clamp(min=0) / num_others
-            + present.clamp(max=0) / num_present)
+    return own.clamp(min=0) - others.clamp(min=0) / num_others + present.clamp(max=0) / num_present
 
 
 @CAM_METHODS.register_module()
@@ -46,27 +50,37 @@ class DMinMaxCAM(ContrastCAMMethod):
         detect_threshold (float): for ``'detected'``. Default: 0.5.
     """
 
-    def __init__(self, form: str = 'cam', others: str = 'labels',
-                 detect_threshold: float = 0.5) -> None:
+    def __init__(
+        self, form: str = 'cam', others: str = 'labels', detect_threshold: float = 0.5
+    ) -> None:
         super().__init__(others=others, detect_threshold=detect_threshold)
         if form not in FORMS:
             raise ValueError(f'form must be one of {FORMS}, got "{form}"')
         self.form = form
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         sets = self.class_sets(model, feats, labels)
         if self.form == 'cam':
             weights = model.cam_weights().to(feats.dtype)  # (C, K)
             return decomposed_contribution(
-                weights[None], torch.einsum('bcn,nk->bck', sets.others, weights),
+                weights[None],
+                torch.einsum('bcn,nk->bck', sets.others, weights),
                 torch.einsum('bcn,nk->bck', sets.present, weights),
-                sets.num_others[..., None], sets.num_present[..., None])
+                sets.num_others[..., None],
+                sets.num_present[..., None],
+            )
         eye = torch.eye(labels.shape[1], dtype=feats.dtype, device=feats.device)
-        own, others, present = self.pair_gradients(   # each (N, K, h, w)
-            model, feats, labels, [eye.expand_as(sets.others), sets.others, sets.present])
+        own, others, present = self.pair_gradients(  # each (N, K, h, w)
+            model, feats, labels, [eye.expand_as(sets.others), sets.others, sets.present]
+        )
         pairs = present_pairs(labels)
-        alpha = decomposed_contribution(own, others, present,
-                                        sets.num_others[pairs][:, None, None, None],
-                                        sets.num_present[pairs][:, None, None, None])
+        alpha = decomposed_contribution(
+            own,
+            others,
+            present,
+            sets.num_others[pairs][:, None, None, None],
+            sets.num_present[pairs][:, None, None, None],
+        )
         return scatter_pairs(alpha.sum(dim=(2, 3)), labels)

@@ -1,4 +1,5 @@
 """Grad-CAM (Selvaraju et al., ICCV 2017) in the forms the seed papers use."""
+
 from typing import Optional
 
 import torch
@@ -12,8 +13,9 @@ REDUCTIONS = ('sum', 'mean', 'positive_mean')
 SCORES = ('logits', 'relu_cam_sum')
 
 
-def head_gradients(model: nn.Module, feats: torch.Tensor, img_idx: torch.Tensor,
-                   coefs: torch.Tensor) -> torch.Tensor:
+def head_gradients(
+    model: nn.Module, feats: torch.Tensor, img_idx: torch.Tensor, coefs: torch.Tensor
+) -> torch.Tensor:
     """∂ (coefs_r · y) / ∂ A for rows r of (image, score combination), in one
     backward pass through the head.
 
@@ -36,12 +38,11 @@ def head_gradients(model: nn.Module, feats: torch.Tensor, img_idx: torch.Tensor,
     with torch.enable_grad():
         row_feats = feats[img_idx].detach().requires_grad_(True)
         objective = (model.predict_logits(row_feats) * coefs).sum()
-        (grads, ) = torch.autograd.grad(objective, row_feats)
+        (grads,) = torch.autograd.grad(objective, row_feats)
     return grads
 
 
-def logit_gradients(model: nn.Module, feats: torch.Tensor,
-                    classes: torch.Tensor) -> torch.Tensor:
+def logit_gradients(model: nn.Module, feats: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
     """``∂y_c/∂A`` of each row's class ``c``.
 
     Closed-form for a network whose ``linear_cam`` attribute is true (its
@@ -65,8 +66,9 @@ def logit_gradients(model: nn.Module, feats: torch.Tensor,
     return head_gradients(model, feats, torch.arange(len(feats), device=feats.device), coefs)
 
 
-def pair_score_gradients(model: nn.Module, feats: torch.Tensor,
-                         labels: torch.Tensor) -> torch.Tensor:
+def pair_score_gradients(
+    model: nn.Module, feats: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
     """∂ y_c / ∂ A for every present (image, class) pair.
 
     Args:
@@ -118,14 +120,16 @@ class GradCAM(BaseCAMMethod):
         self.reduce = reduce
         self.score = score
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         img_idx, cls_idx = present_pairs(labels)
         grads = self.score_gradients(model, feats[img_idx], cls_idx)
         return scatter_pairs(self.reduce_gradients(grads), labels)
 
-    def score_gradients(self, model: nn.Module, feats: torch.Tensor,
-                        classes: torch.Tensor) -> torch.Tensor:
+    def score_gradients(
+        self, model: nn.Module, feats: torch.Tensor, classes: torch.Tensor
+    ) -> torch.Tensor:
         """``∂S_c/∂A`` of each row's class.
 
         Args:
@@ -142,8 +146,9 @@ class GradCAM(BaseCAMMethod):
             return weights[:, :, None, None] * positive[:, None].to(feats.dtype)
         return logit_gradients(model, feats, classes)
 
-    def reduce_gradients(self, grads: torch.Tensor,
-                         groups: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def reduce_gradients(
+        self, grads: torch.Tensor, groups: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         """Channel weights from gradients.
 
         Args:

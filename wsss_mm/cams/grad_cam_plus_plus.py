@@ -1,4 +1,5 @@
 """Grad-CAM++ (Chattopadhay et al., WACV 2018; seed 002, Eq. 3)."""
+
 import torch
 import torch.nn as nn
 
@@ -23,8 +24,9 @@ class GradCAMPlusPlus(BaseCAMMethod):
     present classes of the batch take one backward pass through the head.
     """
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         grads = pair_score_gradients(model, feats, labels)  # (N, K, h, w)
         img_idx, _ = present_pairs(labels)
         grads_2 = grads.pow(2)

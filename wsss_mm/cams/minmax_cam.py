@@ -1,4 +1,5 @@
 """MinMax-CAM (David et al., VISAPP 2022; seed 002, Eq. 21)."""
+
 import torch
 import torch.nn as nn
 
@@ -22,8 +23,9 @@ class MinMaxCAM(ContrastCAMMethod):
         detect_threshold (float): for ``'detected'``. Default: 0.5.
     """
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         weights = model.cam_weights().to(feats.dtype)  # (C, K)
         sets = self.class_sets(model, feats, labels)
         return weights - torch.einsum('bcn,nk->bck', sets.others_mean(), weights)

@@ -1,4 +1,5 @@
 """MinMax-Grad-CAM (David et al., VISAPP 2022; seed 002, Eqs. 18-19)."""
+
 import torch
 import torch.nn as nn
 
@@ -24,9 +25,10 @@ class MinMaxGradCAM(ContrastCAMMethod):
         detect_threshold (float): for ``'detected'``. Default: 0.5.
     """
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         sets = self.class_sets(model, feats, labels)
         eye = torch.eye(labels.shape[1], dtype=feats.dtype, device=feats.device)
-        (grads, ) = self.pair_gradients(model, feats, labels, [eye - sets.others_mean()])
+        (grads,) = self.pair_gradients(model, feats, labels, [eye - sets.others_mean()])
         return scatter_pairs(grads.sum(dim=(2, 3)), labels)

@@ -1,4 +1,5 @@
 """Multi-scale + flip CAM inference, the protocol of IRN / AdvCAM / PuzzleCAM."""
+
 from typing import Callable, Sequence
 
 import torch
@@ -12,10 +13,14 @@ from .base_cam import BaseCAMMethod
 CAMMethod = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,
-                    labels: torch.Tensor,
-                    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
-                    flip: bool = True) -> torch.Tensor:
+def multiscale_cams(
+    method: CAMMethod,
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+    flip: bool = True,
+) -> torch.Tensor:
     """CAMs summed over scales and horizontal flips, max-normalised per class.
 
     Each scale runs once, as one batch holding the images and (with ``flip``)
@@ -44,9 +49,17 @@ def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,
     batch, _, height, width = inputs.shape
     total = None
     for scale in scales:
-        x = inputs if scale == 1 else F.interpolate(
-            inputs, scale_factor=scale, mode='bilinear', align_corners=False,
-            recompute_scale_factor=False)
+        x = (
+            inputs
+            if scale == 1
+            else F.interpolate(
+                inputs,
+                scale_factor=scale,
+                mode='bilinear',
+                align_corners=False,
+                recompute_scale_factor=False,
+            )
+        )
         x_labels = labels
         if flip:
             x = torch.cat([x, x.flip(-1)])
@@ -57,7 +70,6 @@ def multiscale_cams(method: CAMMethod, model: nn.Module, inputs: torch.Tensor,
             cams = model.refine_cams(x, cams, x_labels)
         if flip:
             cams = cams[:batch] + cams[batch:].flip(-1)
-        cams = F.interpolate(cams, size=(height, width), mode='bilinear',
-                             align_corners=False)
+        cams = F.interpolate(cams, size=(height, width), mode='bilinear', align_corners=False)
         total = cams if total is None else total + cams
     return max_normalize(total.clamp(min=0))

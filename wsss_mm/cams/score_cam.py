@@ -1,4 +1,5 @@
 """Score-CAM (Wang et al., CVPR Workshops 2020; seed 002, Eq. 4)."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -37,8 +38,9 @@ class ScoreCAM(BaseCAMMethod):
         self.batch_size = batch_size
         self.score = score
 
-    def get_cam_weights(self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
+    def get_cam_weights(
+        self, model: nn.Module, inputs: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """The scores of the channel-masked images.
 
         Args:
@@ -57,12 +59,14 @@ class ScoreCAM(BaseCAMMethod):
         ch_idx = torch.arange(num_channels, device=feats.device).repeat(len(images))
         scores = []
         for start in range(0, len(img_idx), self.batch_size):
-            b = img_idx[start:start + self.batch_size]
-            k = ch_idx[start:start + self.batch_size]
-            masks = F.interpolate(feats[b, k][:, None], size=inputs.shape[2:],
-                                  mode='bilinear', align_corners=False)
+            b = img_idx[start : start + self.batch_size]
+            k = ch_idx[start : start + self.batch_size]
+            masks = F.interpolate(
+                feats[b, k][:, None], size=inputs.shape[2:], mode='bilinear', align_corners=False
+            )
             logits = model.predict_logits(
-                model.extract_feat(inputs[b] * max_normalize(masks.clamp(min=0))))
+                model.extract_feat(inputs[b] * max_normalize(masks.clamp(min=0)))
+            )
             scores.append(logits.sigmoid() if self.score == 'sigmoid' else logits)
         weights = feats.new_zeros(labels.shape[0], num_channels, labels.shape[1])
         if scores:

@@ -1,4 +1,5 @@
 """Segmentation training on label maps made from CAMs, in place of ground truth."""
+
 import os.path as osp
 from typing import List
 
@@ -37,19 +38,22 @@ class PseudoMaskDataset(BaseSegDataset):
 
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE)
 
-    def __init__(self,
-                 ann_file: str = 'ImageSets/Segmentation/train_aug.txt',
-                 mask_dir: str = 'pseudo_masks',
-                 img_dir: str = IMG_DIR,
-                 img_suffix: str = '.jpg',
-                 seg_map_suffix: str = '.png',
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        ann_file: str = 'ImageSets/Segmentation/train_aug.txt',
+        mask_dir: str = 'pseudo_masks',
+        img_dir: str = IMG_DIR,
+        img_suffix: str = '.jpg',
+        seg_map_suffix: str = '.png',
+        **kwargs,
+    ) -> None:
         super().__init__(
             ann_file=ann_file,
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
             data_prefix=dict(img_path=img_dir, seg_map_path=mask_dir),
-            **kwargs)
+            **kwargs,
+        )
 
     def load_data_list(self) -> List[dict]:
         """Reads the split and checks that every image and label map exists."""
@@ -65,16 +69,25 @@ class PseudoMaskDataset(BaseSegDataset):
             img_path = osp.join(img_dir, img_id + self.img_suffix)
             if not osp.isfile(img_path):
                 raise FileNotFoundError(
-                    f'image {img_path} listed in {self.ann_file} does not exist')
+                    f'image {img_path} listed in {self.ann_file} does not exist'
+                )
             mask_path = osp.join(mask_dir, img_id + self.seg_map_suffix)
             if not osp.isfile(mask_path):
                 missing.append(img_id)
             data_list.append(
-                dict(img_id=img_id, img_path=img_path, seg_map_path=mask_path,
-                     label_map=self.label_map, reduce_zero_label=False, seg_fields=[]))
+                dict(
+                    img_id=img_id,
+                    img_path=img_path,
+                    seg_map_path=mask_path,
+                    label_map=self.label_map,
+                    reduce_zero_label=False,
+                    seg_fields=[],
+                )
+            )
         if missing:
             raise FileNotFoundError(
                 f'{len(missing)} of {len(ids)} images of {self.ann_file} have no label map '
                 f'in {mask_dir}, e.g. {missing[:5]}; run tools/make_pseudo_labels.py '
-                '(or tools/make_affinity_labels.py) first')
+                '(or tools/make_affinity_labels.py) first'
+            )
         return data_list

@@ -23,6 +23,7 @@ A :class:`SyntheticStyle` changes the data's character (object size, thin
 objects, a subset of the classes, background clutter) so that a pipeline can be
 checked on data it was not tuned on; the default style gives the data above.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,10 +38,29 @@ import cv2
 import numpy as np
 from PIL import Image
 
-VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
-               'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
-               'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-               'train', 'tvmonitor')
+VOC_CLASSES = (
+    'background',
+    'aeroplane',
+    'bicycle',
+    'bird',
+    'boat',
+    'bottle',
+    'bus',
+    'car',
+    'cat',
+    'chair',
+    'cow',
+    'diningtable',
+    'dog',
+    'horse',
+    'motorbike',
+    'person',
+    'pottedplant',
+    'sheep',
+    'sofa',
+    'train',
+    'tvmonitor',
+)
 NUM_CLASSES = 20
 IGNORE_INDEX = 255
 ID_PREFIX = 'synth_'
@@ -52,31 +72,65 @@ JPEG_QUALITY = 95
 # --------------------------------------------------------------------------- #
 #: Colours of the discriminative parts: the corners of the RGB cube plus orange
 #: and violet, at least 127 apart from each other in RGB.
-PART_COLOURS = ((255, 0, 0), (255, 128, 0), (255, 255, 0), (0, 255, 0),
-                (0, 255, 255), (0, 0, 255), (128, 0, 255), (255, 0, 255),
-                (255, 255, 255), (0, 0, 0))
+PART_COLOURS = (
+    (255, 0, 0),
+    (255, 128, 0),
+    (255, 255, 0),
+    (0, 255, 0),
+    (0, 255, 255),
+    (0, 0, 255),
+    (128, 0, 255),
+    (255, 0, 255),
+    (255, 255, 255),
+    (0, 0, 0),
+)
 PART_PATTERNS = ('disc', 'striped_square')
 #: class id -> (index into PART_COLOURS, pattern). The two classes that share a
 #: colour never or rarely co-occur.
 CLASS_PARTS = {
-    1: (0, 'disc'), 11: (0, 'striped_square'),
-    2: (1, 'disc'), 20: (1, 'striped_square'),
-    4: (2, 'disc'), 9: (2, 'striped_square'),
-    6: (3, 'disc'), 18: (3, 'striped_square'),
-    19: (4, 'disc'), 5: (4, 'striped_square'),
-    8: (5, 'disc'), 7: (5, 'striped_square'),
-    13: (6, 'disc'), 3: (6, 'striped_square'),
-    17: (7, 'disc'), 14: (7, 'striped_square'),
-    15: (8, 'disc'), 10: (8, 'striped_square'),
-    12: (9, 'disc'), 16: (9, 'striped_square'),
+    1: (0, 'disc'),
+    11: (0, 'striped_square'),
+    2: (1, 'disc'),
+    20: (1, 'striped_square'),
+    4: (2, 'disc'),
+    9: (2, 'striped_square'),
+    6: (3, 'disc'),
+    18: (3, 'striped_square'),
+    19: (4, 'disc'),
+    5: (4, 'striped_square'),
+    8: (5, 'disc'),
+    7: (5, 'striped_square'),
+    13: (6, 'disc'),
+    3: (6, 'striped_square'),
+    17: (7, 'disc'),
+    14: (7, 'striped_square'),
+    15: (8, 'disc'),
+    10: (8, 'striped_square'),
+    12: (9, 'disc'),
+    16: (9, 'striped_square'),
 }
 #: class id -> body shape; each shape is shared by 4 classes.
 CLASS_SHAPES = {
-    6: 'rectangle', 7: 'rectangle', 19: 'rectangle', 20: 'rectangle',
-    1: 'triangle', 4: 'triangle', 9: 'triangle', 16: 'triangle',
-    2: 'ellipse', 10: 'ellipse', 13: 'ellipse', 17: 'ellipse',
-    3: 'blob', 8: 'blob', 12: 'blob', 15: 'blob',
-    5: 'diamond', 11: 'diamond', 14: 'diamond', 18: 'diamond',
+    6: 'rectangle',
+    7: 'rectangle',
+    19: 'rectangle',
+    20: 'rectangle',
+    1: 'triangle',
+    4: 'triangle',
+    9: 'triangle',
+    16: 'triangle',
+    2: 'ellipse',
+    10: 'ellipse',
+    13: 'ellipse',
+    17: 'ellipse',
+    3: 'blob',
+    8: 'blob',
+    12: 'blob',
+    15: 'blob',
+    5: 'diamond',
+    11: 'diamond',
+    14: 'diamond',
+    18: 'diamond',
 }
 #: Mean body hue (degrees) of class c is BODY_HUE_STEP * c; the hue is drawn
 #: with std BODY_HUE_STD, so neighbouring classes overlap heavily.
@@ -117,9 +171,30 @@ NUM_OBJECTS_PROBS = (0.45, 0.4, 0.15)
 #: Pairs that co-occur often: a companion in such a pair is CO_OCCURRENCE_BOOST
 #: times as likely as an unrelated class.
 CO_OCCURRING_PAIRS = (
-    (9, 11), (9, 18), (9, 20), (18, 20), (5, 11), (5, 15), (16, 9), (16, 18),
-    (8, 18), (12, 18), (15, 2), (15, 14), (15, 13), (15, 1), (15, 4), (15, 9),
-    (15, 12), (15, 7), (6, 7), (7, 14), (2, 7), (10, 17), (13, 10), (3, 4),
+    (9, 11),
+    (9, 18),
+    (9, 20),
+    (18, 20),
+    (5, 11),
+    (5, 15),
+    (16, 9),
+    (16, 18),
+    (8, 18),
+    (12, 18),
+    (15, 2),
+    (15, 14),
+    (15, 13),
+    (15, 1),
+    (15, 4),
+    (15, 9),
+    (15, 12),
+    (15, 7),
+    (6, 7),
+    (7, 14),
+    (2, 7),
+    (10, 17),
+    (13, 10),
+    (3, 4),
 )
 CO_OCCURRENCE_BOOST = 8.0
 #: Weight of a second instance of a class already in the image.
@@ -136,11 +211,27 @@ _INDOOR = (5, 9, 11, 16, 18, 20)
 _OUTDOOR = (1, 2, 4, 6, 10, 13, 14, 17, 19)
 #: Pairs that never co-occur: aeroplane with anything but person, indoor
 #: furniture with vehicles and farm animals, and a few more.
-NEVER_PAIRS = tuple(sorted(
-    {(1, c) for c in range(2, NUM_CLASSES + 1) if c != 15}
-    | {(a, b) for a in _INDOOR for b in _OUTDOOR if a != 5 or b in (1, 10, 13, 17)}
-    | {(4, 10), (4, 13), (4, 17), (4, 6), (4, 19), (4, 14), (6, 10), (6, 17),
-       (19, 10), (19, 17), (8, 10), (8, 17), (3, 20)}))
+NEVER_PAIRS = tuple(
+    sorted(
+        {(1, c) for c in range(2, NUM_CLASSES + 1) if c != 15}
+        | {(a, b) for a in _INDOOR for b in _OUTDOOR if a != 5 or b in (1, 10, 13, 17)}
+        | {
+            (4, 10),
+            (4, 13),
+            (4, 17),
+            (4, 6),
+            (4, 19),
+            (4, 14),
+            (6, 10),
+            (6, 17),
+            (19, 10),
+            (19, 17),
+            (8, 10),
+            (8, 17),
+            (3, 20),
+        }
+    )
+)
 
 # --------------------------------------------------------------------------- #
 # Object placement
@@ -178,8 +269,11 @@ AFFINITY = _affinity_table()
 
 def _is_number(value) -> bool:
     """Whether ``value`` is a real, finite number (not a bool)."""
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value)))
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
 
 
 @dataclass(frozen=True)
@@ -217,14 +311,16 @@ class SyntheticStyle:
 
     def __post_init__(self) -> None:
         scale = self.object_scale
-        if not (_is_number(scale) and 0 < scale
-                and BODY_EXTENT[1] * scale <= MAX_BODY_EXTENT):
-            raise ValueError(f'object_scale must be a number > 0 and <= {MAX_OBJECT_SCALE:g} '
-                             f'(body extent up to {MAX_BODY_EXTENT:g} of the image), '
-                             f'got {scale!r}')
+        if not (_is_number(scale) and 0 < scale and BODY_EXTENT[1] * scale <= MAX_BODY_EXTENT):
+            raise ValueError(
+                f'object_scale must be a number > 0 and <= {MAX_OBJECT_SCALE:g} '
+                f'(body extent up to {MAX_BODY_EXTENT:g} of the image), '
+                f'got {scale!r}'
+            )
         if not (_is_number(self.thin_fraction) and 0 <= self.thin_fraction <= 1):
-            raise ValueError(f'thin_fraction must be a number in [0, 1], '
-                             f'got {self.thin_fraction!r}')
+            raise ValueError(
+                f'thin_fraction must be a number in [0, 1], got {self.thin_fraction!r}'
+            )
         if not (_is_number(self.clutter) and self.clutter >= 0):
             raise ValueError(f'clutter must be a number >= 0, got {self.clutter!r}')
         for name in ('object_scale', 'thin_fraction', 'clutter'):
@@ -235,10 +331,16 @@ class SyntheticStyle:
             if isinstance(classes, (str, bytes)) or not hasattr(classes, '__iter__'):
                 raise ValueError(f'classes must be {expected} or None, got {classes!r}')
             ids = list(classes)
-            if (len(ids) < 2 or len(set(ids)) != len(ids)
-                    or not all(isinstance(c, (int, np.integer))
-                               and not isinstance(c, (bool, np.bool_))
-                               and 1 <= c <= NUM_CLASSES for c in ids)):
+            if (
+                len(ids) < 2
+                or len(set(ids)) != len(ids)
+                or not all(
+                    isinstance(c, (int, np.integer))
+                    and not isinstance(c, (bool, np.bool_))
+                    and 1 <= c <= NUM_CLASSES
+                    for c in ids
+                )
+            ):
                 raise ValueError(f'classes must be {expected} or None, got {classes!r}')
             ids = tuple(sorted(int(c) for c in ids))
             # All 20 classes are the default (same schedule, same data).
@@ -309,8 +411,9 @@ def voc_palette() -> list[int]:
     return palette
 
 
-def class_schedule(rng: np.random.Generator, num: int,
-                   style: SyntheticStyle = DEFAULT_STYLE) -> list[list[int]]:
+def class_schedule(
+    rng: np.random.Generator, num: int, style: SyntheticStyle = DEFAULT_STYLE
+) -> list[list[int]]:
     """The object classes of ``num`` consecutive images of a split.
 
     Images are drawn in blocks of ``CLASS_BLOCK``: class c is the first class of
@@ -344,8 +447,7 @@ def class_schedule(rng: np.random.Generator, num: int,
     schedule: list[list[int]] = []
     while len(schedule) < num:
         while True:
-            block = [sample_classes(rng, int(first), style)
-                     for first in rng.permutation(firsts)]
+            block = [sample_classes(rng, int(first), style) for first in rng.permutation(firsts)]
             counts = np.bincount(np.concatenate(block), minlength=NUM_CLASSES + 1)[ids]
             if counts.min() >= min_share * counts.sum():
                 break
@@ -353,8 +455,9 @@ def class_schedule(rng: np.random.Generator, num: int,
     return schedule[:num]
 
 
-def sample_classes(rng: np.random.Generator, first: int,
-                   style: SyntheticStyle = DEFAULT_STYLE) -> list[int]:
+def sample_classes(
+    rng: np.random.Generator, first: int, style: SyntheticStyle = DEFAULT_STYLE
+) -> list[int]:
     """Samples the classes of one image with VOC-like co-occurrence.
 
     The number of objects is drawn with ``NUM_OBJECTS_PROBS``; each companion of
@@ -441,9 +544,14 @@ def _fill_polygon(points: np.ndarray, size: int) -> np.ndarray:
     return mask.astype(bool)
 
 
-def _place_shape(rng: np.random.Generator, shape: str, size: int,
-                 extent: tuple[float, float], centre: np.ndarray,
-                 aspect_range: tuple[float, float] = BODY_ASPECT) -> np.ndarray:
+def _place_shape(
+    rng: np.random.Generator,
+    shape: str,
+    size: int,
+    extent: tuple[float, float],
+    centre: np.ndarray,
+    aspect_range: tuple[float, float] = BODY_ASPECT,
+) -> np.ndarray:
     """Draws a randomly sized, stretched and rotated shape around ``centre``.
 
     Args:
@@ -465,8 +573,9 @@ def _place_shape(rng: np.random.Generator, shape: str, size: int,
     return _fill_polygon(points, size)
 
 
-def _distractor_ranges(clutter: float) -> tuple[tuple[int, int], tuple[float, float],
-                                                  tuple[float, float]]:
+def _distractor_ranges(
+    clutter: float,
+) -> tuple[tuple[int, int], tuple[float, float], tuple[float, float]]:
     """The distractor count, extent and saturation ranges of a clutter level.
 
     Returns:
@@ -479,15 +588,20 @@ def _distractor_ranges(clutter: float) -> tuple[tuple[int, int], tuple[float, fl
     if clutter <= 1.0:
         return count, DISTRACTOR_EXTENT, DISTRACTOR_SATURATION
     grow = float(np.sqrt(clutter))
-    extent = (min(DISTRACTOR_EXTENT[0] * grow, MAX_DISTRACTOR_EXTENT),
-              min(DISTRACTOR_EXTENT[1] * grow, MAX_DISTRACTOR_EXTENT))
-    saturation = (DISTRACTOR_SATURATION[0],
-                  min(DISTRACTOR_SATURATION[1] * clutter, MAX_DISTRACTOR_SATURATION))
+    extent = (
+        min(DISTRACTOR_EXTENT[0] * grow, MAX_DISTRACTOR_EXTENT),
+        min(DISTRACTOR_EXTENT[1] * grow, MAX_DISTRACTOR_EXTENT),
+    )
+    saturation = (
+        DISTRACTOR_SATURATION[0],
+        min(DISTRACTOR_SATURATION[1] * clutter, MAX_DISTRACTOR_SATURATION),
+    )
     return count, extent, saturation
 
 
-def _background(rng: np.random.Generator, size: int,
-                style: SyntheticStyle = DEFAULT_STYLE) -> np.ndarray:
+def _background(
+    rng: np.random.Generator, size: int, style: SyntheticStyle = DEFAULT_STYLE
+) -> np.ndarray:
     """A dull random gradient with smooth noise, plus grey distractors.
 
     ``style.clutter`` scales the number of distractors and, above 1, their size
@@ -497,8 +611,12 @@ def _background(rng: np.random.Generator, size: int,
         np.ndarray: float32 (size, size, 3) RGB in [0, 255] (not clipped).
     """
     count, extent, saturation = _distractor_ranges(style.clutter)
-    colours = [_hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*BACKGROUND_SATURATION),
-                           rng.uniform(*BACKGROUND_VALUE)) for _ in range(2)]
+    colours = [
+        _hsv_to_rgb(
+            rng.uniform(0, 360), rng.uniform(*BACKGROUND_SATURATION), rng.uniform(*BACKGROUND_VALUE)
+        )
+        for _ in range(2)
+    ]
     angle = rng.uniform(0, 2 * np.pi)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1)
     ramp = xs * np.cos(angle) + ys * np.sin(angle)
@@ -508,14 +626,14 @@ def _background(rng: np.random.Generator, size: int,
     for _ in range(int(rng.integers(count[0], count[1] + 1))):
         shape = ('ellipse', 'rectangle', 'triangle')[int(rng.integers(3))]
         mask = _place_shape(rng, shape, size, extent, rng.uniform(0, size, 2))
-        grey = _hsv_to_rgb(rng.uniform(0, 360), rng.uniform(*saturation),
-                           rng.uniform(*DISTRACTOR_VALUE))
+        grey = _hsv_to_rgb(
+            rng.uniform(0, 360), rng.uniform(*saturation), rng.uniform(*DISTRACTOR_VALUE)
+        )
         image[mask] = grey
     return image
 
 
-def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray,
-               rgb: np.ndarray) -> np.ndarray:
+def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     """Paints the class's discriminative part inside a body (in place on ``rgb``).
 
     The part's centre is drawn among the body pixels far enough from the body's
@@ -552,7 +670,7 @@ def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray,
     v = (ys - cy) * np.cos(angle) - (xs - cx) * np.sin(angle)
     colour = np.array(PART_COLOURS[colour_index], np.float32)
     if pattern == 'disc':
-        part = u ** 2 + v ** 2 <= half ** 2
+        part = u**2 + v**2 <= half**2
         rgb[part] = colour
     else:
         part = (np.abs(u) <= half) & (np.abs(v) <= half)
@@ -563,8 +681,9 @@ def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray,
     return part
 
 
-def _sample_object(rng: np.random.Generator, cls: int, size: int,
-                   style: SyntheticStyle = DEFAULT_STYLE) -> _Object:
+def _sample_object(
+    rng: np.random.Generator, cls: int, size: int, style: SyntheticStyle = DEFAULT_STYLE
+) -> _Object:
     """Samples one object (body + part) of a class at a random place.
 
     ``style.object_scale`` scales the body extent; with probability
@@ -580,15 +699,19 @@ def _sample_object(rng: np.random.Generator, cls: int, size: int,
     if style.thin_fraction > 0 and rng.uniform() < style.thin_fraction:
         aspect_range = THIN_ASPECT
     body = _place_shape(rng, CLASS_SHAPES[cls], size, extent, centre, aspect_range)
-    base = _hsv_to_rgb(BODY_HUE_STEP * cls + rng.normal(0.0, BODY_HUE_STD),
-                       rng.uniform(*BODY_SATURATION), rng.uniform(*BODY_VALUE))
+    base = _hsv_to_rgb(
+        BODY_HUE_STEP * cls + rng.normal(0.0, BODY_HUE_STD),
+        rng.uniform(*BODY_SATURATION),
+        rng.uniform(*BODY_VALUE),
+    )
     rgb = base * (1.0 + 0.2 * _smooth_noise(rng, size, 6))[..., None]
     part = _draw_part(rng, cls, body, rgb)
     return _Object(cls=cls, mask=body | part, part_mask=part, rgb=rgb)
 
 
-def _visible_enough(instances: np.ndarray, objects: list[_Object],
-                    min_visible_area: float = MIN_VISIBLE_AREA) -> bool:
+def _visible_enough(
+    instances: np.ndarray, objects: list[_Object], min_visible_area: float = MIN_VISIBLE_AREA
+) -> bool:
     """Whether every object keeps enough of itself and of its part visible.
 
     Args:
@@ -607,8 +730,9 @@ def _visible_enough(instances: np.ndarray, objects: list[_Object],
     return True
 
 
-def render_sample(rng: np.random.Generator, size: int, classes: list[int],
-                  style: SyntheticStyle = DEFAULT_STYLE) -> SyntheticSample:
+def render_sample(
+    rng: np.random.Generator, size: int, classes: list[int], style: SyntheticStyle = DEFAULT_STYLE
+) -> SyntheticSample:
     """Renders one image and its segmentation mask.
 
     The objects are drawn in random order, each placed up to
@@ -642,7 +766,7 @@ def render_sample(rng: np.random.Generator, size: int, classes: list[int],
         image[obj.mask] = obj.rgb[obj.mask]
     image += PIXEL_NOISE_STD * rng.standard_normal(image.shape, dtype=np.float32)
     lut = np.zeros(256, np.uint8)
-    lut[1:len(objects) + 1] = [obj.cls for obj in objects]
+    lut[1 : len(objects) + 1] = [obj.cls for obj in objects]
     label = lut[instances]
     kernel = np.ones((3, 3), np.uint8)
     label[cv2.dilate(instances, kernel) != cv2.erode(instances, kernel)] = IGNORE_INDEX
@@ -652,7 +776,8 @@ def render_sample(rng: np.random.Generator, size: int, classes: list[int],
         label=label,
         classes=[obj.cls for obj in objects],
         object_masks=object_masks,
-        part_masks=[m & obj.part_mask for m, obj in zip(object_masks, objects)])
+        part_masks=[m & obj.part_mask for m, obj in zip(object_masks, objects)],
+    )
 
 
 def _atomic_write(path: str, write: Callable[[str], None]) -> None:
@@ -684,8 +809,10 @@ def _write_text(path: str, text: str) -> None:
 
 def _save_image(path: str, image: np.ndarray) -> None:
     """Writes a uint8 (H, W, 3) RGB array as a JPEG, atomically."""
-    _atomic_write(path, lambda tmp: Image.fromarray(image, 'RGB').save(
-        tmp, format='JPEG', quality=JPEG_QUALITY))
+    _atomic_write(
+        path,
+        lambda tmp: Image.fromarray(image, 'RGB').save(tmp, format='JPEG', quality=JPEG_QUALITY),
+    )
 
 
 def _save_mask(path: str, label: np.ndarray, palette: list[int]) -> None:
@@ -700,9 +827,14 @@ def is_synthetic_voc_dir(path: str) -> bool:
     return osp.isfile(osp.join(path, MARKER_FILE))
 
 
-def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
-                       size: int = 128, seed: int = 0,
-                       style: SyntheticStyle = DEFAULT_STYLE) -> dict:
+def make_synthetic_voc(
+    out_dir: str,
+    num_train: int,
+    num_val: int,
+    size: int = 128,
+    seed: int = 0,
+    style: SyntheticStyle = DEFAULT_STYLE,
+) -> dict:
     """Writes a synthetic dataset in the VOC 2012 layout (see the module doc).
 
     The classes of image ``j`` of split ``s`` (0 train, 1 val) are entry ``j`` of
@@ -730,8 +862,12 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
         ``class_frequencies`` (class name -> share of instances) and
         ``mean_part_fraction`` (mean visible part area / visible object area).
     """
-    for name, value, minimum in (('num_train', num_train, 1), ('num_val', num_val, 1),
-                                 ('size', size, 64), ('seed', seed, 0)):
+    for name, value, minimum in (
+        ('num_train', num_train, 1),
+        ('num_val', num_val, 1),
+        ('size', size, 64),
+        ('seed', seed, 0),
+    ):
         if value < minimum:
             raise ValueError(f'{name} must be >= {minimum}, got {value}')
     if not isinstance(style, SyntheticStyle):
@@ -747,16 +883,19 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
     counts = np.zeros(NUM_CLASSES + 1, np.int64)
     part_fractions = []
     for split_index, split_ids in enumerate(splits.values()):
-        schedule = class_schedule(np.random.default_rng([seed, split_index, 1]),
-                                  len(split_ids), style)
+        schedule = class_schedule(
+            np.random.default_rng([seed, split_index, 1]), len(split_ids), style
+        )
         for j, (image_id, classes) in enumerate(zip(split_ids, schedule)):
-            sample = render_sample(np.random.default_rng([seed, split_index, 0, j]), size,
-                                   classes, style)
+            sample = render_sample(
+                np.random.default_rng([seed, split_index, 0, j]), size, classes, style
+            )
             _save_image(osp.join(image_dir, f'{image_id}.jpg'), sample.image)
             _save_mask(osp.join(mask_dir, f'{image_id}.png'), sample.label, palette)
             np.add.at(counts, sample.classes, 1)
-            part_fractions += [p.sum() / m.sum()
-                               for p, m in zip(sample.part_masks, sample.object_masks)]
+            part_fractions += [
+                p.sum() / m.sum() for p, m in zip(sample.part_masks, sample.object_masks)
+            ]
     for split, split_ids in {**splits, 'trainval': ids}.items():
         _write_text(osp.join(split_dir, f'{split}.txt'), ''.join(f'{i}\n' for i in split_ids))
     keep = {f'{i}.{ext}' for i in ids for ext in ('jpg', 'png')}
@@ -773,8 +912,10 @@ def make_synthetic_voc(out_dir: str, num_train: int, num_val: int,
         'style': style.to_dict(),
         'num_objects': total,
         'class_counts': {VOC_CLASSES[c]: int(counts[c]) for c in range(1, NUM_CLASSES + 1)},
-        'class_frequencies': {VOC_CLASSES[c]: round(float(counts[c]) / max(total, 1), 4)
-                              for c in range(1, NUM_CLASSES + 1)},
+        'class_frequencies': {
+            VOC_CLASSES[c]: round(float(counts[c]) / max(total, 1), 4)
+            for c in range(1, NUM_CLASSES + 1)
+        },
         'mean_part_fraction': round(float(np.mean(part_fractions)), 4) if total else 0.0,
     }
     _write_text(osp.join(out_dir, MARKER_FILE), json.dumps(summary, indent=2) + '\n')

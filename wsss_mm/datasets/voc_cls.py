@@ -1,4 +1,5 @@
 """PASCAL VOC 2012 with image-level labels, for training CAM networks."""
+
 import os.path as osp
 from typing import List, Sequence
 
@@ -37,14 +38,16 @@ class VOCClsDataset(BaseSegDataset):
 
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE)
 
-    def __init__(self,
-                 ann_file: str = 'ImageSets/Segmentation/train.txt',
-                 mask_dirs: Sequence[str] = MASK_DIRS,
-                 img_dir: str = 'JPEGImages',
-                 img_suffix: str = '.jpg',
-                 seg_map_suffix: str = '.png',
-                 filter_empty_labels: bool = False,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        ann_file: str = 'ImageSets/Segmentation/train.txt',
+        mask_dirs: Sequence[str] = MASK_DIRS,
+        img_dir: str = 'JPEGImages',
+        img_suffix: str = '.jpg',
+        seg_map_suffix: str = '.png',
+        filter_empty_labels: bool = False,
+        **kwargs,
+    ) -> None:
         self.mask_dirs = tuple(mask_dirs)
         self.img_dir = img_dir
         self.filter_empty_labels = filter_empty_labels
@@ -53,7 +56,8 @@ class VOCClsDataset(BaseSegDataset):
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
             data_prefix=dict(img_path=img_dir),
-            **kwargs)
+            **kwargs,
+        )
 
     @property
     def num_fg_classes(self) -> int:
@@ -73,27 +77,37 @@ class VOCClsDataset(BaseSegDataset):
             img_path = osp.join(img_dir, img_id + self.img_suffix)
             if not osp.isfile(img_path):
                 raise FileNotFoundError(
-                    f'image {img_path} listed in {self.ann_file} does not exist')
+                    f'image {img_path} listed in {self.ann_file} does not exist'
+                )
             mask_path = find_mask(mask_dirs, img_id, self.seg_map_suffix)
             if mask_path is None:
                 raise FileNotFoundError(
                     f'image {img_path} has no mask: looked for {img_id}'
-                    f'{self.seg_map_suffix} in {mask_dirs}')
+                    f'{self.seg_map_suffix} in {mask_dirs}'
+                )
             img_paths.append(img_path)
             mask_paths.append(mask_path)
         labels = labels_from_masks(mask_paths, self.num_fg_classes)
         data_list = []
-        for img_id, img_path, mask_path, label in zip(ids, img_paths, mask_paths,
-                                                      labels):
+        for img_id, img_path, mask_path, label in zip(ids, img_paths, mask_paths, labels):
             if self.filter_empty_labels and not label.any():
                 continue
             data_list.append(
-                dict(img_id=img_id, img_path=img_path, seg_map_path=mask_path,
-                     gt_labels=label, label_map=self.label_map,
-                     reduce_zero_label=False, seg_fields=[]))
+                dict(
+                    img_id=img_id,
+                    img_path=img_path,
+                    seg_map_path=mask_path,
+                    gt_labels=label,
+                    label_map=self.label_map,
+                    reduce_zero_label=False,
+                    seg_fields=[],
+                )
+            )
         skipped = len(ids) - len(data_list)
         if skipped:
-            print_log(f'{type(self).__name__}: skipped {skipped} of {len(ids)} '
-                      f'images of {self.ann_file} with no foreground class',
-                      logger='current')
+            print_log(
+                f'{type(self).__name__}: skipped {skipped} of {len(ids)} '
+                f'images of {self.ann_file} with no foreground class',
+                logger='current',
+            )
         return data_list

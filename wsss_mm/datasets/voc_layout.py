@@ -1,5 +1,6 @@
 """The PASCAL VOC 2012 (+ SBD) layout: class names, palette, where files live,
 and image-level labels derived from masks."""
+
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional, Sequence
@@ -25,8 +26,7 @@ def flat_palette() -> List[int]:
     return flat + [0] * (768 - len(flat) - 3) + [224, 224, 192]
 
 
-def find_mask(mask_dirs: Sequence[str], img_id: str,
-              suffix: str = '.png') -> Optional[str]:
+def find_mask(mask_dirs: Sequence[str], img_id: str, suffix: str = '.png') -> Optional[str]:
     """The first ``<dir>/<img_id><suffix>`` that exists, or None."""
     for folder in mask_dirs:
         path = osp.join(folder, img_id + suffix)
@@ -52,21 +52,23 @@ def labels_from_mask(mask: np.ndarray, num_classes: int, path: str) -> np.ndarra
     ids = np.unique(mask)
     bad = [int(i) for i in ids if i > num_classes and i != IGNORE_INDEX]
     if bad:
-        raise ValueError(f'mask {path} holds class ids {bad} outside the label '
-                         f'space 0..{num_classes} (and {IGNORE_INDEX} = ignore)')
+        raise ValueError(
+            f'mask {path} holds class ids {bad} outside the label '
+            f'space 0..{num_classes} (and {IGNORE_INDEX} = ignore)'
+        )
     labels = np.zeros(num_classes, dtype=np.float32)
     fg = ids[(ids > 0) & (ids != IGNORE_INDEX)]
     labels[fg.astype(np.int64) - 1] = 1
     return labels
 
 
-def labels_from_masks(paths: Sequence[str], num_classes: int,
-                      num_threads: int = 8) -> np.ndarray:
+def labels_from_masks(paths: Sequence[str], num_classes: int, num_threads: int = 8) -> np.ndarray:
     """Image-level labels of many masks, read in a thread pool.
 
     Returns:
         np.ndarray: (N, C) float32 multi-hot.
     """
+
     def one(path: str) -> np.ndarray:
         return labels_from_mask(read_mask(path), num_classes, path)
 

@@ -5,6 +5,13 @@ from .metrics import *  # noqa: F401,F403
 from .seed_miou import ThresholdSweep
 
 __all__ = [
-    'gt_mask_dirs', 'has_ground_truth', 'load_pair', 'confusion_matrix', 'iou_from_confusion',
-    'ReadLabelMap', 'eval_label_dir', 'evaluate_label_maps', 'ThresholdSweep'
+    'gt_mask_dirs',
+    'has_ground_truth',
+    'load_pair',
+    'confusion_matrix',
+    'iou_from_confusion',
+    'ReadLabelMap',
+    'eval_label_dir',
+    'evaluate_label_maps',
+    'ThresholdSweep',
 ]

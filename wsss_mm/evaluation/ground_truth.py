@@ -1,4 +1,5 @@
 """Ground-truth masks of a VOC-layout root, paired with a prediction of the same size."""
+
 import os.path as osp
 from typing import Callable, List, Sequence, Tuple, TypeVar
 
@@ -27,11 +28,13 @@ def map_size(pred: np.ndarray) -> Tuple[int, ...]:
     return tuple(pred.shape[-2:])
 
 
-def load_pair(img_id: str,
-              mask_dirs: Sequence[str],
-              predict: Callable[[str], P],
-              size: Callable[[P], Tuple[int, ...]] = map_size,
-              what: str = 'label map') -> Tuple[np.ndarray, P]:
+def load_pair(
+    img_id: str,
+    mask_dirs: Sequence[str],
+    predict: Callable[[str], P],
+    size: Callable[[P], Tuple[int, ...]] = map_size,
+    what: str = 'label map',
+) -> Tuple[np.ndarray, P]:
     """Reads one image's ground-truth mask and its prediction, and checks that
     their sizes agree (the one pairing of every evaluation here).
 
@@ -61,6 +64,8 @@ def load_pair(img_id: str,
     pred = predict(img_id)
     pred_size = tuple(size(pred))
     if pred_size != gt.shape:
-        raise ValueError(f'{img_id}: the {what} is {pred_size[0]}x{pred_size[1]} but its '
-                         f'mask {mask_path} is {gt.shape[0]}x{gt.shape[1]}')
+        raise ValueError(
+            f'{img_id}: the {what} is {pred_size[0]}x{pred_size[1]} but its '
+            f'mask {mask_path} is {gt.shape[0]}x{gt.shape[1]}'
+        )
     return gt, pred

@@ -1,9 +1,11 @@
 """Intersection over union from confusion matrices (the one implementation)."""
+
 import numpy as np
 
 
-def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int,
-                     ignore_index: int = 255) -> np.ndarray:
+def confusion_matrix(
+    gt: np.ndarray, pred: np.ndarray, num_classes: int, ignore_index: int = 255
+) -> np.ndarray:
     """(K, K) int64 counts, rows = ground truth, columns = prediction."""
     valid = gt != ignore_index
     index = gt[valid].astype(np.int64) * num_classes + pred[valid].astype(np.int64)

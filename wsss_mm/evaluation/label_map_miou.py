@@ -1,5 +1,6 @@
 """Label-map quality: mIoU of per-image label maps (seeds + CRF, pseudo masks)
 against the ground-truth masks."""
+
 import os.path as osp
 from functools import partial
 from typing import Callable, List, Optional, Sequence
@@ -28,8 +29,9 @@ class ReadLabelMap:
         return read_mask(osp.join(self.label_dir, img_id + '.png'))
 
 
-def _image_confusion(img_id: str, predict: Predictor, mask_dirs: List[str],
-                     num_classes: int) -> np.ndarray:
+def _image_confusion(
+    img_id: str, predict: Predictor, mask_dirs: List[str], num_classes: int
+) -> np.ndarray:
     """(K + 1, K + 1) confusion of one image; the last column counts ignored
     (255) predictions."""
     gt, pred = load_pair(img_id, mask_dirs, predict)
@@ -37,12 +39,14 @@ def _image_confusion(img_id: str, predict: Predictor, mask_dirs: List[str],
     return confusion_matrix(gt, pred, num_classes + 1)
 
 
-def evaluate_label_maps(predict: Predictor,
-                        img_ids: Sequence[str],
-                        data_root: str,
-                        class_names: Sequence[str] = VOC_CLASSES,
-                        num_workers: int = 0,
-                        desc: str = 'eval') -> dict:
+def evaluate_label_maps(
+    predict: Predictor,
+    img_ids: Sequence[str],
+    data_root: str,
+    class_names: Sequence[str] = VOC_CLASSES,
+    num_workers: int = 0,
+    desc: str = 'eval',
+) -> dict:
     """mIoU of per-image label maps against the ground-truth masks.
 
     Pixels predicted as ignore (255) are left out of the IoU and reported as
@@ -62,22 +66,29 @@ def evaluate_label_maps(predict: Predictor,
         ``class_names``, ``num_images``.
     """
     k = len(class_names)
-    worker = partial(_image_confusion, predict=predict, mask_dirs=gt_mask_dirs(data_root),
-                     num_classes=k)
+    worker = partial(
+        _image_confusion, predict=predict, mask_dirs=gt_mask_dirs(data_root), num_classes=k
+    )
     total = np.zeros((k + 1, k + 1), dtype=np.int64)
     for conf in parallel_map(worker, list(img_ids), num_workers, desc):
         total += conf
     ious = iou_from_confusion(total[:k, :k])
-    return dict(miou=float(np.nanmean(ious) * 100), class_iou=(ious * 100).tolist(),
-                ignored=float(total[:, k].sum() / max(total.sum(), 1)),
-                class_names=list(class_names), num_images=len(img_ids))
+    return dict(
+        miou=float(np.nanmean(ious) * 100),
+        class_iou=(ious * 100).tolist(),
+        ignored=float(total[:, k].sum() / max(total.sum(), 1)),
+        class_names=list(class_names),
+        num_images=len(img_ids),
+    )
 
 
-def eval_label_dir(label_dir: str, data_root: str, img_ids: Sequence[str],
-                   num_workers: int = 0) -> Optional[dict]:
+def eval_label_dir(
+    label_dir: str, data_root: str, img_ids: Sequence[str], num_workers: int = 0
+) -> Optional[dict]:
     """:func:`evaluate_label_maps` of a folder of label maps; None when some
     image has no ground truth."""
     if not has_ground_truth(data_root, img_ids):
         return None
-    return evaluate_label_maps(ReadLabelMap(label_dir), img_ids, data_root,
-                               num_workers=num_workers, desc='eval label maps')
+    return evaluate_label_maps(
+        ReadLabelMap(label_dir), img_ids, data_root, num_workers=num_workers, desc='eval label maps'
+    )

@@ -4,6 +4,7 @@ For a threshold t the background score is t and each pixel takes the argmax
 over [t, cam_1..cam_n] (IRN's ``eval_cam``): background where every present
 class's map is <= t, else the class of the largest map.
 """
+
 from typing import Dict, Sequence
 
 import numpy as np
@@ -28,11 +29,15 @@ class ThresholdSweep:
         ignore_index (int): ground-truth value left out. Default: 255.
     """
 
-    def __init__(self, thresholds: Sequence[float], num_classes: int,
-                 ignore_index: int = 255) -> None:
+    def __init__(
+        self, thresholds: Sequence[float], num_classes: int, ignore_index: int = 255
+    ) -> None:
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
-        if self.thresholds.ndim != 1 or len(self.thresholds) == 0 or \
-                np.any(np.diff(self.thresholds) <= 0):
+        if (
+            self.thresholds.ndim != 1
+            or len(self.thresholds) == 0
+            or np.any(np.diff(self.thresholds) <= 0)
+        ):
             raise ValueError(f'thresholds must be increasing, got {thresholds}')
         self.num_classes = num_classes
         self.ignore_index = ignore_index
@@ -70,7 +75,7 @@ class ThresholdSweep:
         conf = np.zeros((t, k, k), dtype=np.int64)
         for i in range(t):
             conf[i] = above[..., i + 1]  # score > threshold: its foreground class
-            conf[i, :, 0] = self.hist[..., :i + 1].sum(axis=(1, 2))  # background
+            conf[i, :, 0] = self.hist[..., : i + 1].sum(axis=(1, 2))  # background
         return conf
 
     def result(self) -> Dict:
@@ -84,4 +89,5 @@ class ThresholdSweep:
             best_index=best,
             threshold=float(self.thresholds[best]),
             miou=float(mious[best]),
-            class_iou=(ious[best] * 100).tolist())
+            class_iou=(ious[best] * 100).tolist(),
+        )

@@ -5,6 +5,7 @@ whose CAMs are confidently foreground or background and ignore the rest; pairs
 of labelled pixels become the positive / negative affinities of training.
 P-NOC and Group-WSSS take the background from a saliency map instead.
 """
+
 from typing import Optional
 
 import numpy as np
@@ -14,14 +15,16 @@ from .crf import DenseCRF
 from .pseudo_labels import combine_confident, confident_labels, seed_labels
 
 
-def affinity_labels(keys: np.ndarray,
-                    cams: torch.Tensor,
-                    fg_threshold: float = 0.30,
-                    bg_threshold: float = 0.05,
-                    crf: Optional[DenseCRF] = None,
-                    image: Optional[np.ndarray] = None,
-                    saliency: Optional[np.ndarray] = None,
-                    saliency_threshold: float = 0.5) -> np.ndarray:
+def affinity_labels(
+    keys: np.ndarray,
+    cams: torch.Tensor,
+    fg_threshold: float = 0.30,
+    bg_threshold: float = 0.05,
+    crf: Optional[DenseCRF] = None,
+    image: Optional[np.ndarray] = None,
+    saliency: Optional[np.ndarray] = None,
+    saliency_threshold: float = 0.5,
+) -> np.ndarray:
     """The affinity label map of one image.
 
     Without saliency (IRN's ``cam_to_ir_label``): see
@@ -55,12 +58,12 @@ def affinity_labels(keys: np.ndarray,
     if saliency is None:
         return confident_labels(keys, cams, fg_threshold, bg_threshold, crf, image)
     if saliency.shape != tuple(cams.shape[-2:]):
-        raise ValueError(f'saliency map size {saliency.shape} differs from the CAM size '
-                         f'{tuple(cams.shape[-2:])}')
+        raise ValueError(
+            f'saliency map size {saliency.shape} differs from the CAM size {tuple(cams.shape[-2:])}'
+        )
     salient = torch.from_numpy(saliency > saliency_threshold)
     if crf is not None:
         salient_map = salient.float()[None]
-        salient = torch.from_numpy(seed_labels([1], salient_map, 'threshold', 0.5, crf,
-                                               image) == 1)
+        salient = torch.from_numpy(seed_labels([1], salient_map, 'threshold', 0.5, crf, image) == 1)
     fg = seed_labels(keys, cams * salient, 'threshold', fg_threshold, crf, image)
     return combine_confident(fg, ~salient.numpy())

@@ -5,13 +5,16 @@ The CRF runs on pydensecrf2, an optional extra (it builds from source in about
 Everything else of wsss_mm works without it; building a :class:`DenseCRF`
 without it raises an ``ImportError`` that says how to install it.
 """
+
 import importlib.util
 from typing import Tuple
 
 import numpy as np
 
-INSTALL_HINT = ('dense CRF needs the optional package pydensecrf2: '
-                'pip install pydensecrf2==1.1  (or pip install -e ".[optional]")')
+INSTALL_HINT = (
+    'dense CRF needs the optional package pydensecrf2: '
+    'pip install pydensecrf2==1.1  (or pip install -e ".[optional]")'
+)
 
 
 def crf_available() -> bool:
@@ -66,17 +69,19 @@ class DenseCRF:
     UNARIES = ('label', 'prob')
     SPATIAL_UNITS = ('image', 'pixels')
 
-    def __init__(self,
-                 iterations: int = 10,
-                 pos_sxy: float = 3.0,
-                 pos_compat: float = 3.0,
-                 bi_sxy: float = 50.0,
-                 bi_srgb: float = 5.0,
-                 bi_compat: float = 10.0,
-                 unary: str = 'label',
-                 gt_prob: float = 0.7,
-                 spatial_units: str = 'image',
-                 reference_size: float = 500.0) -> None:
+    def __init__(
+        self,
+        iterations: int = 10,
+        pos_sxy: float = 3.0,
+        pos_compat: float = 3.0,
+        bi_sxy: float = 50.0,
+        bi_srgb: float = 5.0,
+        bi_compat: float = 10.0,
+        unary: str = 'label',
+        gt_prob: float = 0.7,
+        spatial_units: str = 'image',
+        reference_size: float = 500.0,
+    ) -> None:
         if not crf_available():
             raise ImportError(INSTALL_HINT)
         if unary not in self.UNARIES:
@@ -86,8 +91,9 @@ class DenseCRF:
         if not 0 < gt_prob < 1:
             raise ValueError(f'DenseCRF gt_prob must be in (0, 1), got {gt_prob}')
         if spatial_units not in self.SPATIAL_UNITS:
-            raise ValueError(f'DenseCRF spatial_units must be one of {self.SPATIAL_UNITS}, '
-                             f'got "{spatial_units}"')
+            raise ValueError(
+                f'DenseCRF spatial_units must be one of {self.SPATIAL_UNITS}, got "{spatial_units}"'
+            )
         if reference_size <= 0:
             raise ValueError(f'DenseCRF reference_size must be > 0, got {reference_size}')
         self.iterations = iterations
@@ -123,8 +129,9 @@ class DenseCRF:
         """
         num_labels, height, width = scores.shape
         if image.shape[:2] != (height, width):
-            raise ValueError(f'CRF: image size {image.shape[:2]} differs from the '
-                             f'score size {(height, width)}')
+            raise ValueError(
+                f'CRF: image size {image.shape[:2]} differs from the score size {(height, width)}'
+            )
         if num_labels == 1:
             return np.zeros((height, width), dtype=np.int64)
         marginals = self._inference(image, scores)
@@ -138,8 +145,9 @@ class DenseCRF:
         num_labels, height, width = scores.shape
         crf = dcrf.DenseCRF2D(width, height, num_labels)
         if self.unary == 'label':
-            unary = unary_from_labels(scores.argmax(0), num_labels, gt_prob=self.gt_prob,
-                                      zero_unsure=False)
+            unary = unary_from_labels(
+                scores.argmax(0), num_labels, gt_prob=self.gt_prob, zero_unsure=False
+            )
         else:
             probs = scores / np.maximum(scores.sum(0, keepdims=True), 1e-8)
             unary = unary_from_softmax(probs.clip(1e-5, 1).astype(np.float32))
@@ -147,6 +155,7 @@ class DenseCRF:
         pos_sxy, bi_sxy = self.spatial_widths(height, width)
         crf.addPairwiseGaussian(sxy=pos_sxy, compat=self.pos[1])
         _, srgb, compat = self.bilateral
-        crf.addPairwiseBilateral(sxy=bi_sxy, srgb=srgb, compat=compat,
-                                 rgbim=np.ascontiguousarray(image, dtype=np.uint8))
+        crf.addPairwiseBilateral(
+            sxy=bi_sxy, srgb=srgb, compat=compat, rgbim=np.ascontiguousarray(image, dtype=np.uint8)
+        )
         return np.asarray(crf.inference(self.iterations), dtype=np.float32)

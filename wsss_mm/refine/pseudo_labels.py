@@ -10,6 +10,7 @@ of class ids (0 = background, 1..C, 255 = ignore), at the image's size,
 written atomically (temporary file + rename). It is read back with
 :func:`wsss_mm.utils.io.read_mask`.
 """
+
 import os.path as osp
 from typing import Iterable, List, Optional
 
@@ -25,8 +26,9 @@ from .crf import DenseCRF
 BACKGROUND_MODES = ('threshold', 'power')
 
 
-def add_background(cams: torch.Tensor, mode: str = 'threshold',
-                   value: float = 0.25) -> torch.Tensor:
+def add_background(
+    cams: torch.Tensor, mode: str = 'threshold', value: float = 0.25
+) -> torch.Tensor:
     """Prepends a background score to the class scores.
 
     Args:
@@ -44,20 +46,22 @@ def add_background(cams: torch.Tensor, mode: str = 'threshold',
     """
     if mode not in BACKGROUND_MODES:
         raise ValueError(f'background mode must be one of {BACKGROUND_MODES}, got "{mode}"')
-    shape = cams.shape[:-3] + (1, ) + cams.shape[-2:]
+    shape = cams.shape[:-3] + (1,) + cams.shape[-2:]
     if mode == 'threshold':
         bg = cams.new_full(shape, value)
     elif cams.shape[-3] == 0:
         bg = cams.new_ones(shape)
     else:
-        bg = (1 - cams.max(dim=-3, keepdim=True).values).clamp(min=0)**value
+        bg = (1 - cams.max(dim=-3, keepdim=True).values).clamp(min=0) ** value
     return torch.cat([bg, cams], dim=-3)
 
 
-def scores_to_labels(keys: np.ndarray,
-                     scores: torch.Tensor,
-                     crf: Optional[DenseCRF] = None,
-                     image: Optional[np.ndarray] = None) -> np.ndarray:
+def scores_to_labels(
+    keys: np.ndarray,
+    scores: torch.Tensor,
+    crf: Optional[DenseCRF] = None,
+    image: Optional[np.ndarray] = None,
+) -> np.ndarray:
     """The label map of one image: the argmax of background + class scores,
     optionally refined by a dense CRF.
 
@@ -80,12 +84,14 @@ def scores_to_labels(keys: np.ndarray,
     return ids[index].astype(np.uint8)
 
 
-def seed_labels(keys: np.ndarray,
-                cams: torch.Tensor,
-                bg_mode: str = 'threshold',
-                bg_value: float = 0.25,
-                crf: Optional[DenseCRF] = None,
-                image: Optional[np.ndarray] = None) -> np.ndarray:
+def seed_labels(
+    keys: np.ndarray,
+    cams: torch.Tensor,
+    bg_mode: str = 'threshold',
+    bg_value: float = 0.25,
+    crf: Optional[DenseCRF] = None,
+    image: Optional[np.ndarray] = None,
+) -> np.ndarray:
     """:func:`scores_to_labels` of the CAMs with a background channel.
 
     Args:
@@ -100,12 +106,14 @@ def seed_labels(keys: np.ndarray,
     return scores_to_labels(keys, add_background(cams.float(), bg_mode, bg_value), crf, image)
 
 
-def confident_labels(keys: np.ndarray,
-                     cams: torch.Tensor,
-                     fg_threshold: float,
-                     bg_threshold: float,
-                     crf: Optional[DenseCRF] = None,
-                     image: Optional[np.ndarray] = None) -> np.ndarray:
+def confident_labels(
+    keys: np.ndarray,
+    cams: torch.Tensor,
+    fg_threshold: float,
+    bg_threshold: float,
+    crf: Optional[DenseCRF] = None,
+    image: Optional[np.ndarray] = None,
+) -> np.ndarray:
     """Confident foreground and background, the rest ignored (IRN's
     ``cam_to_ir_label``, PSA's la/ha CRF labels).
 
@@ -130,8 +138,9 @@ def confident_labels(keys: np.ndarray,
         ValueError: ``bg_threshold > fg_threshold``.
     """
     if bg_threshold > fg_threshold:
-        raise ValueError(f'bg_threshold ({bg_threshold}) must not exceed fg_threshold '
-                         f'({fg_threshold})')
+        raise ValueError(
+            f'bg_threshold ({bg_threshold}) must not exceed fg_threshold ({fg_threshold})'
+        )
     fg = seed_labels(keys, cams, 'threshold', fg_threshold, crf, image)
     if bg_threshold == fg_threshold:
         return fg
@@ -179,8 +188,9 @@ def save_label_map(path: str, labels: np.ndarray) -> None:
     """
     labels = np.asarray(labels)
     if labels.ndim != 2 or labels.min(initial=0) < 0 or labels.max(initial=0) > 255:
-        raise ValueError(f'{path}: a label map is (H, W) with values 0..255, got shape '
-                         f'{labels.shape}')
+        raise ValueError(
+            f'{path}: a label map is (H, W) with values 0..255, got shape {labels.shape}'
+        )
     img = Image.fromarray(labels.astype(np.uint8))  # 'L'; putpalette makes it 'P'
     img.putpalette(flat_palette())
     with atomic_path(path) as tmp:

@@ -7,6 +7,7 @@ position takes the affinity-weighted mean of its neighbours' scores, so a
 constant map (e.g. a threshold background) is left unchanged. Dense (N, N)
 matrices, N = h * w positions of the affinity feature map.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -46,20 +47,24 @@ def random_walk(scores: torch.Tensor, trans: torch.Tensor) -> torch.Tensor:
     """
     batch, channels, height, width = scores.shape
     if trans.shape[-1] != height * width:
-        raise ValueError(f'a ({trans.shape[-2]}, {trans.shape[-1]}) transition matrix '
-                         f'cannot walk {height}x{width} score maps')
+        raise ValueError(
+            f'a ({trans.shape[-2]}, {trans.shape[-1]}) transition matrix '
+            f'cannot walk {height}x{width} score maps'
+        )
     return (scores.reshape(batch, channels, -1) @ trans).view_as(scores)
 
 
-def walk_cams(cams: torch.Tensor,
-              feats: torch.Tensor,
-              radius: int = 5,
-              beta: float = 10.0,
-              exp_times: int = 8,
-              bg_mode: str = 'threshold',
-              bg_value: float = 0.25,
-              normalize: bool = True,
-              cam_power: float = 1.0) -> torch.Tensor:
+def walk_cams(
+    cams: torch.Tensor,
+    feats: torch.Tensor,
+    radius: int = 5,
+    beta: float = 10.0,
+    exp_times: int = 8,
+    bg_mode: str = 'threshold',
+    bg_value: float = 0.25,
+    normalize: bool = True,
+    cam_power: float = 1.0,
+) -> torch.Tensor:
     """The class scores of one image after the random walk.
 
     The CAMs are raised to ``cam_power`` (AdvCAM's ``make_sem_seg_labels.py``
@@ -88,8 +93,9 @@ def walk_cams(cams: torch.Tensor,
     scores = add_background(cams.float().pow(cam_power), bg_mode, bg_value)
     small = F.adaptive_avg_pool2d(scores, feats.shape[-2:])
     trans = transition_matrix(dense_affinity(feats[None].float(), radius), beta, exp_times)
-    walked = F.interpolate(random_walk(small[None], trans), size=size, mode='bilinear',
-                           align_corners=False)[0]
+    walked = F.interpolate(
+        random_walk(small[None], trans), size=size, mode='bilinear', align_corners=False
+    )[0]
     if normalize and walked.shape[0] > 1:
         fg = walked[1:] / walked[1:].max().clamp(min=1e-5)
         walked = torch.cat([walked[:1], fg])

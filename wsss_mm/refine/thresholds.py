@@ -10,6 +10,7 @@ confident background below 0.05 (``conf_fg_thres``, ``conf_bg_thres``), i.e.
 ``t``, so CAMs whose seeds are best at 0.05 or at 0.30 get confident regions
 in the same place relative to their own scale.
 """
+
 from typing import Tuple
 
 #: IRN's ratios: conf_fg_thres 0.30 and conf_bg_thres 0.05 around cam_eval_thres 0.15.
@@ -20,9 +21,9 @@ IRN_BG_RATIO = 1 / 3
 THRESHOLD_RANGE = (0.01, 0.95)
 
 
-def affinity_thresholds(seed_threshold: float,
-                        fg_ratio: float = IRN_FG_RATIO,
-                        bg_ratio: float = IRN_BG_RATIO) -> Tuple[float, float]:
+def affinity_thresholds(
+    seed_threshold: float, fg_ratio: float = IRN_FG_RATIO, bg_ratio: float = IRN_BG_RATIO
+) -> Tuple[float, float]:
     """The confident-foreground and confident-background thresholds of the
     affinity labels for seeds whose best background threshold is
     ``seed_threshold``.
@@ -42,8 +43,10 @@ def affinity_thresholds(seed_threshold: float,
     if not 0 < seed_threshold < 1:
         raise ValueError(f'seed threshold must be in (0, 1), got {seed_threshold}')
     if fg_ratio < 1 or not 0 < bg_ratio <= 1:
-        raise ValueError(f'the ratios must satisfy fg_ratio >= 1 and 0 < bg_ratio <= 1, got '
-                         f'fg_ratio={fg_ratio}, bg_ratio={bg_ratio}')
+        raise ValueError(
+            f'the ratios must satisfy fg_ratio >= 1 and 0 < bg_ratio <= 1, got '
+            f'fg_ratio={fg_ratio}, bg_ratio={bg_ratio}'
+        )
     low, high = THRESHOLD_RANGE
 
     def clip(value: float) -> float:

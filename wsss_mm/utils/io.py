@@ -1,4 +1,5 @@
 """Small I/O helpers: atomic writes and image / mask reading with clear errors."""
+
 import os
 import os.path as osp
 import tempfile
@@ -27,8 +28,9 @@ def atomic_path(path: str) -> Iterator[str]:
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     suffix = osp.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.',
-                               suffix='.tmp' + suffix, dir=folder)
+    fd, tmp = tempfile.mkstemp(
+        prefix='.' + osp.basename(path) + '.', suffix='.tmp' + suffix, dir=folder
+    )
     os.close(fd)
     try:
         yield tmp
@@ -73,8 +75,7 @@ def read_mask(path: str) -> np.ndarray:
     try:
         with Image.open(path) as img:
             if img.mode not in ('P', 'L', 'I', 'I;16'):
-                raise ImageReadError(
-                    path, f'expected a palette or grey mask, got mode {img.mode}')
+                raise ImageReadError(path, f'expected a palette or grey mask, got mode {img.mode}')
             mask = np.asarray(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         if isinstance(e, ImageReadError):

@@ -1,5 +1,6 @@
 """Operations on stacks of score maps shared by the models, the CAM methods and
 the evaluation."""
+
 import torch
 
 

@@ -1,4 +1,5 @@
 """Per-image work spread over processes, with a progress bar."""
+
 import multiprocessing as mp
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
@@ -13,8 +14,9 @@ def _init_worker() -> None:
     torch.set_num_threads(1)  # one process per core
 
 
-def parallel_map(fn: Callable[[str], T], items: Sequence[str], num_workers: int,
-                 desc: str) -> Iterator[T]:
+def parallel_map(
+    fn: Callable[[str], T], items: Sequence[str], num_workers: int, desc: str
+) -> Iterator[T]:
     """``fn(item)`` for every item, in order, in ``num_workers`` processes.
 
     With ``num_workers <= 1`` everything runs in this process. ``fn`` must be

@@ -1,4 +1,5 @@
 """Progress bars for long loops: live on a terminal, a few lines in log files."""
+
 import contextlib
 import math
 import sys
@@ -20,8 +21,9 @@ def transient_bars() -> Iterator[None]:
         _KEEP_FINISHED.pop()
 
 
-def progress(iterable: Iterable, total: Optional[int] = None, desc: str = '',
-             unit: str = 'img') -> tqdm:
+def progress(
+    iterable: Iterable, total: Optional[int] = None, desc: str = '', unit: str = 'img'
+) -> tqdm:
     """A tqdm bar on stderr.
 
     On a terminal it refreshes every 0.1 s. Otherwise (CI logs, ``2> file``)
@@ -30,11 +32,20 @@ def progress(iterable: Iterable, total: Optional[int] = None, desc: str = '',
     at the end.
     """
     if sys.stderr.isatty():
-        return tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=0.1,
-                    leave=_KEEP_FINISHED[-1])
+        return tqdm(
+            iterable, total=total, desc=desc, unit=unit, mininterval=0.1, leave=_KEEP_FINISHED[-1]
+        )
     if total is None and hasattr(iterable, '__len__'):
         total = len(iterable)
     quarter = math.ceil(total / 4) if total else None
     # maxinterval=inf: tqdm's monitor thread would otherwise drop miniters to 1
-    return tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=30, delay=30,
-                miniters=quarter, maxinterval=math.inf)
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        unit=unit,
+        mininterval=30,
+        delay=30,
+        miniters=quarter,
+        maxinterval=math.inf,
+    )

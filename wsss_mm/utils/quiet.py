@@ -16,6 +16,7 @@ Inside :func:`quiet_console`:
 
 It yields the log files of the MMEngine loggers created inside it, in order.
 """
+
 import contextlib
 import logging
 import os
@@ -47,8 +48,9 @@ class ConsoleFilter(logging.Filter):
 
 def is_console_handler(handler: logging.Handler) -> bool:
     """A ``StreamHandler`` that is not a file handler."""
-    return (isinstance(handler, logging.StreamHandler)
-            and not isinstance(handler, logging.FileHandler))
+    return isinstance(handler, logging.StreamHandler) and not isinstance(
+        handler, logging.FileHandler
+    )
 
 
 def file_handlers(logger: logging.Logger) -> List[logging.FileHandler]:
@@ -125,8 +127,11 @@ def quiet_console(log_file: Optional[str] = None, enabled: bool = True) -> Itera
 
         def showwarning(message, category, filename, lineno, file=None, line=None):
             if raised_in_wsss_mm(filename) or not to_sinks(
-                    warnings.formatwarning(message, category, filename, lineno, line).rstrip(),
-                    logging.WARNING, filename, lineno):
+                warnings.formatwarning(message, category, filename, lineno, line).rstrip(),
+                logging.WARNING,
+                filename,
+                lineno,
+            ):
                 show_original(message, category, filename, lineno, file, line)
 
         print_log = mm_checkpoint.print_log

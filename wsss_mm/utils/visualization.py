@@ -1,5 +1,6 @@
 """CAM overlays for people to look at: the image, then each class's map as a
 jet heat map under the class name, and a colour bar of the maps' 0..1 scale."""
+
 import os
 from typing import Optional, Sequence
 
@@ -46,8 +47,9 @@ def heat_overlay(img: np.ndarray, cam: np.ndarray, alpha: float = 0.5) -> np.nda
     # at 0 and 1 make that 0..1; they are cut off again
     pinned = np.concatenate([cam.clip(0, 1), np.zeros_like(cam[:1]), np.ones_like(cam[:1])])
     padded = np.concatenate([img, img[-2:]])
-    heat = Visualizer.draw_featmap(torch.from_numpy(pinned.astype(np.float32))[None], padded,
-                                   alpha=alpha)
+    heat = Visualizer.draw_featmap(
+        torch.from_numpy(pinned.astype(np.float32))[None], padded, alpha=alpha
+    )
     return heat[:height]
 
 
@@ -57,13 +59,17 @@ def colour_bar(height: int) -> np.ndarray:
     bar = np.full((height, BAR_WIDTH, 3), 255, np.uint8)
     scale = np.linspace(255, 0, height).astype(np.uint8)[:, None]
     jet = cv2.applyColorMap(scale, cv2.COLORMAP_JET)[:, :, ::-1]  # (height, 1, 3) RGB
-    bar[:, _BAR[0]:_BAR[1]] = jet
+    bar[:, _BAR[0] : _BAR[1]] = jet
     return bar
 
 
-def save_cam_overlay(path: str, img_path: str, cams: np.ndarray,
-                     labels: Optional[Sequence[int]] = None,
-                     class_names: Optional[Sequence[str]] = None) -> None:
+def save_cam_overlay(
+    path: str,
+    img_path: str,
+    cams: np.ndarray,
+    labels: Optional[Sequence[int]] = None,
+    class_names: Optional[Sequence[str]] = None,
+) -> None:
     """Saves a JPEG: the image, then each map as a heat map under its class
     name (or, without ``labels``, the per-pixel maximum of the maps), then a
     colour bar of the 0..1 scale. The names are drawn by MMEngine's
@@ -90,12 +96,15 @@ def save_cam_overlay(path: str, img_path: str, cams: np.ndarray,
             raise ValueError(f'{len(cams)} maps but {len(labels)} labels')
         if class_names is None:
             from mmseg.datasets import PascalVOCDataset
+
             class_names = PascalVOCDataset.METAINFO['classes']
         maps = list(cams)
-        names = [class_names[k] if 0 <= k < len(class_names) else f'class {k}'
-                 for k in map(int, labels)]
-    panels = np.concatenate([img] + [heat_overlay(img, m) for m in maps]
-                            + [colour_bar(height)], axis=1)
+        names = [
+            class_names[k] if 0 <= k < len(class_names) else f'class {k}' for k in map(int, labels)
+        ]
+    panels = np.concatenate(
+        [img] + [heat_overlay(img, m) for m in maps] + [colour_bar(height)], axis=1
+    )
     strip = max(14, height // 12)
     canvas = np.full((strip + height, panels.shape[1], 3), 255, np.uint8)
     canvas[strip:] = panels
@@ -105,11 +114,18 @@ def save_cam_overlay(path: str, img_path: str, cams: np.ndarray,
     px_per_pt = vis.fig_save.get_dpi() / 72
     texts = ['image'] + names + ['1', '0']
     positions = [[i * width + 2, 1] for i in range(len(names) + 1)]
-    positions += [[(len(names) + 1) * width + _BAR[1] + 2, strip],
-                  [(len(names) + 1) * width + _BAR[1] + 2, strip + height - 1]]
+    positions += [
+        [(len(names) + 1) * width + _BAR[1] + 2, strip],
+        [(len(names) + 1) * width + _BAR[1] + 2, strip + height - 1],
+    ]
     # as large as the strip allows, shrunk to fit a panel's width
     sizes = [min(0.7 * strip, 1.6 * (width - 4) / max(len(t), 1)) / px_per_pt for t in texts]
-    vis.draw_texts(texts, np.array(positions), font_sizes=sizes, colors='black',
-                   vertical_alignments=['top'] * (len(texts) - 1) + ['bottom'])
+    vis.draw_texts(
+        texts,
+        np.array(positions),
+        font_sizes=sizes,
+        colors='black',
+        vertical_alignments=['top'] * (len(texts) - 1) + ['bottom'],
+    )
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     cv2.imwrite(path, vis.get_image()[:, :, ::-1])

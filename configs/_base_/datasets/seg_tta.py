@@ -15,10 +15,11 @@ tta_pipeline = [
         transforms=[
             [dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
             [
-                dict(type='mmseg.RandomFlip', prob=0., direction='horizontal'),
-                dict(type='mmseg.RandomFlip', prob=1., direction='horizontal')
+                dict(type='mmseg.RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='mmseg.RandomFlip', prob=1.0, direction='horizontal'),
             ],
             [dict(type='mmseg.LoadAnnotations')],
             [dict(type='mmseg.PackSegInputs')],
-        ])
+        ],
+    ),
 ]

@@ -14,11 +14,9 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=2,
     dataset=dict(
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=train_pipeline))
+        data_root=data_root, ann_file='ImageSets/Segmentation/train.txt', pipeline=train_pipeline
+    ),
+)
 cam_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
-test_dataloader = dict(
-    num_workers=1,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 cam_infer = dict(scales=(1.0, 0.5, 1.5), flip=True)

@@ -8,4 +8,6 @@ _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']
 train_dataloader = dict(
     dataset=dict(
         data_prefix=dict(seg_map_path='SegmentationClassAug'),
-        ann_file='ImageSets/Segmentation/train_aug.txt'))
+        ann_file='ImageSets/Segmentation/train_aug.txt',
+    )
+)

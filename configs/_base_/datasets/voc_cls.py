@@ -27,7 +27,9 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train_aug.txt',
         filter_empty_labels=True,
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 # CAM inference (tools/infer_cams.py): original size, one image at a time
 cam_dataloader = dict(
     batch_size=1,
@@ -36,7 +38,9 @@ cam_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=cam_pipeline))
+        pipeline=cam_pipeline,
+    ),
+)
 cam_infer = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True)
 # classification quality (mAP, F1) on val
 test_dataloader = dict(
@@ -48,7 +52,9 @@ test_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_evaluator = dict(type='MultiLabelMetric')
 test_cfg = dict(type='TestLoop')
 val_dataloader = None

@@ -8,8 +8,7 @@ pseudo_mask_dir = 'pseudo_masks'
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='LoadMask'),  # checks that the pseudo mask has the image's size
-    dict(type='mmseg.RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
+    dict(type='mmseg.RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='mmseg.RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=0.75),
     dict(type='mmseg.RandomFlip', prob=0.5),
     dict(type='mmseg.PhotoMetricDistortion'),
@@ -22,4 +21,6 @@ train_dataloader = dict(
         data_root={{_base_.data_root}},
         ann_file='ImageSets/Segmentation/train_aug.txt',
         mask_dir=pseudo_mask_dir,
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    )
+)

@@ -12,8 +12,10 @@ model = dict(
         out_indices=(1, 2, 3),
         frozen_stages=0,
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet50_imagenet.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet50_imagenet.pth'),
+    ),
     in_channels=(512, 1024, 2048),
     channels=(64, 128, 256),
     embed_channels=448,
-    radius=5)
+    radius=5,
+)

@@ -7,4 +7,5 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     freeze_bn=False,
     backbone=dict(),  # set by the model config
-    head=dict(type='GAPClassifierHead', in_channels=None, num_classes=20))
+    head=dict(type='GAPClassifierHead', in_channels=None, num_classes=20),
+)

@@ -4,8 +4,10 @@ model = dict(
     freeze_bn=True,
     backbone=dict(
         type='ResNet38d',
-        out_indices=(4, ),
+        out_indices=(4,),
         frozen_stages=2,  # conv1a, b2, b2_1, b2_2 frozen, as PSA / SEAM / CPN
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet38d_imagenet.pth')),
-    head=dict(in_channels=4096, dropout=0.5))
+        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet38d_imagenet.pth'),
+    ),
+    head=dict(in_channels=4096, dropout=0.5),
+)

@@ -7,8 +7,10 @@ model = dict(
         type='mmpretrain.ResNet',
         depth=50,
         strides=(1, 2, 2, 1),
-        out_indices=(3, ),
+        out_indices=(3,),
         frozen_stages=0,  # conv1 / bn1 frozen, as IRN
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet50_imagenet.pth')),
-    head=dict(in_channels=2048))
+        init_cfg=dict(type='Pretrained', checkpoint='pretrain/resnet50_imagenet.pth'),
+    ),
+    head=dict(in_channels=2048),
+)

@@ -7,4 +7,5 @@ model = dict(
     pretrained='pretrain/resnet101_v1c.pth',  # a local copy of open-mmlab://resnet101_v1c
     backbone=dict(depth=101),
     decode_head=dict(num_classes=21),
-    auxiliary_head=dict(num_classes=21))
+    auxiliary_head=dict(num_classes=21),
+)

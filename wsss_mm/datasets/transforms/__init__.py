@@ -1,9 +1,16 @@
-from .complementary_patches import (GridComplementaryPatches, PackCPInputs,
-                                    SuperpixelComplementaryPatches)
+from .complementary_patches import (
+    GridComplementaryPatches,
+    PackCPInputs,
+    SuperpixelComplementaryPatches,
+)
 from .formatting import PackCAMInputs
 from .loading import LoadImage, LoadMask
 
 __all__ = [
-    'LoadImage', 'LoadMask', 'PackCAMInputs', 'SuperpixelComplementaryPatches',
-    'GridComplementaryPatches', 'PackCPInputs'
+    'LoadImage',
+    'LoadMask',
+    'PackCAMInputs',
+    'SuperpixelComplementaryPatches',
+    'GridComplementaryPatches',
+    'PackCPInputs',
 ]

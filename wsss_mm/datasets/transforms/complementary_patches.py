@@ -17,6 +17,7 @@ mean (as the paper and ``Ferenas/CPN`` do), whatever the data preprocessor's
 mean, padding or colour order, so ``mmseg.SegDataPreProcessor`` works unchanged.
 The expensive part, SLIC, runs here, in the dataloader workers.
 """
+
 from typing import Sequence
 
 import cv2
@@ -96,13 +97,19 @@ class SuperpixelComplementaryPatches(BaseComplementaryPatches):
         lambda_by (str): see :class:`BaseComplementaryPatches`.
     """
 
-    def __init__(self, n_segments: int = 200, compactness: float = 10.0,
-                 downscale: int = 1, hide_prob: float = 0.5,
-                 lambda_by: str = 'patches') -> None:
+    def __init__(
+        self,
+        n_segments: int = 200,
+        compactness: float = 10.0,
+        downscale: int = 1,
+        hide_prob: float = 0.5,
+        lambda_by: str = 'patches',
+    ) -> None:
         super().__init__(hide_prob, lambda_by)
         if n_segments < 1 or downscale < 1:
-            raise ValueError(f'n_segments and downscale must be >= 1, got '
-                             f'{n_segments} and {downscale}')
+            raise ValueError(
+                f'n_segments and downscale must be >= 1, got {n_segments} and {downscale}'
+            )
         self.n_segments = n_segments
         self.compactness = compactness
         self.downscale = downscale
@@ -113,8 +120,13 @@ class SuperpixelComplementaryPatches(BaseComplementaryPatches):
         if self.downscale > 1:
             size = (max(1, width // self.downscale), max(1, height // self.downscale))
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        ids = slic(rgb, n_segments=self.n_segments, compactness=self.compactness,
-                   start_label=0, channel_axis=-1).astype(np.int32)
+        ids = slic(
+            rgb,
+            n_segments=self.n_segments,
+            compactness=self.compactness,
+            start_label=0,
+            channel_axis=-1,
+        ).astype(np.int32)
         if self.downscale > 1:
             ids = cv2.resize(ids, (width, height), interpolation=cv2.INTER_NEAREST)
         return ids
@@ -134,8 +146,12 @@ class GridComplementaryPatches(BaseComplementaryPatches):
         lambda_by (str): see :class:`BaseComplementaryPatches`.
     """
 
-    def __init__(self, grid_sizes: Sequence[int] = (56, 112), hide_prob: float = 0.5,
-                 lambda_by: str = 'patches') -> None:
+    def __init__(
+        self,
+        grid_sizes: Sequence[int] = (56, 112),
+        hide_prob: float = 0.5,
+        lambda_by: str = 'patches',
+    ) -> None:
         super().__init__(hide_prob, lambda_by)
         if not grid_sizes or min(grid_sizes) < 1:
             raise ValueError(f'grid_sizes must be positive sizes, got {grid_sizes}')
@@ -160,12 +176,16 @@ class PackCPInputs(PackCAMInputs):
     def transform(self, results: dict) -> dict:
         missing = [k for k in ('cp_mask', 'cp_lambda') if k not in results]
         if missing:
-            raise KeyError(f'{results.get("img_path", "image")}: no {missing}; put '
-                           'SuperpixelComplementaryPatches or GridComplementaryPatches '
-                           'before PackCPInputs in the pipeline')
+            raise KeyError(
+                f'{results.get("img_path", "image")}: no {missing}; put '
+                'SuperpixelComplementaryPatches or GridComplementaryPatches '
+                'before PackCPInputs in the pipeline'
+            )
         packed = super().transform(results)
-        packed['data_samples'].set_data(dict(
-            cp_mask=torch.from_numpy(np.ascontiguousarray(results['cp_mask'])),
-            cp_lambda=torch.tensor(results['cp_lambda'], dtype=torch.float32)))
+        packed['data_samples'].set_data(
+            dict(
+                cp_mask=torch.from_numpy(np.ascontiguousarray(results['cp_mask'])),
+                cp_lambda=torch.tensor(results['cp_lambda'], dtype=torch.float32),
+            )
+        )
         return packed
-

@@ -1,12 +1,22 @@
 """Packs what a CAM network needs into ``inputs`` and a ``SegDataSample``."""
+
 import torch
 from mmseg.datasets.transforms import PackSegInputs
 
 from wsss_mm.registry import TRANSFORMS
 
-CAM_META_KEYS = ('img_id', 'img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-                 'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                 'reduce_zero_label')
+CAM_META_KEYS = (
+    'img_id',
+    'img_path',
+    'seg_map_path',
+    'ori_shape',
+    'img_shape',
+    'pad_shape',
+    'scale_factor',
+    'flip',
+    'flip_direction',
+    'reduce_zero_label',
+)
 
 
 @TRANSFORMS.register_module()

@@ -1,4 +1,5 @@
 """Loading transforms that name the file when it cannot be read."""
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 
@@ -36,7 +37,8 @@ class LoadMask(BaseTransform):
             raise ValueError(
                 f'mask {results["seg_map_path"]} is {mask.shape[0]}x{mask.shape[1]}'
                 f' but image {results.get("img_path")} is '
-                f'{img_shape[0]}x{img_shape[1]}')
+                f'{img_shape[0]}x{img_shape[1]}'
+            )
         results['gt_seg_map'] = np.ascontiguousarray(mask)
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return results

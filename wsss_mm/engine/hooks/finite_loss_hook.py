@@ -1,4 +1,5 @@
 """Stops training at the first non-finite loss, naming the iteration and losses."""
+
 import math
 from typing import Optional
 
@@ -18,8 +19,9 @@ class FiniteLossHook(Hook):
 
     priority = 'ABOVE_NORMAL'
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs: Optional[dict] = None) -> None:
+    def after_train_iter(
+        self, runner, batch_idx: int, data_batch=None, outputs: Optional[dict] = None
+    ) -> None:
         if not outputs:
             return
         bad = {}
@@ -31,4 +33,5 @@ class FiniteLossHook(Hook):
             raise FloatingPointError(
                 f'non-finite loss at iteration {runner.iter + 1} (epoch '
                 f'{runner.epoch + 1}): {bad}; training stopped. Lower the learning '
-                'rate, check the data, or resume from the last checkpoint.')
+                'rate, check the data, or resume from the last checkpoint.'
+            )

@@ -1,4 +1,5 @@
 """The x1 / x2 / x10 / x20 parameter groups of PSA, SEAM and CPN."""
+
 import logging
 from typing import List, Optional
 
@@ -43,12 +44,19 @@ class NewLayersOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         unknown = set(self.paramwise_cfg) - {'new_layers', 'new_lr_mult', 'bias_lr_mult'}
         if 'new_layers' not in self.paramwise_cfg or unknown:
-            raise ValueError('NewLayersOptimWrapperConstructor: paramwise_cfg takes '
-                             'new_layers (required), new_lr_mult and bias_lr_mult; got '
-                             f'{sorted(self.paramwise_cfg)}')
+            raise ValueError(
+                'NewLayersOptimWrapperConstructor: paramwise_cfg takes '
+                'new_layers (required), new_lr_mult and bias_lr_mult; got '
+                f'{sorted(self.paramwise_cfg)}'
+            )
 
-    def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
-                   is_dcn_module: Optional[int] = None) -> None:
+    def add_params(
+        self,
+        params: List[dict],
+        module: nn.Module,
+        prefix: str = '',
+        is_dcn_module: Optional[int] = None,
+    ) -> None:
         """Appends the four groups (those with parameters) of ``module`` to
         ``params``; warns about ``new_layers`` entries that name no trainable
         parameter (e.g. ``'prcm'`` of a CPN built without PRCM)."""
@@ -65,18 +73,28 @@ class NewLayersOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             is_weight = param.ndim > 1
             key = (layer is not None, is_weight)
             if key not in groups:
-                lr_mult = ((new_mult if layer is not None else 1.0)
-                           * (1.0 if is_weight else bias_mult))
-                groups[key] = dict(params=[], lr=self.base_lr * lr_mult,
-                                   weight_decay=(self.base_wd or 0.0) if is_weight else 0.0)
+                lr_mult = (new_mult if layer is not None else 1.0) * (
+                    1.0 if is_weight else bias_mult
+                )
+                groups[key] = dict(
+                    params=[],
+                    lr=self.base_lr * lr_mult,
+                    weight_decay=(self.base_wd or 0.0) if is_weight else 0.0,
+                )
             groups[key]['params'].append(param)
         unused = [p for p in new_layers if p not in used]
         if unused:
-            print_log(f'new_layers {unused} name no trainable parameter of '
-                      f'{type(module).__name__}', logger='current', level=logging.WARNING)
+            print_log(
+                f'new_layers {unused} name no trainable parameter of {type(module).__name__}',
+                logger='current',
+                level=logging.WARNING,
+            )
         for (is_new, is_weight), group in sorted(groups.items()):
-            print_log(f'param group: {"new" if is_new else "pretrained"} '
-                      f'{"weights" if is_weight else "biases / norms"}: '
-                      f'{len(group["params"])} tensors, lr {group["lr"]:g}, '
-                      f'weight decay {group["weight_decay"]:g}', logger='current')
+            print_log(
+                f'param group: {"new" if is_new else "pretrained"} '
+                f'{"weights" if is_weight else "biases / norms"}: '
+                f'{len(group["params"])} tensors, lr {group["lr"]:g}, '
+                f'weight decay {group["weight_decay"]:g}',
+                logger='current',
+            )
             params.append(group)

@@ -1,4 +1,5 @@
 """Multi-label classification quality: mAP and macro F1 (seed 002, Table 5)."""
+
 from typing import Optional, Sequence
 
 import numpy as np
@@ -48,19 +49,25 @@ class MultiLabelMetric(BaseMetric):
 
     default_prefix = 'multilabel'
 
-    def __init__(self, threshold: float = 0.5, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self, threshold: float = 0.5, collect_device: str = 'cpu', prefix: Optional[str] = None
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.threshold = threshold
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            self.results.append((torch.as_tensor(sample['pred_scores']).cpu().numpy(),
-                                 torch.as_tensor(sample['gt_labels']).cpu().numpy()))
+            self.results.append(
+                (
+                    torch.as_tensor(sample['pred_scores']).cpu().numpy(),
+                    torch.as_tensor(sample['gt_labels']).cpu().numpy(),
+                )
+            )
 
     def compute_metrics(self, results: list) -> dict:
         scores = np.stack([r[0] for r in results])
         labels = np.stack([r[1] for r in results])
         return dict(
             mAP=float(np.nanmean(average_precision(scores, labels)) * 100),
-            F1=float(np.nanmean(f1_scores(scores, labels, self.threshold)) * 100))
+            F1=float(np.nanmean(f1_scores(scores, labels, self.threshold)) * 100),
+        )

@@ -1,4 +1,5 @@
 """Multi-label explanation metrics of seed 002 (A.1.3), macro-averaged (B.1.2)."""
+
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -21,8 +22,12 @@ def _check_classes(classes: str) -> None:
         raise ValueError(f'classes must be one of {XAI_CLASSES}, got "{classes}"')
 
 
-def explained_classes(labels: torch.Tensor, scores: torch.Tensor, classes: str = 'labels',
-                      detect_threshold: float = 0.5) -> torch.Tensor:
+def explained_classes(
+    labels: torch.Tensor,
+    scores: torch.Tensor,
+    classes: str = 'labels',
+    detect_threshold: float = 0.5,
+) -> torch.Tensor:
     """The classes to explain in each image: ``c`` and the candidates of ``N_x``.
 
     Args:
@@ -53,8 +58,9 @@ def _harmonic_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(a + b > 0, 2 * a * b / (a + b), 0.0)
 
 
-def pair_terms(explained: np.ndarray, scores: np.ndarray, masked: np.ndarray,
-               complement: np.ndarray) -> Dict[str, np.ndarray]:
+def pair_terms(
+    explained: np.ndarray, scores: np.ndarray, masked: np.ndarray, complement: np.ndarray
+) -> Dict[str, np.ndarray]:
     """The terms of Eqs. 12-16 of every explained class of one image.
 
     Args:
@@ -81,16 +87,17 @@ def pair_terms(explained: np.ndarray, scores: np.ndarray, masked: np.ndarray,
     others = np.broadcast_to(explained > 0, drop.shape).copy()
     others[rows, cls] = False
     num_others = np.maximum(others.sum(1), 1)
-    return dict(cls=cls,
-                IC=(scores[cls] < masked[rows, cls]).astype(np.float64),
-                AD=drop[rows, cls],
-                AR=retained[rows, cls],
-                ADO=(drop * others).sum(1) / num_others,
-                ARO=(retained * others).sum(1) / num_others)
+    return dict(
+        cls=cls,
+        IC=(scores[cls] < masked[rows, cls]).astype(np.float64),
+        AD=drop[rows, cls],
+        AR=retained[rows, cls],
+        ADO=(drop * others).sum(1) / num_others,
+        ARO=(retained * others).sum(1) / num_others,
+    )
 
 
-def macro_xai_metrics(terms: Sequence[Dict[str, np.ndarray]],
-                      num_classes: int) -> Dict[str, float]:
+def macro_xai_metrics(terms: Sequence[Dict[str, np.ndarray]], num_classes: int) -> Dict[str, float]:
     """Macro-averaged %IC, %AD, %ADO, %AR, %ARO, F1− and F1+ (in percent).
 
     Each term is averaged over the (image, class) pairs of each class, then
@@ -107,12 +114,14 @@ def macro_xai_metrics(terms: Sequence[Dict[str, np.ndarray]],
     per_class = {}
     for key in ('IC', 'AD', 'ADO', 'AR', 'ARO'):
         values = np.concatenate([t[key] for t in terms]) if terms else np.zeros(0)
-        per_class[key] = np.bincount(cls, weights=values, minlength=num_classes)[seen] \
-            / counts[seen]
+        per_class[key] = (
+            np.bincount(cls, weights=values, minlength=num_classes)[seen] / counts[seen]
+        )
     per_class['F1-'] = _harmonic_mean(per_class['AD'], per_class['ARO'])
     per_class['F1+'] = _harmonic_mean(per_class['ADO'], per_class['AR'])
-    return {key: float(per_class[key].mean() * 100) if seen.any() else float('nan')
-            for key in XAI_KEYS}
+    return {
+        key: float(per_class[key].mean() * 100) if seen.any() else float('nan') for key in XAI_KEYS
+    }
 
 
 @METRICS.register_module()
@@ -154,8 +163,13 @@ class MultiLabelXAIMetric(BaseMetric):
 
     default_prefix = 'xai'
 
-    def __init__(self, classes: str = 'labels', detect_threshold: float = 0.5,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        classes: str = 'labels',
+        detect_threshold: float = 0.5,
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         _check_classes(classes)
         self.classes = classes
@@ -164,18 +178,29 @@ class MultiLabelXAIMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             labels, scores, masked, complement = (
-                torch.as_tensor(sample[key]).cpu().double() for key in
-                ('gt_labels', 'pred_scores', 'masked_scores', 'complement_scores'))
+                torch.as_tensor(sample[key]).cpu().double()
+                for key in ('gt_labels', 'pred_scores', 'masked_scores', 'complement_scores')
+            )
             explained = explained_classes(labels, scores, self.classes, self.detect_threshold)
             num_pairs = int(explained.sum())
             if len(masked) != num_pairs or len(complement) != num_pairs:
-                raise ValueError(f'{len(masked)} masked and {len(complement)} complement '
-                                 f'rows for {num_pairs} explained classes '
-                                 f'(classes="{self.classes}")')
-            self.results.append(dict(num_classes=len(labels), **pair_terms(
-                explained.numpy(), scores.numpy(), masked.numpy(), complement.numpy())))
+                raise ValueError(
+                    f'{len(masked)} masked and {len(complement)} complement '
+                    f'rows for {num_pairs} explained classes '
+                    f'(classes="{self.classes}")'
+                )
+            self.results.append(
+                dict(
+                    num_classes=len(labels),
+                    **pair_terms(
+                        explained.numpy(), scores.numpy(), masked.numpy(), complement.numpy()
+                    ),
+                )
+            )
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         num_classes = results[0]['num_classes'] if results else 0
-        return {**macro_xai_metrics(results, num_classes),
-                NO_CLASS_KEY: sum(len(r['cls']) == 0 for r in results)}
+        return {
+            **macro_xai_metrics(results, num_classes),
+            NO_CLASS_KEY: sum(len(r['cls']) == 0 for r in results),
+        }

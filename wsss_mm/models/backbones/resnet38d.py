@@ -6,6 +6,7 @@ The parameter names follow the PyTorch ports of jiwoon-ahn/psa and YudeWang/SEAM
 weights converted by ``tools/model_converters/resnet38d_mxnet2torch.py`` (and the
 ``.pth`` files of those projects) load with strict key matching. See ``docs/models/resnet38d.md``.
 """
+
 import os.path as osp
 import zipfile
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -45,21 +46,33 @@ class _PreActBlock(nn.Module):
         norm_cfg (dict): config of the normalization layers.
     """
 
-    def __init__(self, in_channels: int, mid_channels: int, out_channels: int,
-                 stride: int, first_dilation: int, dilation: int,
-                 norm_cfg: dict) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        mid_channels: int,
+        out_channels: int,
+        stride: int,
+        first_dilation: int,
+        dilation: int,
+        norm_cfg: dict,
+    ) -> None:
         super().__init__()
         self.bn_branch2a = build_norm_layer(norm_cfg, in_channels)[1]
         self.conv_branch2a = nn.Conv2d(
-            in_channels, mid_channels, 3, stride, padding=first_dilation,
-            dilation=first_dilation, bias=False)
+            in_channels,
+            mid_channels,
+            3,
+            stride,
+            padding=first_dilation,
+            dilation=first_dilation,
+            bias=False,
+        )
         self.bn_branch2b1 = build_norm_layer(norm_cfg, mid_channels)[1]
         self.conv_branch2b1 = nn.Conv2d(
-            mid_channels, out_channels, 3, padding=dilation, dilation=dilation,
-            bias=False)
+            mid_channels, out_channels, 3, padding=dilation, dilation=dilation, bias=False
+        )
         if in_channels != out_channels or stride != 1:
-            self.conv_branch1 = nn.Conv2d(
-                in_channels, out_channels, 1, stride, bias=False)
+            self.conv_branch1 = nn.Conv2d(in_channels, out_channels, 1, stride, bias=False)
         else:
             self.conv_branch1 = None
 
@@ -92,21 +105,20 @@ class _PreActBottleneck(nn.Module):
         norm_cfg (dict): config of the normalization layers.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, dilation: int,
-                 dropout: float, norm_cfg: dict) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, dilation: int, dropout: float, norm_cfg: dict
+    ) -> None:
         super().__init__()
         self.bn_branch2a = build_norm_layer(norm_cfg, in_channels)[1]
-        self.conv_branch2a = nn.Conv2d(
-            in_channels, out_channels // 4, 1, bias=False)
+        self.conv_branch2a = nn.Conv2d(in_channels, out_channels // 4, 1, bias=False)
         self.bn_branch2b1 = build_norm_layer(norm_cfg, out_channels // 4)[1]
         self.dropout_2b1 = nn.Dropout2d(dropout)
         self.conv_branch2b1 = nn.Conv2d(
-            out_channels // 4, out_channels // 2, 3, padding=dilation,
-            dilation=dilation, bias=False)
+            out_channels // 4, out_channels // 2, 3, padding=dilation, dilation=dilation, bias=False
+        )
         self.bn_branch2b2 = build_norm_layer(norm_cfg, out_channels // 2)[1]
         self.dropout_2b2 = nn.Dropout2d(dropout)
-        self.conv_branch2b2 = nn.Conv2d(
-            out_channels // 2, out_channels, 1, bias=False)
+        self.conv_branch2b2 = nn.Conv2d(out_channels // 2, out_channels, 1, bias=False)
         self.conv_branch1 = nn.Conv2d(in_channels, out_channels, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -114,10 +126,8 @@ class _PreActBottleneck(nn.Module):
         preact = F.relu(self.bn_branch2a(x))
         shortcut = self.conv_branch1(preact)
         y = self.conv_branch2a(preact)
-        y = self.conv_branch2b1(
-            self.dropout_2b1(F.relu(self.bn_branch2b1(y))))
-        y = self.conv_branch2b2(
-            self.dropout_2b2(F.relu(self.bn_branch2b2(y))))
+        y = self.conv_branch2b1(self.dropout_2b1(F.relu(self.bn_branch2b1(y))))
+        y = self.conv_branch2b2(self.dropout_2b2(F.relu(self.bn_branch2b2(y))))
         return shortcut + y, preact
 
 
@@ -194,30 +204,32 @@ class ResNet38d(BaseModule):
         ('b3', 'b3_1', 'b3_2'),
         ('b4', 'b4_1', 'b4_2', 'b4_3', 'b4_4', 'b4_5'),
         ('b5', 'b5_1', 'b5_2'),
-        ('b6', ),
-        ('b7', ),
+        ('b6',),
+        ('b7',),
     )
 
-    def __init__(self,
-                 out_indices: Sequence[int] = (4, ),
-                 frozen_stages: int = 2,
-                 norm_eval: bool = True,
-                 norm_cfg: dict = dict(type='BN', eps=1e-5,
-                                       requires_grad=False),
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+    def __init__(
+        self,
+        out_indices: Sequence[int] = (4,),
+        frozen_stages: int = 2,
+        norm_eval: bool = True,
+        norm_cfg: dict = dict(type='BN', eps=1e-5, requires_grad=False),
+        init_cfg: Optional[Union[dict, List[dict]]] = None,
+    ) -> None:
         if init_cfg is None:
             init_cfg = dict(type='Kaiming', layer='Conv2d')
         super().__init__(init_cfg=init_cfg)
         out_indices = tuple(out_indices)
-        if not out_indices or any(i not in range(len(self.out_channels))
-                                  for i in out_indices):
-            raise ValueError(f'out_indices must be a non-empty subset of '
-                             f'0..{len(self.out_channels) - 1}, got '
-                             f'{out_indices}')
+        if not out_indices or any(i not in range(len(self.out_channels)) for i in out_indices):
+            raise ValueError(
+                f'out_indices must be a non-empty subset of '
+                f'0..{len(self.out_channels) - 1}, got '
+                f'{out_indices}'
+            )
         if frozen_stages not in range(len(self.stage_blocks) + 2):
-            raise ValueError(f'frozen_stages must be in 0..'
-                             f'{len(self.stage_blocks) + 1}, got '
-                             f'{frozen_stages}')
+            raise ValueError(
+                f'frozen_stages must be in 0..{len(self.stage_blocks) + 1}, got {frozen_stages}'
+            )
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
@@ -225,12 +237,13 @@ class ResNet38d(BaseModule):
         self.conv1a = nn.Conv2d(3, 64, 3, padding=1, bias=False)
         # (in, mid, out, stride, first_dilation, dilation) of the first block
         # of b2 .. b5; the next blocks map out -> mid -> out with dilation.
-        plain = [(64, 128, 128, 2, 1, 1),
-                 (128, 256, 256, 2, 1, 1),
-                 (256, 512, 512, 2, 1, 1),
-                 (512, 512, 1024, 1, 1, 2)]
-        for stage, (cin, mid, cout, stride, first_dil, dil) in zip(
-                self.stage_blocks, plain):
+        plain = [
+            (64, 128, 128, 2, 1, 1),
+            (128, 256, 256, 2, 1, 1),
+            (256, 512, 512, 2, 1, 1),
+            (512, 512, 1024, 1, 1, 2),
+        ]
+        for stage, (cin, mid, cout, stride, first_dil, dil) in zip(self.stage_blocks, plain):
             for i, block in enumerate(stage):
                 if i == 0:
                     args = (cin, mid, cout, stride, first_dil, dil)
@@ -270,7 +283,7 @@ class ResNet38d(BaseModule):
         if self.frozen_stages == 0:
             return []
         modules = [self.conv1a]
-        for stage in self.stage_blocks[:self.frozen_stages - 1]:
+        for stage in self.stage_blocks[: self.frozen_stages - 1]:
             modules += [getattr(self, name) for name in stage]
         if self.frozen_stages == len(self.stage_blocks) + 1:
             modules.append(self.bn7)
@@ -310,58 +323,58 @@ class ResNet38d(BaseModule):
             KeyError: the checkpoint lacks some of the backbone's parameters.
             RuntimeError: a parameter has the wrong shape.
         """
-        if not (isinstance(self.init_cfg, dict)
-                and self.init_cfg.get('type') == 'Pretrained'):
+        if not (isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'):
             super().init_weights()
             return
         path = self.init_cfg['checkpoint']
         if '://' in path:
-            checkpoint = CheckpointLoader.load_checkpoint(
-                path, map_location='cpu')
+            checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         elif not osp.isfile(path):
             raise FileNotFoundError(
                 f'ResNet-38d pretrained checkpoint not found: {path!r}. The '
                 f'ImageNet weights of ResNet-38d come as an MXNet file '
                 f'({MXNET_IMAGENET_PARAMS}) that must be converted to a .pth '
                 f'with tools/model_converters/resnet38d_mxnet2torch.py; see '
-                f'docs/models/resnet38d.md.')
+                f'docs/models/resnet38d.md.'
+            )
         else:
             # Memory-mapping (zip checkpoints only; the legacy format of old
             # PyTorch ports cannot be mapped) avoids a second in-memory copy.
-            checkpoint = torch.load(path, map_location='cpu', weights_only=True,
-                                    mmap=zipfile.is_zipfile(path))
+            checkpoint = torch.load(
+                path, map_location='cpu', weights_only=True, mmap=zipfile.is_zipfile(path)
+            )
         self.load_state_dict(self._backbone_state(checkpoint, path), strict=True)
-        print_log(f'ResNet38d: loaded pretrained weights from {path}',
-                  logger='current')
+        print_log(f'ResNet38d: loaded pretrained weights from {path}', logger='current')
         self._is_init = True
 
-    def _backbone_state(self, checkpoint: Mapping,
-                        path: str) -> Dict[str, torch.Tensor]:
+    def _backbone_state(self, checkpoint: Mapping, path: str) -> Dict[str, torch.Tensor]:
         """Extracts this backbone's state dict from a loaded checkpoint."""
         state = checkpoint.get('state_dict', checkpoint)
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
+        state = {k[len('module.') :] if k.startswith('module.') else k: v for k, v in state.items()}
         if any(k.startswith('backbone.') for k in state):
             others = [k for k in state if not k.startswith('backbone.')]
             if others:
-                print_log(f'ResNet38d: ignored {len(others)} keys outside '
-                          f'"backbone." in {path}', logger='current')
-            state = {k[len('backbone.'):]: v for k, v in state.items()
-                     if k.startswith('backbone.')}
+                print_log(
+                    f'ResNet38d: ignored {len(others)} keys outside "backbone." in {path}',
+                    logger='current',
+                )
+            state = {
+                k[len('backbone.') :]: v for k, v in state.items() if k.startswith('backbone.')
+            }
         expected = self.state_dict()
         # BN counters are absent from converted MXNet weights; PyTorch fills
         # them in when loading a state dict without them.
-        missing = [k for k in expected if k not in state
-                   and not k.endswith('num_batches_tracked')]
+        missing = [k for k in expected if k not in state and not k.endswith('num_batches_tracked')]
         if missing:
-            raise KeyError(f'{path} lacks {len(missing)} ResNet-38d keys: '
-                           f'{", ".join(missing)}')
+            raise KeyError(f'{path} lacks {len(missing)} ResNet-38d keys: {", ".join(missing)}')
         extra = sorted(k for k in state if k not in expected)
         if extra:
             classifier = [k for k in extra if k.startswith(CLASSIFIER_PREFIXES)]
             other = [k for k in extra if k not in classifier]
-            print_log(f'ResNet38d: ignored {len(classifier)} classifier keys '
-                      f'and {len(other)} other unused keys of {path}'
-                      + (f': {", ".join(other)}' if other else ''),
-                      logger='current')
+            print_log(
+                f'ResNet38d: ignored {len(classifier)} classifier keys '
+                f'and {len(other)} other unused keys of {path}'
+                + (f': {", ".join(other)}' if other else ''),
+                logger='current',
+            )
         return {k: v for k, v in state.items() if k in expected}

@@ -1,4 +1,5 @@
 """The base multi-label CAM network: backbone -> GAP -> bias-free classifier."""
+
 from typing import List, Optional, Union
 
 import torch
@@ -20,8 +21,10 @@ def stack_labels(data_samples: List[SegDataSample]) -> torch.Tensor:
     """
     missing = [i for i, s in enumerate(data_samples) if 'gt_labels' not in s]
     if missing:
-        raise KeyError(f'data samples {missing} carry no `gt_labels`; add '
-                       '`PackCAMInputs` to the pipeline of a VOCClsDataset')
+        raise KeyError(
+            f'data samples {missing} carry no `gt_labels`; add '
+            '`PackCAMInputs` to the pipeline of a VOCClsDataset'
+        )
     return torch.stack([s.gt_labels.float() for s in data_samples])
 
 
@@ -48,13 +51,15 @@ class CAMClassifier(BaseModel):
         init_cfg (dict, optional): MMEngine init config.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 head: dict,
-                 neck: Optional[dict] = None,
-                 freeze_bn: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        backbone: dict,
+        head: dict,
+        neck: Optional[dict] = None,
+        freeze_bn: bool = False,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
@@ -108,10 +113,12 @@ class CAMClassifier(BaseModel):
         return bool(getattr(self.head, 'linear_cam', False)) and not self.head.training
 
     # ---- MMEngine -----------------------------------------------------------
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[SegDataSample]] = None,
-                mode: str = 'tensor') -> Union[dict, list, torch.Tensor]:
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[List[SegDataSample]] = None,
+        mode: str = 'tensor',
+    ) -> Union[dict, list, torch.Tensor]:
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
@@ -125,8 +132,9 @@ class CAMClassifier(BaseModel):
         logits = self.predict_logits(self.extract_feat(inputs))
         return self.head.loss(logits, stack_labels(data_samples).to(logits.device))
 
-    def predict(self, inputs: torch.Tensor,
-                data_samples: Optional[List[SegDataSample]] = None) -> list:
+    def predict(
+        self, inputs: torch.Tensor, data_samples: Optional[List[SegDataSample]] = None
+    ) -> list:
         """Adds ``pred_logits`` and ``pred_scores`` ((C,) sigmoid) to each sample."""
         logits = self.predict_logits(self.extract_feat(inputs))
         if data_samples is None:

@@ -1,4 +1,5 @@
 """CPN: the Complementary Patch Network."""
+
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -30,8 +31,11 @@ def bn_running_stats_frozen(module: nn.Module) -> Iterator[None]:
     Args:
         module (nn.Module): the network.
     """
-    bns = [m for m in module.modules()
-           if isinstance(m, _BatchNorm) and m.training and m.track_running_stats]
+    bns = [
+        m
+        for m in module.modules()
+        if isinstance(m, _BatchNorm) and m.training and m.track_running_stats
+    ]
     for m in bns:
         m.track_running_stats = False
     try:
@@ -122,35 +126,43 @@ class CPN(CAMClassifier):
         init_cfg (dict, optional): see :class:`CAMClassifier`.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 head: dict,
-                 pcm: dict,
-                 prcm: Optional[dict] = None,
-                 loss_tcp: Optional[dict] = dict(type='TCPLoss'),
-                 loss_cpcr: Optional[dict] = dict(type='CPCRLoss'),
-                 loss_min_pool: Optional[dict] = None,
-                 bg_alpha: float = 1.0,
-                 cam_norm: str = 'max',
-                 infer_refined: bool = True,
-                 triplet_forward: str = 'separate',
-                 neck: Optional[dict] = None,
-                 freeze_bn: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone=backbone, head=head, neck=neck, freeze_bn=freeze_bn,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+    def __init__(
+        self,
+        backbone: dict,
+        head: dict,
+        pcm: dict,
+        prcm: Optional[dict] = None,
+        loss_tcp: Optional[dict] = dict(type='TCPLoss'),
+        loss_cpcr: Optional[dict] = dict(type='CPCRLoss'),
+        loss_min_pool: Optional[dict] = None,
+        bg_alpha: float = 1.0,
+        cam_norm: str = 'max',
+        infer_refined: bool = True,
+        triplet_forward: str = 'separate',
+        neck: Optional[dict] = None,
+        freeze_bn: bool = False,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(
+            backbone=backbone,
+            head=head,
+            neck=neck,
+            freeze_bn=freeze_bn,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+        )
         if cam_norm not in CAM_NORMS:
             raise ValueError(f'cam_norm must be one of {CAM_NORMS}, got {cam_norm!r}')
         if triplet_forward not in TRIPLET_FORWARDS:
-            raise ValueError(f'triplet_forward must be one of {TRIPLET_FORWARDS}, '
-                             f'got {triplet_forward!r}')
+            raise ValueError(
+                f'triplet_forward must be one of {TRIPLET_FORWARDS}, got {triplet_forward!r}'
+            )
         self.pcm = MODELS.build(pcm)
         self.prcm = MODELS.build(prcm) if prcm is not None else None
         self.loss_tcp = MODELS.build(loss_tcp) if loss_tcp is not None else None
         self.loss_cpcr = MODELS.build(loss_cpcr) if loss_cpcr is not None else None
-        self.loss_min_pool = (MODELS.build(loss_min_pool)
-                              if loss_min_pool is not None else None)
+        self.loss_min_pool = MODELS.build(loss_min_pool) if loss_min_pool is not None else None
         self.bg_alpha = bg_alpha
         self.cam_norm = cam_norm
         self.infer_refined = infer_refined
@@ -172,14 +184,17 @@ class CPN(CAMClassifier):
         num_stages = len(self.pcm.projs)
         if not isinstance(outs, (tuple, list)) or len(outs) != num_stages + 1:
             got = len(outs) if isinstance(outs, (tuple, list)) else 1
-            raise ValueError(f'CPN needs {num_stages} stage features for PCM and the '
-                             f'CAM feature map from the backbone, got {got} outputs; '
-                             'set its out_indices accordingly')
+            raise ValueError(
+                f'CPN needs {num_stages} stage features for PCM and the '
+                f'CAM feature map from the backbone, got {got} outputs; '
+                'set its out_indices accordingly'
+            )
         feats = outs[-1] if self.neck is None else self.neck(outs[-1])
         return list(outs[:-1]), feats
 
     def extract_triplet_feats(
-            self, images: Sequence[torch.Tensor]) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        self, images: Sequence[torch.Tensor]
+    ) -> Tuple[List[torch.Tensor], torch.Tensor]:
         """:meth:`extract_feats` of the triplet ``(I, I_h, I_h̄)``, as
         ``triplet_forward`` says; the pair's passes leave the BN running
         statistics unchanged.
@@ -240,8 +255,9 @@ class CPN(CAMClassifier):
         seeds = prepend_background(fg, self.bg_alpha)  # Eq. 16
         return torch.cat([seeds[:, :1], keep_channel_max(seeds[:, 1:])], dim=1)
 
-    def refine(self, inputs: torch.Tensor, stage_feats: List[torch.Tensor],
-               seeds: torch.Tensor) -> torch.Tensor:
+    def refine(
+        self, inputs: torch.Tensor, stage_feats: List[torch.Tensor], seeds: torch.Tensor
+    ) -> torch.Tensor:
         """``Ỹ = PCM(Y', X) + PRCM(Y', X, ReLU(g(X)))`` (Fig. 4).
 
         Args:
@@ -259,8 +275,9 @@ class CPN(CAMClassifier):
         return refined
 
     @torch.no_grad()
-    def refine_cams(self, inputs: torch.Tensor, cams: torch.Tensor,
-                    labels: torch.Tensor) -> torch.Tensor:
+    def refine_cams(
+        self, inputs: torch.Tensor, cams: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """CPN's inference map: the foreground channels of ``Ỹ_o`` computed from
         a CAM method's maps (the CAM network protocol's refinement hook).
 
@@ -312,8 +329,10 @@ class CPN(CAMClassifier):
             losses[self.loss_tcp.loss_name] = self.loss_tcp(cam_maps, ref_maps, lam)
         if self.loss_cpcr is not None:
             losses[self.loss_cpcr.loss_name] = self.loss_cpcr(
-                cam_maps, ref_maps, lam, bg_alpha=self.bg_alpha)
+                cam_maps, ref_maps, lam, bg_alpha=self.bg_alpha
+            )
         if self.loss_min_pool is not None:
             losses[self.loss_min_pool.loss_name] = self.loss_min_pool(
-                refined[:, 1:] * labels[:, :, None, None])
+                refined[:, 1:] * labels[:, :, None, None]
+            )
         return losses

@@ -1,4 +1,5 @@
 """The DeepLab-v2 ASPP classifier (Chen et al., TPAMI 2017)."""
+
 from typing import List, Sequence
 
 import torch
@@ -38,7 +39,8 @@ class ASPPV2Head(BaseDecodeHead):
         self.dilations = tuple(dilations)
         self.branches = nn.ModuleList(
             nn.Conv2d(self.in_channels, self.out_channels, 3, padding=d, dilation=d)
-            for d in self.dilations)
+            for d in self.dilations
+        )
 
     def forward(self, inputs: List[torch.Tensor]) -> torch.Tensor:
         """

@@ -1,4 +1,5 @@
 """Global-average-pooling classifier head of CAM networks."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -41,9 +42,14 @@ class GAPClassifierHead(BaseModule):
         if 'forward' in vars(cls) and 'linear_cam' not in vars(cls):
             cls.linear_cam = False  # another forward: linear only if it says so
 
-    def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.0,
-                 loss: dict = dict(type='MultiLabelSoftMarginLoss'),
-                 init_cfg: dict = dict(type='Xavier', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        dropout: float = 0.0,
+        loss: dict = dict(type='MultiLabelSoftMarginLoss'),
+        init_cfg: dict = dict(type='Xavier', layer='Conv2d'),
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
         self.num_classes = num_classes

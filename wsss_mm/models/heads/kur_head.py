@@ -1,4 +1,5 @@
 """Kernel Usage Regularization head (David et al.; seed 002, Eq. 25 and B.1.4)."""
+
 from typing import Optional
 
 import torch
@@ -31,8 +32,9 @@ class KURHead(GAPClassifierHead):
             init_cfg).
     """
 
-    def __init__(self, in_channels: int, num_classes: int,
-                 alpha: Optional[float] = None, **kwargs) -> None:
+    def __init__(
+        self, in_channels: int, num_classes: int, alpha: Optional[float] = None, **kwargs
+    ) -> None:
         super().__init__(in_channels=in_channels, num_classes=num_classes, **kwargs)
         self.alpha = float(num_classes if alpha is None else alpha)
 

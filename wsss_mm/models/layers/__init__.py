@@ -1,4 +1,5 @@
 """Layers shared by CAM networks: PCM, PRCM."""
+
 from .pcm import PCM
 from .prcm import PRCM
 

@@ -1,4 +1,5 @@
 """Pixel Correlation Module (PCM) of SEAM, as used by CPN."""
+
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -38,27 +39,34 @@ class PCM(BaseModule):
             CPN.
     """
 
-    def __init__(self,
-                 stage_channels: Sequence[int] = (512, 1024),
-                 proj_channels: Sequence[int] = (64, 128),
-                 embed_channels: int = 192,
-                 image_channels: int = 3,
-                 init_cfg: Optional[Union[dict, list]] = dict(
-                     type='Kaiming', layer='Conv2d', mode='fan_in',
-                     override=dict(name='embed', type='Xavier', gain=4,
-                                   distribution='uniform'))) -> None:
+    def __init__(
+        self,
+        stage_channels: Sequence[int] = (512, 1024),
+        proj_channels: Sequence[int] = (64, 128),
+        embed_channels: int = 192,
+        image_channels: int = 3,
+        init_cfg: Optional[Union[dict, list]] = dict(
+            type='Kaiming',
+            layer='Conv2d',
+            mode='fan_in',
+            override=dict(name='embed', type='Xavier', gain=4, distribution='uniform'),
+        ),
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(stage_channels) != len(proj_channels):
-            raise ValueError(f'stage_channels {tuple(stage_channels)} and proj_channels '
-                             f'{tuple(proj_channels)} must have the same length')
+            raise ValueError(
+                f'stage_channels {tuple(stage_channels)} and proj_channels '
+                f'{tuple(proj_channels)} must have the same length'
+            )
         self.projs = nn.ModuleList(
-            nn.Conv2d(cin, cout, 1, bias=False)
-            for cin, cout in zip(stage_channels, proj_channels))
+            nn.Conv2d(cin, cout, 1, bias=False) for cin, cout in zip(stage_channels, proj_channels)
+        )
         self.in_channels = image_channels + sum(proj_channels)
         self.embed = nn.Conv2d(self.in_channels, embed_channels, 1, bias=False)
 
-    def aggregate(self, image: torch.Tensor, stage_feats: Sequence[torch.Tensor],
-                  size: Tuple[int, int]) -> torch.Tensor:
+    def aggregate(
+        self, image: torch.Tensor, stage_feats: Sequence[torch.Tensor], size: Tuple[int, int]
+    ) -> torch.Tensor:
         """The features ``X``, from detached inputs.
 
         Args:
@@ -71,8 +79,9 @@ class PCM(BaseModule):
             Tensor: (B, in_channels, h, w).
         """
         if len(stage_feats) != len(self.projs):
-            raise ValueError(f'PCM aggregates {len(self.projs)} backbone stages, got '
-                             f'{len(stage_feats)} features')
+            raise ValueError(
+                f'PCM aggregates {len(self.projs)} backbone stages, got {len(stage_feats)} features'
+            )
         parts = [_resize(image.detach(), size)]
         for proj, feat in zip(self.projs, stage_feats):
             parts.append(_resize(F.relu(proj(feat.detach())), size))

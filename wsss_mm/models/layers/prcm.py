@@ -1,4 +1,5 @@
 """Pixel-Region Correlation Module (PRCM) of CPN."""
+
 from typing import Optional, Union
 
 import torch
@@ -38,21 +39,22 @@ class PRCM(BaseModule):
             as ``Ferenas/CPN``.
     """
 
-    def __init__(self,
-                 in_channels: int = 195,
-                 embed_channels: int = 192,
-                 scale: Optional[float] = None,
-                 code_key_view: bool = False,
-                 init_cfg: Optional[Union[dict, list]] = dict(
-                     type='Xavier', layer='Linear', gain=4,
-                     distribution='uniform')) -> None:
+    def __init__(
+        self,
+        in_channels: int = 195,
+        embed_channels: int = 192,
+        scale: Optional[float] = None,
+        code_key_view: bool = False,
+        init_cfg: Optional[Union[dict, list]] = dict(
+            type='Xavier', layer='Linear', gain=4, distribution='uniform'
+        ),
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.key = nn.Linear(in_channels, embed_channels, bias=False)
         self.scale = scale
         self.code_key_view = code_key_view
 
-    def forward(self, cams: torch.Tensor, feats: torch.Tensor,
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self, cams: torch.Tensor, feats: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """Eqs. 11-12.
 
         Args:
@@ -69,7 +71,7 @@ class PRCM(BaseModule):
         keys = F.relu(self.key(context))
         if self.code_key_view:
             keys = keys.transpose(1, 2).reshape(batch, num_maps, -1)
-        scale = self.scale if self.scale is not None else num_maps ** -0.5
+        scale = self.scale if self.scale is not None else num_maps**-0.5
         relation = scale * (keys @ query.flatten(2))
         weights = F.softmax(relation, dim=-1).view(batch, num_maps, height, width)
         return cams * weights

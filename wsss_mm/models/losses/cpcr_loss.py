@@ -1,4 +1,5 @@
 """Complementary patch cross regularisation (CPCR) loss of CPN, with OHEM."""
+
 from typing import Sequence
 
 import torch
@@ -39,8 +40,7 @@ def keep_channel_max(maps: torch.Tensor) -> torch.Tensor:
         Tensor: (B, K, h, w), the maxima kept in place (``Ferenas/CPN``'s
         ``max_onehot``).
     """
-    return torch.where(maps == maps.max(dim=1, keepdim=True).values, maps,
-                       torch.zeros_like(maps))
+    return torch.where(maps == maps.max(dim=1, keepdim=True).values, maps, torch.zeros_like(maps))
 
 
 def prepend_background(fg: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -109,9 +109,14 @@ class CPCRLoss(nn.Module):
         loss_name (str): key in the loss dict. Default: 'loss_cpcr'.
     """
 
-    def __init__(self, ohem_ratio: float = 0.2, max_target: bool = False,
-                 bg_order: str = 'before_scaling', loss_weight: float = 1.0,
-                 loss_name: str = 'loss_cpcr') -> None:
+    def __init__(
+        self,
+        ohem_ratio: float = 0.2,
+        max_target: bool = False,
+        bg_order: str = 'before_scaling',
+        loss_weight: float = 1.0,
+        loss_name: str = 'loss_cpcr',
+    ) -> None:
         super().__init__()
         if not 0 < ohem_ratio <= 1:
             raise ValueError(f'ohem_ratio must be in (0, 1], got {ohem_ratio}')
@@ -123,8 +128,9 @@ class CPCRLoss(nn.Module):
         self.loss_weight = loss_weight
         self.loss_name = loss_name
 
-    def weighted_maps(self, fg: torch.Tensor, weight: torch.Tensor,
-                      bg_alpha: float) -> torch.Tensor:
+    def weighted_maps(
+        self, fg: torch.Tensor, weight: torch.Tensor, bg_alpha: float
+    ) -> torch.Tensor:
         """A foreground map weighted by λ or λ̄, with its background, in the
         order of ``bg_order``.
 
@@ -140,8 +146,13 @@ class CPCRLoss(nn.Module):
             return prepend_background(weight * fg, bg_alpha)
         return weight * prepend_background(fg, bg_alpha)
 
-    def forward(self, cams: Sequence[torch.Tensor], refined: Sequence[torch.Tensor],
-                lam: torch.Tensor, bg_alpha: float = 1.0) -> torch.Tensor:
+    def forward(
+        self,
+        cams: Sequence[torch.Tensor],
+        refined: Sequence[torch.Tensor],
+        lam: torch.Tensor,
+        bg_alpha: float = 1.0,
+    ) -> torch.Tensor:
         """
         Args:
             cams (Sequence[Tensor]): ``(Y_o, Y_h, Y_h̄)``, each (B, C, h, w):
@@ -159,10 +170,16 @@ class CPCRLoss(nn.Module):
         lam = lam.view(-1, 1, 1, 1)
         one = torch.ones_like(lam)
         cam_o = self.weighted_maps(cam_o, one, bg_alpha)
-        pairs = ((cam_o - self.weighted_maps(cam_h, lam, bg_alpha),
-                  self.weighted_maps(ref_hbar, 1 - lam, bg_alpha)),
-                 (cam_o - self.weighted_maps(cam_hbar, 1 - lam, bg_alpha),
-                  self.weighted_maps(ref_h, lam, bg_alpha)))
+        pairs = (
+            (
+                cam_o - self.weighted_maps(cam_h, lam, bg_alpha),
+                self.weighted_maps(ref_hbar, 1 - lam, bg_alpha),
+            ),
+            (
+                cam_o - self.weighted_maps(cam_hbar, 1 - lam, bg_alpha),
+                self.weighted_maps(ref_h, lam, bg_alpha),
+            ),
+        )
         loss = 0
         for target, pred in pairs:
             if self.max_target:

@@ -1,4 +1,5 @@
 """Adaptive min-pooling loss of CPN's public training code."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -22,8 +23,9 @@ class AdaptiveMinPoolingLoss(nn.Module):
         loss_name (str): key in the loss dict. Default: 'loss_min_pool'.
     """
 
-    def __init__(self, ratio: float = 0.25, loss_weight: float = 1.0,
-                 loss_name: str = 'loss_min_pool') -> None:
+    def __init__(
+        self, ratio: float = 0.25, loss_weight: float = 1.0, loss_name: str = 'loss_min_pool'
+    ) -> None:
         super().__init__()
         if not 0 < ratio <= 1:
             raise ValueError(f'ratio must be in (0, 1], got {ratio}')

@@ -1,4 +1,5 @@
 """Multi-label soft-margin loss, the classification loss of CAM networks."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -17,8 +18,9 @@ class MultiLabelSoftMarginLoss(nn.Module):
         loss_name (str): key of the loss in the loss dict. Default: 'loss_cls'.
     """
 
-    def __init__(self, loss_weight: float = 1.0, label_smoothing: float = 0.0,
-                 loss_name: str = 'loss_cls') -> None:
+    def __init__(
+        self, loss_weight: float = 1.0, label_smoothing: float = 0.0, loss_name: str = 'loss_cls'
+    ) -> None:
         super().__init__()
         if not 0 <= label_smoothing < 1:
             raise ValueError(f'label_smoothing must be in [0, 1), got {label_smoothing}')

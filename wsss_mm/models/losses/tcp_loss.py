@@ -1,4 +1,5 @@
 """Triplet complementary patch (TCP) loss of CPN."""
+
 from typing import Sequence
 
 import torch
@@ -44,8 +45,9 @@ class TCPLoss(nn.Module):
         self.loss_weight = loss_weight
         self.loss_name = loss_name
 
-    def forward(self, cams: Sequence[torch.Tensor], refined: Sequence[torch.Tensor],
-                lam: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, cams: Sequence[torch.Tensor], refined: Sequence[torch.Tensor], lam: torch.Tensor
+    ) -> torch.Tensor:
         """
         Args:
             cams (Sequence[Tensor]): ``(Y_o, Y_h, Y_h̄)``, each (B, C, h, w):

@@ -1,5 +1,6 @@
 """AffinityNet (Ahn & Kwak, CVPR 2018): pixel-pair semantic affinities for the
 random walk that turns CAMs into pseudo masks."""
+
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -46,30 +47,37 @@ class AffinityNet(BaseModel):
             are Kaiming-initialised by ``ConvModule``).
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 in_channels: Sequence[int],
-                 channels: Sequence[int] = (64, 128, 256),
-                 embed_channels: int = 448,
-                 radius: int = 5,
-                 loss_weights: Sequence[float] = (0.25, 0.25, 0.5),
-                 norm_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        backbone: dict,
+        in_channels: Sequence[int],
+        channels: Sequence[int] = (64, 128, 256),
+        embed_channels: int = 448,
+        radius: int = 5,
+        loss_weights: Sequence[float] = (0.25, 0.25, 0.5),
+        norm_cfg: Optional[dict] = None,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if len(in_channels) != len(channels):
-            raise ValueError(f'AffinityNet: in_channels {tuple(in_channels)} and channels '
-                             f'{tuple(channels)} must list one entry per backbone level')
+            raise ValueError(
+                f'AffinityNet: in_channels {tuple(in_channels)} and channels '
+                f'{tuple(channels)} must list one entry per backbone level'
+            )
         if len(loss_weights) != 3:
-            raise ValueError('AffinityNet: loss_weights are (bg_pos, fg_pos, neg), got '
-                             f'{tuple(loss_weights)}')
+            raise ValueError(
+                f'AffinityNet: loss_weights are (bg_pos, fg_pos, neg), got {tuple(loss_weights)}'
+            )
         self.backbone = MODELS.build(backbone)
         act = dict(type='ELU')
         self.lateral_convs = nn.ModuleList(
             ConvModule(c_in, c, 1, bias=False, norm_cfg=norm_cfg, act_cfg=act)
-            for c_in, c in zip(in_channels, channels))
-        self.embed = ConvModule(sum(channels), embed_channels, 1, bias=False,
-                                norm_cfg=norm_cfg, act_cfg=act)
+            for c_in, c in zip(in_channels, channels)
+        )
+        self.embed = ConvModule(
+            sum(channels), embed_channels, 1, bias=False, norm_cfg=norm_cfg, act_cfg=act
+        )
         self.radius = radius
         self.loss_weights = tuple(loss_weights)
 
@@ -83,20 +91,25 @@ class AffinityNet(BaseModel):
         """
         levels = self.backbone(inputs)
         if len(levels) != len(self.lateral_convs):
-            raise ValueError(f'AffinityNet: the backbone gives {len(levels)} feature maps '
-                             f'but in_channels lists {len(self.lateral_convs)}')
+            raise ValueError(
+                f'AffinityNet: the backbone gives {len(levels)} feature maps '
+                f'but in_channels lists {len(self.lateral_convs)}'
+            )
         size = levels[0].shape[-2:]
         projected = [
             F.interpolate(conv(x), size=size, mode='bilinear', align_corners=False)
-            if x.shape[-2:] != size else conv(x)
+            if x.shape[-2:] != size
+            else conv(x)
             for conv, x in zip(self.lateral_convs, levels)
         ]
         return self.embed(torch.cat(projected, dim=1))
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[SegDataSample]] = None,
-                mode: str = 'tensor') -> Union[dict, torch.Tensor]:
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[List[SegDataSample]] = None,
+        mode: str = 'tensor',
+    ) -> Union[dict, torch.Tensor]:
         """``mode='loss'``: the affinity losses; ``mode='tensor'``: the
         affinity features (B, D, h, w). Pseudo masks come from
         :func:`wsss_mm.refine.random_walk.walk_cams` on these features."""
@@ -120,9 +133,11 @@ class AffinityNet(BaseModel):
         bg_pos, fg_pos, neg = pair_targets(labels, self.radius)
         terms = (-torch.log(aff + 1e-5), -torch.log(-aff + 1 + 1e-5))
         w_bg, w_fg, w_neg = self.loss_weights
-        return dict(loss_aff_bg=w_bg * masked_mean(terms[0], bg_pos),
-                    loss_aff_fg=w_fg * masked_mean(terms[0], fg_pos),
-                    loss_aff_neg=w_neg * masked_mean(terms[1], neg))
+        return dict(
+            loss_aff_bg=w_bg * masked_mean(terms[0], bg_pos),
+            loss_aff_fg=w_fg * masked_mean(terms[0], fg_pos),
+            loss_aff_neg=w_neg * masked_mean(terms[1], neg),
+        )
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

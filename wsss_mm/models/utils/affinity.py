@@ -11,6 +11,7 @@ These pair tensors are shared by AffinityNet's training loss
 (:func:`neighbour_affinity`, :func:`pair_targets`) and by the random walk of
 :mod:`wsss_mm.refine.random_walk` (:func:`dense_affinity`).
 """
+
 from typing import Iterator, List, Optional, Tuple
 
 import torch
@@ -26,8 +27,12 @@ def pair_offsets(radius: int) -> List[Tuple[int, int]]:
     if radius < 2:
         raise ValueError(f'the affinity radius must be >= 2, got {radius}')
     offsets = [(0, dx) for dx in range(1, radius)]
-    offsets += [(dy, dx) for dy in range(1, radius) for dx in range(-radius + 1, radius)
-                if dy * dy + dx * dx < radius * radius]
+    offsets += [
+        (dy, dx)
+        for dy in range(1, radius)
+        for dx in range(-radius + 1, radius)
+        if dy * dy + dx * dx < radius * radius
+    ]
     return offsets
 
 
@@ -39,7 +44,7 @@ def iter_neighbours(x: torch.Tensor, radius: int, fill: float) -> Iterator[torch
     r = radius - 1
     padded = F.pad(x, (r, r, 0, r), value=fill)  # dy >= 0 only
     for dy, dx in pair_offsets(radius):
-        yield padded[..., dy:dy + height, r + dx:r + dx + width]
+        yield padded[..., dy : dy + height, r + dx : r + dx + width]
 
 
 def shift_neighbours(x: torch.Tensor, radius: int, fill: float) -> torch.Tensor:
@@ -56,8 +61,9 @@ def shift_neighbours(x: torch.Tensor, radius: int, fill: float) -> torch.Tensor:
     return torch.stack(list(iter_neighbours(x, radius, fill)), dim=2)
 
 
-def valid_pairs(height: int, width: int, radius: int,
-                device: Optional[torch.device] = None) -> torch.Tensor:
+def valid_pairs(
+    height: int, width: int, radius: int, device: Optional[torch.device] = None
+) -> torch.Tensor:
     """(P, h, w) bool: whether the neighbour of each pair lies in the map."""
     ones = torch.ones(1, 1, height, width, device=device)
     return shift_neighbours(ones, radius, 0.0)[0, 0] > 0
@@ -74,14 +80,17 @@ def neighbour_affinity(feats: torch.Tensor, radius: int) -> torch.Tensor:
         Tensor: (B, P, h, w) in (0, 1]; 0 where the neighbour is outside.
     """
     # one (B, h, w) map per offset: no (B, D, P, h, w) tensor
-    affs = [torch.exp(-(feats - neighbours).abs().mean(dim=1))
-            for neighbours in iter_neighbours(feats, radius, 0.0)]
+    affs = [
+        torch.exp(-(feats - neighbours).abs().mean(dim=1))
+        for neighbours in iter_neighbours(feats, radius, 0.0)
+    ]
     height, width = feats.shape[-2:]
     return torch.stack(affs, dim=1) * valid_pairs(height, width, radius, feats.device)
 
 
-def pair_targets(labels: torch.Tensor, radius: int,
-                 ignore_index: int = 255) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pair_targets(
+    labels: torch.Tensor, radius: int, ignore_index: int = 255
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The three kinds of labelled pairs of PSA's affinity loss.
 
     Args:

@@ -6,6 +6,7 @@ The patch masks come from the data: ``SuperpixelComplementaryPatches`` /
 ``PackCPInputs`` put ``cp_mask`` and ``cp_lambda`` into each data sample
 (``wsss_mm/datasets/transforms/complementary_patches.py`` describes the schema).
 """
+
 from typing import List, Tuple
 
 import torch
@@ -27,8 +28,8 @@ class ComplementaryPatchPair:
     """
 
     def __call__(
-            self, inputs: torch.Tensor,
-            data_samples: List[SegDataSample]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        self, inputs: torch.Tensor, data_samples: List[SegDataSample]
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """
         Args:
             inputs (Tensor): (B, 3, H, W) normalised images ``I``.
@@ -48,10 +49,12 @@ class ComplementaryPatchPair:
         lambdas = inputs.new_empty(batch)
         for i, sample in enumerate(data_samples):
             if 'cp_mask' not in sample or 'cp_lambda' not in sample:
-                raise KeyError(f'data sample {i} has no cp_mask / cp_lambda; the train '
-                               'pipeline must end with a ComplementaryPatches transform '
-                               'and PackCPInputs')
+                raise KeyError(
+                    f'data sample {i} has no cp_mask / cp_lambda; the train '
+                    'pipeline must end with a ComplementaryPatches transform '
+                    'and PackCPInputs'
+                )
             mask = sample.cp_mask
-            masks[i, 0, :mask.shape[0], :mask.shape[1]] = mask
+            masks[i, 0, : mask.shape[0], : mask.shape[1]] = mask
             lambdas[i] = sample.cp_lambda
         return inputs * masks, inputs * (1 - masks), lambdas
