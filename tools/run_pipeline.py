@@ -27,6 +27,7 @@ import json
 from typing import List, Optional, Tuple
 
 from mmengine.config import DictAction
+from prettytable import PrettyTable
 
 
 def parse_args() -> argparse.Namespace:
@@ -152,9 +153,11 @@ def format_tables(results: dict, method: str) -> str:
         ]
     ]
     columns = [(name, ious) for name, ious in columns if ious]
-    lines = ['', f'{"class":<14}' + ''.join(f'{name:>8}' for name, _ in columns)]
+    table = PrettyTable(['class'] + [name for name, _ in columns], align='r')
+    table.align['class'] = 'l'
     for i, name in enumerate(seeds['class_names']):
-        lines.append(f'{name:<14}' + ''.join(f'{ious[i]:>8.2f}' for _, ious in columns))
+        table.add_row([name] + [f'{ious[i]:.2f}' for _, ious in columns])
+    lines = ['', table.get_string()]
     rows = [('uniform-map floor (image labels only)', seeds['floor_miou'], '')]
     rows += [
         (label.replace('seeds (', f'seeds ({method}, ', 1), miou, mark)

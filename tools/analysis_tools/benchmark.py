@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
+from mmengine.device import get_device
 
 from wsss_mm.apis.config_utils import dataset_cfg, override_data_root, resolve_split
 from wsss_mm.apis.inference import load_cam_network
@@ -331,7 +332,7 @@ def main(args: argparse.Namespace) -> None:
     cfg = load_config(args.config, args.cfg_options)
     if args.data_root:
         override_data_root(cfg, args.data_root)
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = args.device or get_device()
     model = load_cam_network(cfg, args.checkpoint, device)
     inputs, labels = load_images(cfg, model, args.num_images, args.split)
     if args.double:

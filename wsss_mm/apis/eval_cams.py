@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch
+from prettytable import PrettyTable
 
 from wsss_mm.datasets.voc_layout import VOC_CLASSES
 from wsss_mm.evaluation import ThresholdSweep, evaluate_label_maps, gt_mask_dirs, load_pair
@@ -151,14 +152,14 @@ def format_table(result: dict) -> str:
     columns = [('CAM', result['cams']), ('floor', result['floor'])]
     if 'crf' in result:
         columns.insert(1, ('+CRF', result['crf']))
-    width = 14 + 8 * len(columns)
-    lines = [f'{"class":<14}' + ''.join(f'{name:>8}' for name, _ in columns), '-' * width]
-    for i, name in enumerate(result['class_names']):
-        lines.append(f'{name:<14}' + ''.join(f'{r["class_iou"][i]:>8.2f}' for _, r in columns))
-    lines += [
-        '-' * width,
-        f'{"mIoU":<14}' + ''.join(f'{r["miou"]:>8.2f}' for _, r in columns),
-        f'{"bg threshold":<14}' + ''.join(f'{r["threshold"]:>8.2f}' for _, r in columns),
-        f'images: {result["num_images"]}',
-    ]
-    return '\n'.join(lines)
+    table = PrettyTable(['class'] + [name for name, _ in columns], align='r')
+    table.align['class'] = 'l'
+    names = result['class_names']
+    for i, name in enumerate(names):
+        table.add_row(
+            [name] + [f'{r["class_iou"][i]:.2f}' for _, r in columns],
+            divider=i == len(names) - 1,
+        )
+    table.add_row(['mIoU'] + [f'{r["miou"]:.2f}' for _, r in columns])
+    table.add_row(['bg threshold'] + [f'{r["threshold"]:.2f}' for _, r in columns])
+    return f'{table.get_string()}\nimages: {result["num_images"]}'

@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.device import get_device
 from torch.utils.data import DataLoader
 
 from wsss_mm.cams.base_cam import present_pairs
@@ -117,7 +118,7 @@ def eval_xai(
             root). Default: ``ImageSets/Segmentation/val.txt``.
         data_root (str, optional): replaces the config's data root.
         batch_size (int): masked images per forward pass.
-        device (str, optional): default CUDA when available.
+        device (str, optional): default :func:`mmengine.device.get_device` (CUDA when available).
         classes (str): the classes explained, as c and as the others:
             ``'labels'`` (default: the ground truth, as WSSS makes its CAMs)
             or ``'detected'`` (``sigmoid(logit) > detect_threshold``, as the
@@ -133,7 +134,7 @@ def eval_xai(
         raise ValueError('name at least one CAM method')
     if data_root is not None:
         override_data_root(cfg, data_root)
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = device or get_device()
     cam_methods = {name: build_cam_method(name, cfg) for name in methods}
     metrics = {
         name: MultiLabelXAIMetric(classes=classes, detect_threshold=detect_threshold)

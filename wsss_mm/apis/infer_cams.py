@@ -4,9 +4,9 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.device import get_device
 from torch.utils.data import DataLoader, Subset
 
 from wsss_mm.cams import multiscale_cams
@@ -49,7 +49,7 @@ def infer_cams(
         vis_dir (str, optional): where to save overlays of the first
             ``num_vis`` images (each class's map under its name, with a
             colour bar: :func:`wsss_mm.utils.visualization.save_cam_overlay`).
-        device (str, optional): default CUDA when available.
+        device (str, optional): default :func:`mmengine.device.get_device` (CUDA when available).
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
@@ -60,7 +60,7 @@ def infer_cams(
     infer_cfg.update(cfg.get('cam_infer', {}))
     scales = tuple(scales if scales is not None else infer_cfg['scales'])
     flip = infer_cfg['flip'] if flip is None else flip
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = device or get_device()
     cam_method = build_cam_method(method, cfg)
 
     ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()

@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.device import get_device
 from mmengine.runner import load_checkpoint
 
 from wsss_mm.cams.cam_file import cam_path, missing_cam_files, save_cam_file
@@ -150,7 +151,7 @@ def walk_cam_files(
     check_cam_dir(cam_dir, ids, allow_pickle)
     os.makedirs(out_dir, exist_ok=True)
     todo = missing_cam_files(out_dir, ids)
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = device or get_device()
     model = load_affinity_net(cfg, checkpoint, device)
     for img_id in progress(todo, desc='random walk'):
         image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
@@ -185,7 +186,7 @@ def make_pseudo_labels(
         data_root (str, optional): replaces ``cfg.data_root``.
         split (str, optional): split file (absolute or relative to the data
             root). Default: the AffinityNet training split.
-        device (str, optional): default CUDA when available.
+        device (str, optional): default :func:`mmengine.device.get_device` (CUDA when available).
         allow_pickle (bool): read legacy pickled ``<image_id>.npy`` CAM files
             (unpickling can run code from the file: only for files you made).
 
@@ -206,7 +207,7 @@ def make_pseudo_labels(
         cfg, cam_dir, out_dir, data_root, split, allow_pickle
     )
     crf = pseudo_crf(cfg)
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = device or get_device()
     model = load_affinity_net(cfg, checkpoint, device)
     for img_id in progress(todo, desc='random walk'):
         image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)

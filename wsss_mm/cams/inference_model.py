@@ -5,9 +5,9 @@ from typing import List, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseTTAModel
 from mmengine.structures import PixelData
+from mmseg.models.utils import resize
 from mmseg.structures import SegDataSample
 
 from wsss_mm.registry import CAM_METHODS, MODELS
@@ -99,7 +99,7 @@ class CAMInferenceModel(BaseTTAModel):
             sample_cams = sample_cams[:, :height, :width]  # without the padding
             if tuple(sample.ori_shape[:2]) != (height, width):
                 sample_cams = max_normalize(
-                    F.interpolate(
+                    resize(
                         sample_cams[None],
                         size=tuple(sample.ori_shape[:2]),
                         mode='bilinear',

@@ -5,6 +5,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmseg.models.utils import resize
 
 from wsss_mm.utils.maps import max_normalize
 
@@ -70,6 +71,6 @@ def multiscale_cams(
             cams = model.refine_cams(x, cams, x_labels)
         if flip:
             cams = cams[:batch] + cams[batch:].flip(-1)
-        cams = F.interpolate(cams, size=(height, width), mode='bilinear', align_corners=False)
+        cams = resize(cams, size=(height, width), mode='bilinear', align_corners=False)
         total = cams if total is None else total + cams
     return max_normalize(total.clamp(min=0))

@@ -2,7 +2,7 @@
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+from mmseg.models.utils import resize
 
 from wsss_mm.registry import CAM_METHODS
 from wsss_mm.utils.maps import max_normalize
@@ -61,7 +61,7 @@ class ScoreCAM(BaseCAMMethod):
         for start in range(0, len(img_idx), self.batch_size):
             b = img_idx[start : start + self.batch_size]
             k = ch_idx[start : start + self.batch_size]
-            masks = F.interpolate(
+            masks = resize(
                 feats[b, k][:, None], size=inputs.shape[2:], mode='bilinear', align_corners=False
             )
             logits = model.predict_logits(

@@ -4,10 +4,11 @@ import os
 import os.path as osp
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional
 
 import cv2
 import numpy as np
+from mmengine import fileio
 from PIL import Image, UnidentifiedImageError
 
 
@@ -86,17 +87,20 @@ def read_mask(path: str) -> np.ndarray:
     return mask.astype(np.uint8)
 
 
-def read_split(path: str) -> list:
+def read_split(path: str, backend_args: Optional[dict] = None) -> list:
     """Reads a split file: one image id per line (blank lines ignored).
+
+    Lines are read with :func:`mmengine.fileio.list_from_file`; only the first
+    whitespace-separated field of each line is kept.
 
     Raises:
         FileNotFoundError: naming the split file.
         ValueError: the file lists no image.
     """
-    if not osp.isfile(path):
+    if not fileio.isfile(path, backend_args=backend_args):
         raise FileNotFoundError(f'split file not found: {path}')
-    with open(path) as f:
-        ids = [line.split()[0] for line in f if line.strip()]
+    lines = fileio.list_from_file(path, backend_args=backend_args)
+    ids = [line.split()[0] for line in lines if line.strip()]
     if not ids:
         raise ValueError(f'split file {path} lists no image id')
     return ids

@@ -1,4 +1,9 @@
-"""Per-image work spread over processes, with a progress bar."""
+"""Per-image work spread over processes, with a progress bar.
+
+Not ``mmengine.utils.track_parallel_progress``: that returns a list only once all
+work is done and draws mmengine's bar even off a terminal, whereas this yields
+ordered results as they come and uses :func:`wsss_mm.utils.progress.progress`.
+"""
 
 import multiprocessing as mp
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar

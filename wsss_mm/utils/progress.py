@@ -1,4 +1,8 @@
-"""Progress bars for long loops: live on a terminal, a few lines in log files."""
+"""Progress bars for long loops: live on a terminal, a few lines in log files.
+
+Not ``mmengine.utils.track_progress``: its bar redraws on every item whether or
+not stdout is a terminal, which floods log files.
+"""
 
 import contextlib
 import math

@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModel
+from mmseg.models.utils import resize
 from mmseg.structures import SegDataSample
 
 from wsss_mm.registry import MODELS
@@ -97,7 +98,7 @@ class AffinityNet(BaseModel):
             )
         size = levels[0].shape[-2:]
         projected = [
-            F.interpolate(conv(x), size=size, mode='bilinear', align_corners=False)
+            resize(conv(x), size=size, mode='bilinear', align_corners=False)
             if x.shape[-2:] != size
             else conv(x)
             for conv, x in zip(self.lateral_convs, levels)
