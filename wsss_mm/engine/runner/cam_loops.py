@@ -48,10 +48,11 @@ def cam_inference_model(
     )
 
 
-@LOOPS.register_module()
-class CAMValLoop(ValLoop):
-    """``ValLoop`` on the CAMs of the runner's CAM network (``pred_cams`` of
-    :class:`~wsss_mm.cams.CAMInferenceModel`), e.g. for ``SeedMIoUMetric``.
+class CAMLoopMixin:
+    """What :class:`CAMValLoop` and :class:`CAMTestLoop` share: the network is
+    wrapped in :class:`~wsss_mm.cams.CAMInferenceModel` when the loop starts
+    (so it carries the weights of that moment), and each batch goes through
+    the wrapper's ``val_step`` / ``test_step``.
 
     Args:
         runner (Runner): the runner.
@@ -65,6 +66,9 @@ class CAMValLoop(ValLoop):
         fp16 (bool): autocast. Default: False.
     """
 
+    #: ``'val'`` or ``'test'``: the hooks called and the wrapper's step.
+    stage = ''
+
     def __init__(
         self,
         runner,
@@ -79,53 +83,35 @@ class CAMValLoop(ValLoop):
         self.cam_options = dict(method=method, scales=scales, flip=flip)
 
     def run(self) -> dict:
-        """Wraps the network (as it is now), then validates."""
+        """Wraps the network (as it is now), then runs the loop."""
         self.cam_model = cam_inference_model(self.runner, **self.cam_options)
         return super().run()
 
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: dict) -> None:
         """One batch through the wrapped network and the evaluator."""
-        self.runner.call_hook('before_val_iter', batch_idx=idx, data_batch=data_batch)
+        self.runner.call_hook(f'before_{self.stage}_iter', batch_idx=idx, data_batch=data_batch)
         with autocast(enabled=self.fp16):
-            outputs = self.cam_model.val_step(data_batch)
+            outputs = getattr(self.cam_model, f'{self.stage}_step')(data_batch)
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         self.runner.call_hook(
-            'after_val_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs
+            f'after_{self.stage}_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs
         )
 
 
 @LOOPS.register_module()
-class CAMTestLoop(TestLoop):
-    """``TestLoop`` on the CAMs of the runner's CAM network; the arguments are
-    :class:`CAMValLoop`'s (``tools/test.py CONFIG CKPT --seed-miou`` runs the
-    config's ``val_cfg`` as this loop)."""
+class CAMValLoop(CAMLoopMixin, ValLoop):
+    """``ValLoop`` on the CAMs of the runner's CAM network (``pred_cams`` of
+    :class:`~wsss_mm.cams.CAMInferenceModel`), e.g. for ``SeedMIoUMetric``;
+    the arguments are :class:`CAMLoopMixin`'s."""
 
-    def __init__(
-        self,
-        runner,
-        dataloader: Union[DataLoader, Dict],
-        evaluator: Union[Evaluator, Dict, List],
-        method: str = 'CAM',
-        scales: Optional[Sequence[float]] = None,
-        flip: Optional[bool] = None,
-        fp16: bool = False,
-    ) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self.cam_options = dict(method=method, scales=scales, flip=flip)
+    stage = 'val'
 
-    def run(self) -> dict:
-        """Wraps the network (with the loaded checkpoint), then tests."""
-        self.cam_model = cam_inference_model(self.runner, **self.cam_options)
-        return super().run()
 
-    @torch.no_grad()
-    def run_iter(self, idx: int, data_batch: dict) -> None:
-        """One batch through the wrapped network and the evaluator."""
-        self.runner.call_hook('before_test_iter', batch_idx=idx, data_batch=data_batch)
-        with autocast(enabled=self.fp16):
-            outputs = self.cam_model.test_step(data_batch)
-        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook(
-            'after_test_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs
-        )
+@LOOPS.register_module()
+class CAMTestLoop(CAMLoopMixin, TestLoop):
+    """``TestLoop`` on the CAMs of the runner's CAM network (``tools/test.py
+    CONFIG CKPT --seed-miou`` runs the config's ``val_cfg`` as this loop); the
+    arguments are :class:`CAMLoopMixin`'s."""
+
+    stage = 'test'
