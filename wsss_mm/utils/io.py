@@ -1,5 +1,6 @@
 """Small I/O helpers: atomic writes and image / mask reading with clear errors."""
 
+import io
 import os
 import os.path as osp
 import tempfile
@@ -41,8 +42,26 @@ def atomic_path(path: str) -> Iterator[str]:
             os.remove(tmp)
 
 
-def read_image(path: str) -> np.ndarray:
+def read_bytes(path: str, backend_args: Optional[dict] = None) -> bytes:
+    """The bytes of a file through ``mmengine.fileio`` (local or any backend).
+
+    Raises:
+        ImageReadError: the file is missing or empty.
+    """
+    if not fileio.exists(path, backend_args=backend_args):
+        raise ImageReadError(path, 'no such file')
+    data = fileio.get(path, backend_args=backend_args)
+    if len(data) == 0:
+        raise ImageReadError(path, 'the file is empty')
+    return data
+
+
+def read_image(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Reads a colour image.
+
+    Args:
+        path (str): the file.
+        backend_args (dict, optional): ``mmengine.fileio`` backend arguments.
 
     Returns:
         np.ndarray: (H, W, 3) uint8, BGR (the OpenMMLab convention).
@@ -50,19 +69,19 @@ def read_image(path: str) -> np.ndarray:
     Raises:
         ImageReadError: the file is missing, empty or cannot be decoded.
     """
-    if not osp.isfile(path):
-        raise ImageReadError(path, 'no such file')
-    data = np.fromfile(path, dtype=np.uint8)
-    if data.size == 0:
-        raise ImageReadError(path, 'the file is empty')
+    data = np.frombuffer(read_bytes(path, backend_args), dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
         raise ImageReadError(path, 'not a decodable image (corrupt or unknown format)')
     return img
 
 
-def read_mask(path: str) -> np.ndarray:
+def read_mask(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Reads a label mask (VOC palette PNG or grey PNG) as class indices.
+
+    Args:
+        path (str): the file.
+        backend_args (dict, optional): ``mmengine.fileio`` backend arguments.
 
     Returns:
         np.ndarray: (H, W) uint8 class ids (255 = ignore).
@@ -71,10 +90,9 @@ def read_mask(path: str) -> np.ndarray:
         ImageReadError: the file is missing or cannot be decoded as a
             single-channel / palette image.
     """
-    if not osp.isfile(path):
-        raise ImageReadError(path, 'no such file')
+    data = read_bytes(path, backend_args)
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
             if img.mode not in ('P', 'L', 'I', 'I;16'):
                 raise ImageReadError(path, f'expected a palette or grey mask, got mode {img.mode}')
             mask = np.asarray(img)
