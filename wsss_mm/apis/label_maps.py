@@ -4,7 +4,7 @@ is :mod:`wsss_mm.evaluation.label_map_miou`."""
 
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -60,10 +60,12 @@ def label_maps_to_write(
     data_root: Optional[str] = None,
     split: Optional[str] = None,
     allow_pickle: bool = False,
+    missing: Callable[[str, Sequence[str]], List[str]] = missing_label_maps,
 ) -> Tuple[str, List[str], List[str]]:
-    """Plans a resumable label-map stage: the split's images (default the
+    """Plans a resumable per-image stage: the split's images (default the
     training split of ``cfg``), checked to all have a CAM file, and those whose
-    ``OUT_DIR/<image_id>.png`` is not written yet; creates ``out_dir``.
+    output is not written yet (``missing(out_dir, ids)``: by default those
+    without ``OUT_DIR/<image_id>.png``); creates ``out_dir``.
     ``allow_pickle``: legacy ``.npy`` CAM files count (see :func:`check_cam_dir`).
 
     Returns:
@@ -79,7 +81,7 @@ def label_maps_to_write(
     ids = read_split(resolve_split(split, data_root))
     check_cam_dir(cam_dir, ids, allow_pickle)
     os.makedirs(out_dir, exist_ok=True)
-    return data_root, ids, missing_label_maps(out_dir, ids)
+    return data_root, ids, missing(out_dir, ids)
 
 
 def load_image_and_cams(

@@ -1,5 +1,6 @@
 """Stage (4a): affinity labels (confident CAM regions) for AffinityNet training."""
 
+import os
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -8,7 +9,7 @@ from mmengine.config import Config
 
 from wsss_mm.refine.affinity_labels import affinity_labels
 from wsss_mm.refine.crf import DenseCRF
-from wsss_mm.refine.pseudo_labels import label_path, save_label_map
+from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps, save_label_map
 from wsss_mm.refine.thresholds import affinity_thresholds
 from wsss_mm.utils.io import read_mask
 from wsss_mm.utils.parallel import parallel_map
@@ -78,10 +79,19 @@ class ConfidentLabelWriter:
 
 def write_label_maps(
     writer: ConfidentLabelWriter, img_ids: Sequence[str], num_workers: int, desc: str
-) -> None:
-    """Runs ``writer`` over the images in ``num_workers`` processes."""
-    for _ in parallel_map(writer, list(img_ids), num_workers, desc):
+) -> int:
+    """Runs ``writer`` in ``num_workers`` processes over the images whose
+    ``<writer.out_dir>/<image_id>.png`` is not written yet (a killed run
+    resumes); creates the folder.
+
+    Returns:
+        int: the number of label maps written now.
+    """
+    os.makedirs(writer.out_dir, exist_ok=True)
+    todo = missing_label_maps(writer.out_dir, img_ids)
+    for _ in parallel_map(writer, todo, num_workers, desc):
         pass
+    return len(todo)
 
 
 def resolve_affinity_thresholds(

@@ -1,6 +1,5 @@
 """Stage (4b): pseudo masks by the AffinityNet random walk of the CAMs."""
 
-import os
 import os.path as osp
 from typing import Optional
 
@@ -20,11 +19,9 @@ from wsss_mm.refine.pseudo_labels import (
 )
 from wsss_mm.refine.random_walk import walk_cams
 from wsss_mm.registry import MODELS
-from wsss_mm.utils.io import read_split
 from wsss_mm.utils.progress import progress
 
-from .config_utils import dataset_cfg, resolve_split
-from .label_maps import check_cam_dir, label_maps_to_write, load_image_and_cams
+from .label_maps import label_maps_to_write, load_image_and_cams
 
 
 def load_affinity_net(cfg: Config, checkpoint: str, device: str) -> torch.nn.Module:
@@ -144,13 +141,9 @@ def walk_cam_files(
             'random_walk.bg_mode must be "threshold", got '
             f'"{walk["bg_mode"]}"'
         )
-    data_root = data_root or cfg.data_root
-    ids = read_split(
-        resolve_split(split or dataset_cfg(cfg, 'train_dataloader').ann_file, data_root)
+    data_root, ids, todo = label_maps_to_write(
+        cfg, cam_dir, out_dir, data_root, split, allow_pickle, missing=missing_cam_files
     )
-    check_cam_dir(cam_dir, ids, allow_pickle)
-    os.makedirs(out_dir, exist_ok=True)
-    todo = missing_cam_files(out_dir, ids)
     device = device or get_device()
     model = load_affinity_net(cfg, checkpoint, device)
     for img_id in progress(todo, desc='random walk'):

@@ -40,7 +40,6 @@ from mmengine.config import Config
 
 from wsss_mm.evaluation import eval_label_dir, has_ground_truth
 from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
-from wsss_mm.refine.pseudo_labels import missing_label_maps
 from wsss_mm.utils.io import atomic_path, read_split
 from wsss_mm.utils.quiet import quiet_console
 
@@ -282,11 +281,8 @@ def make_pseudo_masks(ctx: PipelineContext) -> dict:
         bg_threshold=low,
         crf=crf,
     )
-    os.makedirs(ctx.path('pseudo_masks'), exist_ok=True)
     workers = cfg.get('refine_workers', 1)
-    write_label_maps(
-        writer, missing_label_maps(ctx.path('pseudo_masks'), ids), workers, 'pseudo masks'
-    )
+    write_label_maps(writer, ids, workers, 'pseudo masks')
     result = eval_label_dir(ctx.path('pseudo_masks'), data_root, ids, workers)
     return dict(
         threshold=threshold,
@@ -322,13 +318,7 @@ def select_masks(ctx: PipelineContext) -> dict:
     writer = ConfidentLabelWriter(
         data_root, ctx.path('cams'), ctx.path('seed_masks'), threshold, threshold, crf
     )
-    os.makedirs(ctx.path('seed_masks'), exist_ok=True)
-    write_label_maps(
-        writer,
-        missing_label_maps(ctx.path('seed_masks'), ids),
-        cfg.get('refine_workers', 1),
-        'seed masks',
-    )
+    write_label_maps(writer, ids, cfg.get('refine_workers', 1), 'seed masks')
     return dict(choice=choice, mask_dir='seed_masks', auto_refine=True, mious=mious)
 
 
