@@ -2,14 +2,18 @@
 
     python tools/make_affinity_labels.py CONFIG --cam-dir DIR --out-dir DIR
         [--data-root DIR] [--split LIST] [--workers N] [--seed-threshold T]
-        [--allow-pickle] [--cfg-options ...]
+        [--saliency-dir DIR] [--allow-pickle] [--cfg-options ...]
 
 CONFIG is an AffinityNet config (e.g. configs/affinity/affinity_r50_voc.py);
 its ``affinity_labels`` dict sets the thresholds, the CRF and the saliency
 option. With ``refine_thresholds.affinity='seed'`` (the quickstart) the
 thresholds come from the seeds' best background threshold, ``--seed-threshold``
 (the ``threshold`` that tools/eval_cams.py prints): fg = fg_ratio * T,
-bg = bg_ratio * T. Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) atomically;
+bg = bg_ratio * T. With ``--saliency-dir`` (or ``affinity_labels.saliency_dir``) the
+background comes from saliency maps (tools/infer_saliency.py's ``.npz`` or grey
+``.png``): background where the saliency is at most ``affinity_labels.saliency_threshold``,
+the CAMs' confident foreground inside the salient region, 255 elsewhere (P-NOC's
+C²AM-H guidance). Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) atomically;
 a rerun skips images already done. Then train AffinityNet with
 ``tools/train.py CONFIG --cfg-options train_dataloader.dataset.mask_dir=DIR``.
 """
@@ -41,6 +45,10 @@ def parse_args() -> argparse.Namespace:
         "for refine_thresholds.affinity='seed'",
     )
     parser.add_argument(
+        '--saliency-dir',
+        help='saliency maps giving the background (replaces affinity_labels.saliency_dir)',
+    )
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -63,11 +71,18 @@ def main(args: argparse.Namespace) -> None:
         args.workers,
         args.seed_threshold,
         args.allow_pickle,
+        args.saliency_dir,
+    )
+    saliency_dir = args.saliency_dir or cfg.affinity_labels.get('saliency_dir')
+    background = (
+        f'background from the saliency in {saliency_dir}'
+        if saliency_dir
+        else f'bg threshold {summary["bg_threshold"]}'
     )
     print(
         f'affinity labels in {args.out_dir}: {summary["done"]} written, '
         f'{summary["skipped"]} already there (fg threshold {summary["fg_threshold"]}, '
-        f'bg threshold {summary["bg_threshold"]})'
+        f'{background})'
     )
 
 

@@ -45,6 +45,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> None:
+    from prettytable import PrettyTable
+
     from wsss_mm.apis.config_utils import dataset_cfg, resolve_split
     from wsss_mm.apis.make_pseudo_labels import make_pseudo_labels
     from wsss_mm.apis.train import load_config
@@ -82,9 +84,12 @@ def main(args: argparse.Namespace) -> None:
     if result is None:
         print('no ground truth for every image: pseudo masks not evaluated')
         return
-    for name, iou in zip(result['class_names'], result['class_iou']):
-        print(f'{name:<14}{iou:>8.2f}')
-    print(f'{"mIoU":<14}{result["miou"]:>8.2f}  (ignored pixels: {result["ignored"]:.1%})')
+    table = PrettyTable(['class', 'pseudo IoU'], align='r')
+    table.align['class'] = 'l'
+    for i, (name, iou) in enumerate(zip(result['class_names'], result['class_iou'])):
+        table.add_row([name, f'{iou:.2f}'], divider=i == len(result['class_iou']) - 1)
+    table.add_row(['mIoU', f'{result["miou"]:.2f}'])
+    print(f'{table}\nignored pixels: {result["ignored"]:.1%}')
     print(
         json.dumps(
             dict(

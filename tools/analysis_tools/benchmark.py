@@ -31,6 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.device import get_device
+from prettytable import PrettyTable
 
 from wsss_mm.apis.config_utils import dataset_cfg, override_data_root, resolve_split
 from wsss_mm.apis.inference import load_cam_network
@@ -253,16 +254,20 @@ def benchmark_scorecam(
 
 def format_benchmark(rows: List[Dict]) -> str:
     """A table: time, ratio to the first row, peak memory, output difference."""
-    head = f'{"variant":<24}{"time (s)":>10}{"x first":>9}{"peak MiB":>10}{"max rel diff":>14}'
-    lines = [head, '-' * len(head)]
+    table = PrettyTable(['variant', 'time (s)', 'x first', 'peak MiB', 'max rel diff'], align='r')
+    table.align['variant'] = 'l'
     for row in rows:
         diff = '-' if row['max_rel_diff'] is None else f'{row["max_rel_diff"]:.1e}'
-        lines.append(
-            f'{row["name"]:<24}{row["seconds"]:>10.2f}'
-            f'{row["seconds"] / rows[0]["seconds"]:>9.2f}'
-            f'{row["peak_mib"]:>10.1f}{diff:>14}'
+        table.add_row(
+            [
+                row['name'],
+                f'{row["seconds"]:.2f}',
+                f'{row["seconds"] / rows[0]["seconds"]:.2f}',
+                f'{row["peak_mib"]:.1f}',
+                diff,
+            ]
         )
-    return '\n'.join(lines)
+    return table.get_string()
 
 
 def parse_args() -> argparse.Namespace:

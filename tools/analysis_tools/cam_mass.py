@@ -16,6 +16,8 @@ one JSON object ``{NAME: {"object": .., "other_objects": .., "background": ..,
 import argparse
 import json
 
+from prettytable import PrettyTable
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -95,15 +97,18 @@ def main(args: argparse.Namespace) -> None:
         name, cam_dir = item.split('=', 1)
         check_cam_dir(cam_dir, img_ids, args.allow_pickle)
         results[name] = mass_shares(cam_dir, args.data_root, img_ids, args.cover, args.allow_pickle)
-    print(
-        f'{"cams":<20}{"object":>9}{"other obj.":>12}{"background":>12}'
-        f'{"coverage@" + str(args.cover):>15}{"pairs":>7}'
+    table = PrettyTable(
+        ['cams', 'object', 'other obj.', 'background', f'coverage@{args.cover}', 'pairs'],
+        align='r',
     )
+    table.align['cams'] = 'l'
     for name, r in results.items():
-        print(
-            f'{name:<20}{r["object"]:>9.3f}{r["other_objects"]:>12.3f}'
-            f'{r["background"]:>12.3f}{r["coverage"]:>15.3f}{r["pairs"]:>7}'
+        table.add_row(
+            [name]
+            + [f'{r[k]:.3f}' for k in ('object', 'other_objects', 'background', 'coverage')]
+            + [r['pairs']]
         )
+    print(table)
     print(json.dumps(results))
 
 

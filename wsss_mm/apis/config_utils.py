@@ -57,7 +57,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     MMEngine 0.10.7 calls ``torch.cuda.set_device`` unconditionally in its
     PyTorch launcher; when a process group already exists it skips that, so
     on a CPU-only machine we create the group (gloo) ourselves and give the
-    DDP wrapper no device ids. With CUDA nothing changes (nccl via MMEngine).
+    DDP wrapper (the config's ``model_wrapper_cfg``, else
+    ``MMDistributedDataParallel``) no device ids. With CUDA nothing changes
+    (nccl via MMEngine).
     """
     if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
         return
@@ -68,7 +70,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     dist.init_process_group(backend='gloo')
     cfg.env_cfg = cfg.get('env_cfg', ConfigDict())
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
+    # the config's wrapper (e.g. P-NOC's MMSeparateDistributedDataParallel), on CPU
+    wrapper = dict(cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel'))
+    cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
 
 
 def resolve_split(split: str, data_root: Optional[str] = None) -> str:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.device import get_device
+from prettytable import PrettyTable
 from torch.utils.data import DataLoader
 
 from wsss_mm.cams.base_cam import present_pairs
@@ -178,9 +179,8 @@ def eval_xai(
 def format_xai_table(results: Dict[str, Dict[str, float]]) -> str:
     """One row per method, one column per metric (percent), as Tables 3 / 4 of
     seed 002; the header marks whether higher (↑) or lower (↓) is better."""
-    width = max(len('method'), *(len(name) for name in results)) + 2
-    header = f'{"method":<{width}}' + ''.join(f'{"%" + k + BETTER[k]:>9}' for k in XAI_KEYS)
-    lines = [header, '-' * len(header)]
+    table = PrettyTable(['method'] + [f'%{k}{BETTER[k]}' for k in XAI_KEYS], align='r')
+    table.align['method'] = 'l'
     for name, values in results.items():
-        lines.append(f'{name:<{width}}' + ''.join(f'{values[k]:>9.2f}' for k in XAI_KEYS))
-    return '\n'.join(lines)
+        table.add_row([name] + [f'{values[k]:.2f}' for k in XAI_KEYS])
+    return table.get_string()

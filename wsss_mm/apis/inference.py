@@ -4,7 +4,7 @@
 import copy
 import os.path as osp
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -37,9 +37,26 @@ def build_cam_method(name: str, cfg: Optional[Config] = None):
 
 
 def load_cam_network(cfg: Config, checkpoint: Optional[str], device: str) -> torch.nn.Module:
-    """Builds ``cfg.model``, loads ``checkpoint`` (weights-only) and sets eval mode."""
+    """Builds ``cfg.model``, checks that it is a CAM network, loads
+    ``checkpoint`` (weights-only) and sets eval mode."""
+    return load_network(cfg, checkpoint, device, check=check_cam_network)
+
+
+def load_network(
+    cfg: Config,
+    checkpoint: Optional[str],
+    device: str,
+    check: Optional[Callable[[nn.Module], None]] = None,
+) -> nn.Module:
+    """Builds ``cfg.model``, runs ``check`` on it, loads ``checkpoint``
+    (weights-only, strict) and sets eval mode.
+
+    Raises:
+        FileNotFoundError: the checkpoint does not exist (named).
+    """
     model = MODELS.build(cfg.model)
-    check_cam_network(model)
+    if check is not None:
+        check(model)
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')

@@ -3,15 +3,14 @@
 import os
 from typing import Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmengine.config import Config
 
+from wsss_mm.cams.saliency_file import check_saliency_dir, find_saliency_file, load_saliency_file
 from wsss_mm.refine.affinity_labels import affinity_labels
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps, save_label_map
 from wsss_mm.refine.thresholds import affinity_thresholds
-from wsss_mm.utils.io import read_mask
 from wsss_mm.utils.parallel import parallel_map
 
 from .label_maps import label_maps_to_write, load_image_and_cams
@@ -33,8 +32,9 @@ class ConfidentLabelWriter:
         fg_threshold, bg_threshold (float): see
             :func:`~wsss_mm.refine.affinity_labels.affinity_labels`.
         crf (DenseCRF, optional): CRF-refine the label maps.
-        saliency_dir (str, optional): ``<image_id>.png`` grey saliency maps
-            (0-255) giving the background.
+        saliency_dir (str, optional): saliency maps giving the background:
+            ``<image_id>.npz`` saliency files (``tools/infer_saliency.py``)
+            or grey ``<image_id>.png`` images (0-255, e.g. PoolNet's).
         saliency_threshold (float): saliency (in [0, 1]) at or below it is
             background.
         allow_pickle (bool): read legacy pickled ``.npy`` CAM files
@@ -63,7 +63,7 @@ class ConfidentLabelWriter:
         image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id, self.allow_pickle)
         saliency = None
         if self.saliency_dir is not None:
-            saliency = read_mask(label_path(self.saliency_dir, img_id)) / np.float32(255)
+            saliency = load_saliency_file(find_saliency_file(self.saliency_dir, img_id))
         labels = affinity_labels(
             cam['keys'],
             torch.from_numpy(cam['cam']),
@@ -139,6 +139,7 @@ def make_affinity_labels(
     num_workers: Optional[int] = None,
     seed_threshold: Optional[float] = None,
     allow_pickle: bool = False,
+    saliency_dir: Optional[str] = None,
 ) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` affinity labels for every image of a split.
 
@@ -147,8 +148,9 @@ def make_affinity_labels(
 
     Args:
         cfg (Config): an AffinityNet config with ``affinity_labels``
-            (``fg_threshold``, ``bg_threshold``, ``crf``, ``saliency_dir``,
-            ``saliency_threshold``), ``crf`` (:class:`DenseCRF` arguments,
+            (``fg_threshold``, ``bg_threshold``, ``crf``, ``saliency_dir``:
+            None or a folder of saliency maps, then the background comes from
+            them; ``saliency_threshold``), ``crf`` (:class:`DenseCRF` arguments,
             used when ``affinity_labels.crf`` is true), ``refine_workers``
             and optionally ``refine_thresholds`` (see
             :func:`resolve_affinity_thresholds`).
@@ -162,13 +164,16 @@ def make_affinity_labels(
             threshold, for the rule ``refine_thresholds.affinity='seed'``.
         allow_pickle (bool): read legacy pickled ``<image_id>.npy`` CAM files
             (unpickling can run code from the file: only for files you made).
+        saliency_dir (str, optional): replaces ``affinity_labels.saliency_dir``
+            (the background from saliency maps, P-NOC's C²AM-H guidance).
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
         'fg_threshold': .., 'bg_threshold': ..}``.
 
     Raises:
-        FileNotFoundError: CAM files are missing (the message names them).
+        FileNotFoundError: CAM or saliency files are missing (the message
+            names them).
         PickledCAMFileError: legacy ``.npy`` CAM files without ``allow_pickle``.
         ImportError: the config asks for a CRF and pydensecrf2 is missing.
         ValueError: see :func:`resolve_affinity_thresholds`.
@@ -177,9 +182,13 @@ def make_affinity_labels(
     params['fg_threshold'], params['bg_threshold'] = resolve_affinity_thresholds(
         cfg, seed_threshold
     )
+    if saliency_dir is not None:
+        params['saliency_dir'] = saliency_dir
     data_root, ids, todo = label_maps_to_write(
         cfg, cam_dir, out_dir, data_root, split, allow_pickle
     )
+    if params.get('saliency_dir') is not None:
+        check_saliency_dir(params['saliency_dir'], todo)
     crf = DenseCRF(**cfg.crf) if params.pop('crf', False) else None
     writer = ConfidentLabelWriter(
         data_root, cam_dir, out_dir, crf=crf, allow_pickle=allow_pickle, **params

@@ -18,7 +18,8 @@ segmentation stages need its ``pipeline`` section::
 
 with the two config paths relative to the pipeline config's folder.
 
-Work dir layout: ``cam/`` (CAM network), ``cams/`` (CAM files),
+Work dir layout: ``aux/<name>/`` (auxiliary networks, e.g. OC-CSE's ordinary
+classifier), ``cam/`` (CAM network), ``cams/`` (CAM files),
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
 ``auto_refine`` picks the seeds), ``seg/`` (segmentation network and its test
@@ -80,9 +81,12 @@ class PipelineContext:
     results: Dict[str, dict] = field(default_factory=dict)
 
     def config(self) -> Config:
-        """A fresh copy of the config with the options applied."""
+        """A fresh copy of the config with the options applied, and the
+        checkpoints of the auxiliary networks trained so far."""
         cfg = Config.fromfile(self.config_path)
         cfg.merge_from_dict(self.cfg_options)
+        trained = self.results.get('train_auxiliary', {}).get('networks', {})
+        cfg.merge_from_dict({aux['key']: aux['checkpoint'] for aux in trained.values()})
         return cfg
 
     def path(self, *parts: str) -> str:
@@ -121,6 +125,54 @@ class PipelineContext:
         if self.config().pipeline.get('init_from_cam', False):
             return self.results['train_cam']['checkpoint']
         return None
+
+
+def train_auxiliary(ctx: PipelineContext) -> dict:
+    """(0) Trains the networks that the CAM network's training needs, listed
+    in the config's ``auxiliary`` (e.g. the ordinary classifier of OC-CSE /
+    P-OC / P-NOC)::
+
+        auxiliary = [dict(name='ordinary_classifier', config='cam_synthvoc.py',
+                          checkpoint_key='model.oc_checkpoint', options=dict())]
+
+    Each is trained from its config (relative to the CAM network config's
+    folder, with ``options``) into ``WORK_DIR/aux/<name>``, and its last
+    checkpoint is set at ``checkpoint_key`` of the CAM network's config for
+    the later stages. An entry whose key is already set (e.g. by
+    ``--cfg-options``) is not trained."""
+    cfg = ctx.config()
+    networks = {}
+    for aux in cfg.get('auxiliary', []):
+        missing = {'name', 'config', 'checkpoint_key'} - set(aux)
+        if missing:
+            raise KeyError(
+                f'{ctx.config_path}: auxiliary entry {dict(aux)} lacks {sorted(missing)}'
+            )
+        if _get_key(cfg, aux['checkpoint_key']) is not None:
+            continue
+        aux_cfg = load_config(
+            osp.join(osp.dirname(ctx.config_path), aux['config']), dict(aux.get('options', {}))
+        )
+        aux_cfg.val_cfg = aux_cfg.val_dataloader = aux_cfg.val_evaluator = None
+        work_dir = ctx.path('aux', aux['name'])
+        runner = build_runner(
+            aux_cfg, work_dir=work_dir, config_path=aux_cfg.filename, data_root=ctx.data_root
+        )
+        runner.train()
+        networks[aux['name']] = dict(
+            checkpoint=last_checkpoint(work_dir), key=aux['checkpoint_key']
+        )
+    return dict(networks=networks)
+
+
+def _get_key(cfg: Config, key: str):
+    """The value at a dotted key of a config, None where a part is missing."""
+    value = cfg
+    for part in key.split('.'):
+        value = value.get(part) if hasattr(value, 'get') else None
+        if value is None:
+            return None
+    return value
 
 
 def train_cam(ctx: PipelineContext) -> dict:
@@ -346,6 +398,7 @@ def test_seg(ctx: PipelineContext) -> dict:
 
 
 CAM_STAGES: List[Tuple[str, Stage]] = [
+    ('train_auxiliary', train_auxiliary),
     ('train_cam', train_cam),
     ('infer_cams', infer_seed_cams),
     ('eval_cams', eval_seed_cams),

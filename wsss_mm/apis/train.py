@@ -32,6 +32,12 @@ def use_amp(cfg: Config) -> None:
             ``AmpOptimWrapper`` (e.g. an ``OptimWrapperDict`` of two models,
             whose members set their own type).
     """
+    if cfg.optim_wrapper.get('constructor') == 'MultiOptimWrapperConstructor':
+        raise ValueError(
+            '--amp: the config has one optim wrapper per network '
+            '(MultiOptimWrapperConstructor); set type="AmpOptimWrapper" in each entry of '
+            'optim_wrapper instead'
+        )
     kind = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if kind == 'AmpOptimWrapper':
         print_log('--amp: the config already uses AmpOptimWrapper', logger='current')

@@ -1,14 +1,16 @@
 """PASCAL VOC 2012 with image-level labels, for training CAM networks."""
 
 import os.path as osp
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
+import numpy as np
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from wsss_mm.registry import DATASETS
 from wsss_mm.utils.io import read_split
 
+from .label_cache import multi_hot, read_label_cache, write_label_cache
 from .voc_layout import MASK_DIRS, VOC_CLASSES, VOC_PALETTE, find_mask, labels_from_masks
 
 
@@ -33,6 +35,13 @@ class VOCClsDataset(BaseSegDataset):
         filter_empty_labels (bool): drop images whose mask holds no
             foreground class (for classification training; the count is
             logged). Default: False.
+        label_cache (str, optional): a JSON label cache relative to
+            ``data_root`` (e.g. ``'cls_labels.json'``, IRN's ``cls_labels``
+            convention). The labels of the images it holds are read from it
+            and their masks are neither looked up nor opened (the data infos
+            then carry no ``seg_map_path``); the labels of the others are
+            derived from their masks once and added to it. None: always from
+            the masks. Default: None.
         **kwargs: passed to :class:`mmseg.datasets.BaseSegDataset`.
     """
 
@@ -46,9 +55,11 @@ class VOCClsDataset(BaseSegDataset):
         img_suffix: str = '.jpg',
         seg_map_suffix: str = '.png',
         filter_empty_labels: bool = False,
+        label_cache: Optional[str] = None,
         **kwargs,
     ) -> None:
         self.mask_dirs = tuple(mask_dirs)
+        self.label_cache = label_cache
         self.img_dir = img_dir
         self.filter_empty_labels = filter_empty_labels
         super().__init__(
@@ -65,38 +76,50 @@ class VOCClsDataset(BaseSegDataset):
         return len(self.metainfo['classes']) - 1
 
     def load_data_list(self) -> List[dict]:
-        """Reads the split, checks every file and derives the labels."""
+        """Reads the split, checks every file and derives the labels (from
+        the label cache where it has them)."""
         root = self.data_root or ''
         if root and not osp.isdir(root):
             raise FileNotFoundError(f'data root not found: {root}')
         ids = read_split(self.ann_file)
         img_dir = self.data_prefix['img_path']
         mask_dirs = [osp.join(root, d) for d in self.mask_dirs]
-        img_paths, mask_paths = [], []
+        fg_classes = self.metainfo['classes'][1:]
+        cache_path = osp.join(root, self.label_cache) if self.label_cache else None
+        cached = read_label_cache(cache_path, fg_classes) if cache_path else {}
+        img_paths, mask_paths = [], {}
         for img_id in ids:
             img_path = osp.join(img_dir, img_id + self.img_suffix)
             if not osp.isfile(img_path):
                 raise FileNotFoundError(
                     f'image {img_path} listed in {self.ann_file} does not exist'
                 )
+            img_paths.append(img_path)
+            if img_id in cached:
+                continue
             mask_path = find_mask(mask_dirs, img_id, self.seg_map_suffix)
             if mask_path is None:
                 raise FileNotFoundError(
                     f'image {img_path} has no mask: looked for {img_id}'
                     f'{self.seg_map_suffix} in {mask_dirs}'
+                    + (f' (nor an entry in the label cache {cache_path})' if cache_path else '')
                 )
-            img_paths.append(img_path)
-            mask_paths.append(mask_path)
-        labels = labels_from_masks(mask_paths, self.num_fg_classes)
+            mask_paths[img_id] = mask_path
+        derived = labels_from_masks(list(mask_paths.values()), self.num_fg_classes)
+        new = {i: (np.flatnonzero(lab) + 1).tolist() for i, lab in zip(mask_paths, derived)}
+        if cache_path and new:
+            write_label_cache(cache_path, fg_classes, {**cached, **new})
         data_list = []
-        for img_id, img_path, mask_path, label in zip(ids, img_paths, mask_paths, labels):
+        for img_id, img_path in zip(ids, img_paths):
+            indices = cached[img_id] if img_id in cached else new[img_id]
+            label = multi_hot(indices, self.num_fg_classes)
             if self.filter_empty_labels and not label.any():
                 continue
             data_list.append(
                 dict(
                     img_id=img_id,
                     img_path=img_path,
-                    seg_map_path=mask_path,
+                    seg_map_path=mask_paths.get(img_id),
                     gt_labels=label,
                     label_map=self.label_map,
                     reduce_zero_label=False,

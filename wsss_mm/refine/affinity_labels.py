@@ -30,11 +30,14 @@ def affinity_labels(
     Without saliency (IRN's ``cam_to_ir_label``): see
     :func:`~wsss_mm.refine.pseudo_labels.confident_labels`.
 
-    With saliency (P-NOC's ``make_affinity_labels``): background where the
-    saliency is at most ``saliency_threshold``; inside the salient region the
-    class of the CAMs at background threshold ``fg_threshold``, 255 where no
-    class is confident there. With ``crf`` both the salient region and the
-    class map are CRF-refined.
+    With saliency (P-NOC's "guiding random walk using saliency maps", thesis
+    App. B.2.2; ``lucasdavid/PNOC`` ``scripts/rw/make_affinity_labels.py``
+    with ``--sal_dir``): background where the saliency is at most
+    ``saliency_threshold``; inside the salient region the class of the CAMs at
+    background threshold ``fg_threshold``, 255 where no class is confident
+    there. With ``crf`` both the salient region and the class map are
+    CRF-refined. ``bg_threshold`` is not used: P-NOC passes its
+    ``--bg_threshold`` (0.10 in ``runners/3-rw.sh``) as the saliency threshold.
 
     Args:
         keys (np.ndarray): (n,) class ids 1..C of the CAM channels.
@@ -47,16 +50,20 @@ def affinity_labels(
         crf (DenseCRF, optional): CRF-refine the label maps (IRN does).
         image (np.ndarray, optional): (H, W, 3) uint8, needed with ``crf``.
         saliency (np.ndarray, optional): (H, W) saliency in [0, 1].
-        saliency_threshold (float): saliency at or below it is background.
+        saliency_threshold (float): saliency at or below it is background
+            (P-NOC: 0.10, on PoolNet maps trained from C²AM-H's).
 
     Returns:
         np.ndarray: (H, W) uint8 class ids, 255 = ignored.
 
     Raises:
-        ValueError: the saliency map's size differs from the CAMs'.
+        ValueError: the saliency map's size differs from the CAMs', or the
+            saliency threshold is outside [0, 1).
     """
     if saliency is None:
         return confident_labels(keys, cams, fg_threshold, bg_threshold, crf, image)
+    if not 0 <= saliency_threshold < 1:
+        raise ValueError(f'saliency_threshold must be in [0, 1), got {saliency_threshold}')
     if saliency.shape != tuple(cams.shape[-2:]):
         raise ValueError(
             f'saliency map size {saliency.shape} differs from the CAM size {tuple(cams.shape[-2:])}'

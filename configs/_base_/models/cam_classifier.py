@@ -7,5 +7,11 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     freeze_bn=False,
     backbone=dict(),  # set by the model config
-    head=dict(type='GAPClassifierHead', in_channels=None, num_classes=20),
+    head=dict(
+        type='GAPClassifierHead',
+        in_channels=None,
+        num_classes=20,
+        # label_smoothing=0.1 is P-OC+LS / P-NOC+LS's (seed 002)
+        loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.0),
+    ),
 )

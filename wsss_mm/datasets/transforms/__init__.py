@@ -1,3 +1,4 @@
+from .cam_hint import LoadCAMHint
 from .complementary_patches import (
     GridComplementaryPatches,
     PackCPInputs,
@@ -9,6 +10,7 @@ from .loading import LoadImage, LoadMask
 __all__ = [
     'LoadImage',
     'LoadMask',
+    'LoadCAMHint',
     'PackCAMInputs',
     'SuperpixelComplementaryPatches',
     'GridComplementaryPatches',

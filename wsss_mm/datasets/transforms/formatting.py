@@ -1,6 +1,7 @@
 """Packs what a CAM network needs into ``inputs`` and a ``SegDataSample``."""
 
 import torch
+from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 
 from wsss_mm.registry import TRANSFORMS
@@ -21,10 +22,12 @@ CAM_META_KEYS = (
 
 @TRANSFORMS.register_module()
 class PackCAMInputs(PackSegInputs):
-    """mmseg's ``PackSegInputs`` plus the image-level labels.
+    """mmseg's ``PackSegInputs`` plus the image-level labels and the hints.
 
-    The data sample carries ``gt_labels`` ((C,) float32 multi-hot) and, when a
-    mask was loaded, ``gt_sem_seg``. ``img_id`` is in its metainfo.
+    The data sample carries ``gt_labels`` ((C,) float32 multi-hot), when a
+    mask was loaded ``gt_sem_seg``, and when hints were loaded (C²AM-H's
+    ``LoadCAMHint``) ``gt_hint`` (``PixelData`` of (1, H, W) uint8: 1, 0 or
+    255). ``img_id`` is in its metainfo.
     """
 
     def __init__(self, meta_keys=CAM_META_KEYS) -> None:
@@ -34,4 +37,7 @@ class PackCAMInputs(PackSegInputs):
         packed = super().transform(results)
         if 'gt_labels' in results:
             packed['data_samples'].gt_labels = torch.as_tensor(results['gt_labels'])
+        if 'gt_hint' in results:
+            hint = torch.from_numpy(results['gt_hint'].copy())[None]
+            packed['data_samples'].gt_hint = PixelData(data=hint)
         return packed

@@ -1,3 +1,4 @@
 from .finite_loss_hook import FiniteLossHook
+from .loss_weight_schedule_hook import LossWeightScheduleHook
 
-__all__ = ['FiniteLossHook']
+__all__ = ['FiniteLossHook', 'LossWeightScheduleHook']

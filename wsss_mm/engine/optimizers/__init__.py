@@ -1,3 +1,4 @@
+from .multi_optim_wrapper_constructor import MultiOptimWrapperConstructor
 from .new_layers_constructor import NewLayersOptimWrapperConstructor
 
-__all__ = ['NewLayersOptimWrapperConstructor']
+__all__ = ['MultiOptimWrapperConstructor', 'NewLayersOptimWrapperConstructor']

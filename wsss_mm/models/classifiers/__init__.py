@@ -1,4 +1,7 @@
 from .cam_classifier import CAMClassifier
 from .cpn import CPN
+from .oc_cse import OCCSE
+from .pnoc import PNOC
+from .puzzle_cam import PuzzleCAM
 
-__all__ = ['CAMClassifier', 'CPN']
+__all__ = ['CAMClassifier', 'CPN', 'OCCSE', 'PNOC', 'PuzzleCAM']

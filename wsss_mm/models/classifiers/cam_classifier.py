@@ -112,6 +112,11 @@ class CAMClassifier(BaseModel):
         override it."""
         return bool(getattr(self.head, 'linear_cam', False)) and not self.head.training
 
+    def class_maps(self, feats: torch.Tensor) -> torch.Tensor:
+        """(B, K, h, w) -> (B, C, h, w): the class maps ``A · W_c`` before
+        ReLU (Puzzle-CAM's and OC-CSE's ``features``)."""
+        return torch.einsum('bkhw,ck->bchw', feats, self.cam_weights())
+
     # ---- MMEngine -----------------------------------------------------------
     def forward(
         self,
@@ -119,13 +124,40 @@ class CAMClassifier(BaseModel):
         data_samples: Optional[List[SegDataSample]] = None,
         mode: str = 'tensor',
     ) -> Union[dict, list, torch.Tensor]:
+        """Modes: ``'loss'``, ``'predict'``, ``'tensor'`` (the logits) and
+        ``'maps'`` (:meth:`training_maps`, for networks that train this one
+        inside their own loss, such as OC-CSE's generator)."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
             return self.predict_logits(self.extract_feat(inputs))
-        raise ValueError(f'mode must be "loss", "predict" or "tensor", got "{mode}"')
+        if mode == 'maps':
+            return self.training_maps(inputs)
+        raise ValueError(f'mode must be "loss", "predict", "tensor" or "maps", got "{mode}"')
+
+    def training_maps(self, inputs: torch.Tensor) -> dict:
+        """What the losses need from one forward pass.
+
+        Returns:
+            dict: ``logits`` (B, C) and ``cams`` (B, C, h, w), the class maps
+            (:meth:`class_maps`).
+        """
+        feats = self.extract_feat(inputs)
+        return dict(logits=self.predict_logits(feats), cams=self.class_maps(feats))
+
+    def loss_from_maps(self, outputs: dict, labels: torch.Tensor) -> dict:
+        """The losses of :meth:`training_maps`'s outputs.
+
+        Args:
+            outputs (dict): see :meth:`training_maps`.
+            labels (Tensor): (B, C) multi-hot.
+
+        Returns:
+            dict: ``{'loss_cls': ...}``.
+        """
+        return self.head.loss(outputs['logits'], labels)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[SegDataSample]) -> dict:
         """Classification loss of a batch; returns ``{'loss_cls': ...}``."""

@@ -9,6 +9,8 @@ from .affinity import (
     valid_pairs,
 )
 from .complementary_pair import ComplementaryPatchPair
+from .erasing import ErasedClassSampler, erased_targets, erasing_masks
+from .puzzle import merge_tiles, tile_images
 
 __all__ = [
     'dense_affinity',
@@ -18,4 +20,9 @@ __all__ = [
     'shift_neighbours',
     'valid_pairs',
     'ComplementaryPatchPair',
+    'ErasedClassSampler',
+    'erased_targets',
+    'erasing_masks',
+    'merge_tiles',
+    'tile_images',
 ]

@@ -1,0 +1,99 @@
+"""tools/analysis_tools: where the CAM mass goes, on CAM files made from the masks."""
+
+import json
+import os
+import os.path as osp
+
+import numpy as np
+
+from wsss_mm.cams.cam_file import cam_path, legacy_cam_path, load_cam_file, save_cam_file
+from wsss_mm.utils.io import read_mask, read_split
+
+
+def write_cams(folder, root, img_ids, make_map):
+    for img_id in img_ids:
+        gt = read_mask(osp.join(root, 'SegmentationClass', img_id + '.png'))
+        keys = np.array(sorted(set(np.unique(gt).tolist()) - {0, 255}), np.int64)
+        cams = (
+            np.stack([make_map(gt, k) for k in keys])
+            if len(keys)
+            else np.zeros((0, *gt.shape), np.float32)
+        )
+        save_cam_file(cam_path(folder, img_id), keys, cams.astype(np.float32))
+
+
+def test_cam_mass_shares_by_hand(synth_root, tmp_path, run_tool):
+    img_ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))
+    exact, uniform = str(tmp_path / 'exact'), str(tmp_path / 'uniform')
+    write_cams(exact, synth_root, img_ids, lambda gt, k: (gt == k).astype(np.float32))
+    write_cams(uniform, synth_root, img_ids, lambda gt, k: np.ones(gt.shape, np.float32))
+    proc = run_tool(
+        'tools/analysis_tools/cam_mass.py',
+        '--cam-dirs',
+        f'exact={exact}',
+        f'uniform={uniform}',
+        '--data-root',
+        synth_root,
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result['exact'] == dict(
+        object=1.0, other_objects=0.0, background=0.0, coverage=1.0, pairs=result['exact']['pairs']
+    )
+    # a uniform map spreads its mass as the pixels: the mean share of the
+    # class's own pixels among the valid ones
+    shares = []
+    for img_id in img_ids:
+        gt = read_mask(osp.join(synth_root, 'SegmentationClass', img_id + '.png'))
+        valid = gt != 255
+        shares += [(gt == k).sum() / valid.sum() for k in set(np.unique(gt)) - {0, 255}]
+    assert result['uniform']['pairs'] == result['exact']['pairs'] == len(shares)
+    assert abs(result['uniform']['object'] - np.mean(shares)) < 1e-3
+    assert result['uniform']['coverage'] == 1.0
+    total = sum(result['uniform'][k] for k in ('object', 'other_objects', 'background'))
+    assert abs(total - 1) < 1e-3
+
+
+def test_cam_mass_bad_input(synth_root, tmp_path, run_tool):
+    proc = run_tool(
+        'tools/analysis_tools/cam_mass.py',
+        '--cam-dirs',
+        str(tmp_path),
+        '--data-root',
+        synth_root,
+        check=False,
+    )
+    assert proc.returncode == 2 and 'NAME=DIR' in proc.stderr
+    proc = run_tool(
+        'tools/analysis_tools/cam_mass.py',
+        '--cam-dirs',
+        f'x={tmp_path}/none',
+        '--data-root',
+        synth_root,
+        check=False,
+    )
+    assert proc.returncode == 2 and 'CAM folder not found' in proc.stderr
+
+
+def test_cam_mass_reads_legacy_npy_only_with_allow_pickle(synth_root, tmp_path, run_tool):
+    img_ids = read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:3]
+    split = tmp_path / 'few.txt'
+    split.write_text('\n'.join(img_ids))
+    exact, legacy = str(tmp_path / 'exact'), str(tmp_path / 'legacy')
+    write_cams(exact, synth_root, img_ids, lambda gt, k: (gt == k).astype(np.float32))
+    os.makedirs(legacy)
+    for img_id in img_ids:  # the same CAMs in the legacy format (a pickled dict)
+        np.save(legacy_cam_path(legacy, img_id), load_cam_file(cam_path(exact, img_id)))
+    args = [
+        'tools/analysis_tools/cam_mass.py',
+        '--cam-dirs',
+        f'legacy={legacy}',
+        '--data-root',
+        synth_root,
+        '--split',
+        str(split),
+    ]
+    proc = run_tool(*args, check=False)
+    assert proc.returncode == 2 and '--allow-pickle' in proc.stderr
+    assert f'{img_ids[0]}.npy' in proc.stderr
+    result = json.loads(run_tool(*args, '--allow-pickle').stdout.strip().splitlines()[-1])
+    assert result['legacy']['object'] == 1.0

@@ -1,0 +1,147 @@
+"""tools/run_pipeline.py end to end on the tiny set (a rerun skips every stage); an
+unknown CAM method stops it before any stage."""
+
+import json
+import os
+import os.path as osp
+
+import pytest
+
+from wsss_mm.refine import crf_available
+
+# one epoch per training stage, single-scale CAMs, no worker processes
+TINY = (
+    [
+        'train_dataloader.batch_size=8',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_cfg.max_epochs=1',
+        'cam_dataloader.num_workers=0',
+        'cam_infer.scales=(1.0,)',
+    ]
+    + [
+        f'pipeline.{kind}_options.{key}'
+        for kind in ('affinity', 'seg')
+        for key in (
+            'train_cfg.max_epochs=1',
+            'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+        )
+    ]
+    + [
+        'pipeline.seg_options.val_dataloader.num_workers=0',
+        'pipeline.seg_options.val_dataloader.persistent_workers=False',
+    ]
+)
+STAGES = [
+    'train_cam',
+    'infer_cams',
+    'eval_cams',
+    'eval_crf',
+    'affinity_labels',
+    'train_affinity',
+    'random_walk',
+    'eval_walk',
+    'pseudo_masks',
+    'select_masks',
+    'train_seg',
+    'test_seg',
+]
+
+
+@pytest.fixture
+def pipeline_config(repo_root):
+    return osp.join(repo_root, 'configs', 'quickstart', 'pipeline_synthvoc.py')
+
+
+@pytest.mark.slow
+def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path, run_tool, pipeline_config):
+    work_dir = str(tmp_path / 'work')
+    args = [
+        'tools/run_pipeline.py',
+        pipeline_config,
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        *TINY,
+    ]
+    first = run_tool(*args)
+    # a quiet terminal: a line per stage, the tables, the JSON line; each Runner's log
+    # (config dump, training iterations) only in its work dir
+    lines = (first.stdout + first.stderr).splitlines()
+    assert len(lines) < 60 and 'mmengine - INFO' not in first.stdout
+    for stage, sub_dir, logged in [
+        ('train_cam', 'cam', 'Epoch(train)'),
+        ('train_affinity', 'affinity', 'Epoch(train)'),
+        ('train_seg', 'seg', 'Epoch(train)'),
+        ('test_seg', 'seg', 'mIoU'),
+    ]:
+        line = next(x for x in lines if x.startswith(f'[pipeline] {stage}: done in '))
+        log = line.split(' (log: ')[1].rstrip(')')
+        assert osp.dirname(osp.dirname(log)) == osp.join(work_dir, sub_dir)
+        with open(log) as f:
+            text = f.read()
+        assert 'Config:' in text and logged in text
+    assert len(os.listdir(osp.join(work_dir, 'cam_overlays'))) == 10
+    numbers = json.loads(first.stdout.strip().splitlines()[-1])
+    assert set(numbers) == {
+        'seed_miou',
+        'crf_miou',
+        'walk_miou',
+        'pseudo_miou',
+        'val_miou',
+        'floor_miou',
+        'seg_trained_on',
+        'below_previous',
+    }
+    for key in ('seed_miou', 'walk_miou', 'pseudo_miou', 'val_miou', 'floor_miou'):
+        assert 0 <= numbers[key] <= 100
+    assert (numbers['crf_miou'] is None) == (not crf_available())
+    assert numbers['seg_trained_on'] == 'pseudo masks'
+    assert 'pseudo masks (random walk' in first.stdout
+    assert 'segmentation trained on: pseudo masks (default)' in first.stdout
+    # the thresholds follow the seeds: affinity labels by IRN's ratios, the walk by its sweep
+    stages = osp.join(work_dir, 'stages')
+    with open(osp.join(stages, 'eval_cams.json')) as f:
+        seed_threshold = json.load(f)['seed_threshold']
+    with open(osp.join(stages, 'affinity_labels.json')) as f:
+        aff = json.load(f)
+    assert aff['fg_threshold'] == pytest.approx(min(max(2 * seed_threshold, 0.01), 0.95))
+    assert aff['bg_threshold'] == pytest.approx(max(seed_threshold / 3, 0.01), abs=1e-4)
+    with (
+        open(osp.join(stages, 'eval_walk.json')) as f,
+        open(osp.join(stages, 'pseudo_masks.json')) as g,
+    ):
+        assert json.load(g)['threshold'] == json.load(f)['walk_threshold']
+    assert 'segmentation val (multi-scale + flip)' in first.stdout
+    masks = os.listdir(osp.join(work_dir, 'pseudo_masks'))
+    assert len(masks) == 24 and 'synth_000000.png' in masks
+
+    second = run_tool(*args)
+    for stage in STAGES:
+        done = f'[pipeline] {stage}: already done' in second.stdout
+        unavailable = stage == 'eval_crf' and not crf_available()
+        assert done or unavailable, stage
+    assert 'running' not in second.stdout.replace('eval_crf: running', '')
+    assert json.loads(second.stdout.strip().splitlines()[-1]) == numbers
+
+
+def test_pipeline_rejects_an_unknown_method_before_any_stage(
+    synth_root, tmp_path, run_tool, pipeline_config
+):
+    work_dir = tmp_path / 'work'
+    proc = run_tool(
+        'tools/run_pipeline.py',
+        pipeline_config,
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        str(work_dir),
+        '--method',
+        'NoSuchCAM',
+        check=False,
+    )
+    assert proc.returncode == 2 and 'unknown CAM method "NoSuchCAM"' in proc.stderr
+    assert not work_dir.exists()
