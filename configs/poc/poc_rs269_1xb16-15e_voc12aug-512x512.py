@@ -1,5 +1,5 @@
 # P-OC (seed 002, Eq. 26): OC-CSE with a Puzzle-CAM generator, after lucasdavid/PNOC's runners:
-# ResNeSt-269 generator and ordinary classifier (../cam/cam_rs269_1xb32-15e_voc12aug-512x512.py, trained first by
+# ResNeSt-269 generator and ordinary classifier (the `auxiliary` config below, trained first by
 # tools/run_pipeline.py), batch 16, 15 epochs, lr 0.1, wd 1e-4; one random class erased per
 # image, mask normalised over the batch; λ_re 0 -> 4 (first half), λ_cse 0.3 -> 1.
 # P-OC+LS: --cfg-options model.generator.head.loss.label_smoothing=0.1
