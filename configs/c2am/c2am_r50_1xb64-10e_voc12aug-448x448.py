@@ -32,13 +32,14 @@ test_cfg = None
 optim_wrapper = dict(
     optimizer=dict(lr=0.002, momentum=0.0, weight_decay=5e-5),
     accumulative_counts=2,
+    # P-NOC's groups by parameter name (core/networks.py, get_parameter_groups): the
+    # disentangler x10, biases (BatchNorm's too) x2 without decay; the longest key matches
     paramwise_cfg=dict(
         _delete_=True,
-        bias_lr_mult=2.0,
-        bias_decay_mult=0.0,
         custom_keys={
             'disentangler.1.bias': dict(lr_mult=20.0, decay_mult=0.0),
             'disentangler': dict(lr_mult=10.0),
+            '.bias': dict(lr_mult=2.0, decay_mult=0.0),
         },
     ),
 )

@@ -50,3 +50,11 @@ val_dataloader = dict(
 )
 val_evaluator = dict(_delete_=True, type='MultiLabelMetric')
 val_cfg = dict(_delete_=True, type='ValLoop')
+# tools/run_pipeline.py: the refinement and segmentation stages of pipeline_synthvoc.py
+pipeline = dict(
+    affinity_config='affinity_synthvoc.py',
+    seg_config='deeplab_synthvoc.py',
+    init_from_cam=True,
+    affinity_options=dict(),
+    seg_options=dict(),
+)

@@ -97,3 +97,25 @@ def test_cam_mass_reads_legacy_npy_only_with_allow_pickle(synth_root, tmp_path, 
     assert f'{img_ids[0]}.npy' in proc.stderr
     result = json.loads(run_tool(*args, '--allow-pickle').stdout.strip().splitlines()[-1])
     assert result['legacy']['object'] == 1.0
+
+
+def test_benchmark_training_compares_configs_side_by_side(run_tool, repo_root):
+    quickstart = osp.join(repo_root, 'configs', 'quickstart')
+    proc = run_tool(
+        'tools/analysis_tools/benchmark_training.py',
+        osp.join(quickstart, 'cam_synthvoc.py'),
+        osp.join(quickstart, 'pnoc_synthvoc.py'),
+        '--batch-size',
+        '2',
+        '--iters',
+        '1',
+        '--repeats',
+        '1',
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert list(result) == ['cam_synthvoc', 'pnoc_synthvoc']
+    assert result['cam_synthvoc']['ratio'] == 1.0 and result['pnoc_synthvoc']['s_per_image'] > 0
+    bad = run_tool(
+        'tools/analysis_tools/benchmark_training.py', 'x.py', '--iters', '0', check=False
+    )
+    assert bad.returncode == 2 and '--iters' in bad.stderr

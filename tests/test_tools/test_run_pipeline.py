@@ -34,6 +34,7 @@ TINY = (
     ]
 )
 STAGES = [
+    'train_auxiliary',
     'train_cam',
     'infer_cams',
     'eval_cams',
@@ -145,3 +146,47 @@ def test_pipeline_rejects_an_unknown_method_before_any_stage(
     )
     assert proc.returncode == 2 and 'unknown CAM method "NoSuchCAM"' in proc.stderr
     assert not work_dir.exists()
+
+
+@pytest.mark.slow
+def test_pnoc_pipeline_trains_its_ordinary_classifier_first(
+    synth_root, tmp_path, run_tool, repo_root
+):
+    """P-NOC from nothing: the ordinary classifier (stage train_auxiliary), P-NOC on it,
+    then the CAM method of --method and the refinement stages on P-NOC's generator."""
+    work_dir = str(tmp_path / 'work')
+    aux = [
+        f'auxiliary.0.options.{key}'
+        for key in (
+            'train_dataloader.batch_size=8',
+            'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'train_cfg.max_epochs=1',
+        )
+    ]
+    proc = run_tool(
+        'tools/run_pipeline.py',
+        osp.join(repo_root, 'configs', 'quickstart', 'pnoc_synthvoc.py'),
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        work_dir,
+        '--method',
+        'GradCAM',
+        '--cfg-options',
+        *TINY,
+        *aux,
+        'val_dataloader.num_workers=0',
+    )
+    with open(osp.join(work_dir, 'stages', 'train_auxiliary.json')) as f:
+        oc = json.load(f)['networks']['ordinary_classifier']
+    assert oc['key'] == 'model.oc_checkpoint'
+    assert oc['checkpoint'] == osp.join(work_dir, 'aux', 'ordinary_classifier', 'epoch_1.pth')
+    cam_log = next(
+        line for line in proc.stdout.splitlines() if line.startswith('[pipeline] train_cam: done')
+    )
+    with open(cam_log.split(' (log: ')[1].rstrip(')')) as f:
+        text = f.read()
+    assert oc['checkpoint'] in text and 'loss_noc' in text
+    numbers = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert 0 <= numbers['pseudo_miou'] <= 100 and 0 <= numbers['val_miou'] <= 100

@@ -232,3 +232,10 @@ def test_make_affinity_labels_tool_takes_a_saliency_dir(
     labels = read_mask(label_path(out, 'synth_000000'))
     gt = gt_mask(synth_root, 'synth_000000')
     assert (labels[gt == 0] == 0).all()
+
+
+def test_saliency_tools_print_help(run_tool):
+    for tool in ('infer_saliency.py', 'eval_saliency.py', 'make_affinity_labels.py'):
+        out = run_tool(f'tools/{tool}', '--help').stdout
+        assert 'usage' in out
+    assert '--saliency-dir' in out

@@ -126,6 +126,12 @@ class PipelineContext:
             return self.results['train_cam']['checkpoint']
         return None
 
+    def backbone_prefix(self) -> str:
+        """Where the CAM network's backbone is in its checkpoint: under
+        ``generator.`` for the networks that train a generator (OC-CSE, P-OC,
+        P-NOC)."""
+        return 'generator.backbone.' if self.config().model.get('generator') else 'backbone.'
+
 
 def train_auxiliary(ctx: PipelineContext) -> dict:
     """(0) Trains the networks that the CAM network's training needs, listed
@@ -273,6 +279,7 @@ def train_affinity(ctx: PipelineContext) -> dict:
         ctx.data_root,
         split,
         ctx.backbone_init(),
+        ctx.backbone_prefix(),
     )
     return dict(checkpoint=checkpoint)
 
@@ -379,7 +386,13 @@ def train_seg(ctx: PipelineContext) -> dict:
     _, split, _ = ctx.cam_split()
     mask_dir = ctx.path(ctx.results['select_masks']['mask_dir'])
     checkpoint = train_on_label_maps(
-        ctx.sub_config('seg'), mask_dir, ctx.path('seg'), ctx.data_root, split, ctx.backbone_init()
+        ctx.sub_config('seg'),
+        mask_dir,
+        ctx.path('seg'),
+        ctx.data_root,
+        split,
+        ctx.backbone_init(),
+        ctx.backbone_prefix(),
     )
     return dict(checkpoint=checkpoint)
 

@@ -29,12 +29,13 @@ def set_label_dir(cfg: Config, label_dir: str, split: Optional[str] = None) -> N
             dataset['ann_file'] = split
 
 
-def init_backbone_from(cfg: Config, checkpoint: str) -> None:
-    """Initialises ``cfg.model.backbone`` from the ``backbone.*`` weights of
-    ``checkpoint`` (e.g. the trained CAM network)."""
+def init_backbone_from(cfg: Config, checkpoint: str, prefix: str = 'backbone.') -> None:
+    """Initialises ``cfg.model.backbone`` from the weights of ``checkpoint``
+    (e.g. the trained CAM network) under ``prefix`` (``'generator.backbone.'``
+    for the generator of OC-CSE / P-OC / P-NOC)."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'backbone checkpoint not found: {checkpoint}')
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint, prefix=prefix)
 
 
 def enable_tta(cfg: Config) -> None:
@@ -72,6 +73,7 @@ def train_on_label_maps(
     data_root: Optional[str] = None,
     split: Optional[str] = None,
     backbone_checkpoint: Optional[str] = None,
+    backbone_prefix: str = 'backbone.',
 ) -> str:
     """Trains ``cfg.model`` on the label maps of ``label_dir``.
 
@@ -83,13 +85,14 @@ def train_on_label_maps(
         split (str, optional): training images (split file relative to the
             data root) replacing the config's.
         backbone_checkpoint (str, optional): initialise the backbone from it.
+        backbone_prefix (str): the backbone's weights in it.
 
     Returns:
         str: the last checkpoint.
     """
     set_label_dir(cfg, label_dir, split)
     if backbone_checkpoint is not None:
-        init_backbone_from(cfg, backbone_checkpoint)
+        init_backbone_from(cfg, backbone_checkpoint, backbone_prefix)
     build_runner(cfg, work_dir=work_dir, data_root=data_root).train()
     return last_checkpoint(work_dir)
 

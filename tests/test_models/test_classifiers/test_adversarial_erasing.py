@@ -218,3 +218,23 @@ def test_pnoc_resumes_both_optimizers_and_the_phase(
     second = torch.load(str(tmp_path / 'epoch_2.pth'), weights_only=False)
     # the step counter that sets the k_noc phase went on from 3 (not from 0)
     assert int(second['state_dict']['generator_steps']) == 6
+
+
+def test_train_tool_names_a_bad_ordinary_classifier_path_before_training(
+    synth_root, tmp_path, repo_root, run_tool, tiny_train_options
+):
+    proc = run_tool(
+        'tools/train.py',
+        osp.join(repo_root, 'configs', 'quickstart', 'poc_synthvoc.py'),
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        *tiny_train_options,
+        f'model.oc_checkpoint={tmp_path}/no_such.pth',
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert f'model.oc_checkpoint: no ordinary classifier checkpoint at {tmp_path}' in proc.stderr
+    assert 'Epoch(train)' not in proc.stdout + proc.stderr
