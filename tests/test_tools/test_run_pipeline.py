@@ -152,8 +152,9 @@ def test_pipeline_rejects_an_unknown_method_before_any_stage(
 def test_pnoc_pipeline_trains_its_ordinary_classifier_first(
     synth_root, tmp_path, run_tool, repo_root
 ):
-    """P-NOC from nothing: the ordinary classifier (stage train_auxiliary), P-NOC on it,
-    then the CAM method of --method and the refinement stages on P-NOC's generator."""
+    """P-NOC+C²AM-H from nothing: the ordinary classifier (stage train_auxiliary), P-NOC
+    on it, the CAM method of --method on P-NOC's generator, C²AM-H on those CAMs, and
+    the refinement stages with the saliency maps giving the affinity labels' background."""
     work_dir = str(tmp_path / 'work')
     aux = [
         f'auxiliary.0.options.{key}'
@@ -177,6 +178,17 @@ def test_pnoc_pipeline_trains_its_ordinary_classifier_first(
         *TINY,
         *aux,
         'val_dataloader.num_workers=0',
+        'pipeline.saliency_config=c2am_synthvoc_hints.py',
+        *[
+            f'pipeline.saliency_options.{key}'
+            for key in (
+                'train_dataloader.batch_size=8',
+                'train_dataloader.num_workers=0',
+                'train_dataloader.persistent_workers=False',
+                'train_cfg.max_epochs=1',
+                'cam_dataloader.num_workers=0',
+            )
+        ],
     )
     with open(osp.join(work_dir, 'stages', 'train_auxiliary.json')) as f:
         oc = json.load(f)['networks']['ordinary_classifier']
@@ -188,5 +200,14 @@ def test_pnoc_pipeline_trains_its_ordinary_classifier_first(
     with open(cam_log.split(' (log: ')[1].rstrip(')')) as f:
         text = f.read()
     assert oc['checkpoint'] in text and 'loss_noc' in text
+    stages = osp.join(work_dir, 'stages')
+    with open(osp.join(stages, 'saliency.json')) as f:
+        saliency = json.load(f)
+    with open(osp.join(stages, 'affinity_labels.json')) as f:
+        aff = json.load(f)
+    assert 0 <= saliency['saliency_miou'] <= 100
+    assert aff['saliency_dir'] == osp.join(work_dir, 'saliency')
+    assert aff['saliency_threshold'] == saliency['saliency_threshold']
+    assert len(os.listdir(osp.join(work_dir, 'saliency'))) == 24
     numbers = json.loads(proc.stdout.strip().splitlines()[-1])
     assert 0 <= numbers['pseudo_miou'] <= 100 and 0 <= numbers['val_miou'] <= 100

@@ -12,6 +12,8 @@ segmentation stages need its ``pipeline`` section::
     pipeline = dict(
         affinity_config='affinity_synthvoc.py',  # AffinityNet + refinement settings
         seg_config='deeplab_synthvoc.py',        # segmentation network on pseudo masks
+        saliency_config=None,    # e.g. 'c2am_synthvoc_hints.py': C²AM-H on this run's CAMs,
+                                 # whose maps then give the affinity labels' background
         init_from_cam=True,      # both backbones start from the trained CAM network
         affinity_options=dict(),  # merged into the affinity config
         seg_options=dict())       # merged into the segmentation config
@@ -19,7 +21,8 @@ segmentation stages need its ``pipeline`` section::
 with the two config paths relative to the pipeline config's folder.
 
 Work dir layout: ``aux/<name>/`` (auxiliary networks, e.g. OC-CSE's ordinary
-classifier), ``cam/`` (CAM network), ``cams/`` (CAM files),
+classifier), ``cam/`` (CAM network), ``cams/`` (CAM files), ``saliency_net/`` and
+``saliency/`` (with ``saliency_config``),
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
 ``auto_refine`` picks the seeds), ``seg/`` (segmentation network and its test
@@ -49,6 +52,7 @@ from .eval_cams import eval_cams, eval_crf_seeds
 from .infer_cams import infer_cams
 from .make_affinity_labels import ConfidentLabelWriter, make_affinity_labels, write_label_maps
 from .make_pseudo_labels import pseudo_crf, walk_cam_files
+from .saliency import eval_saliency, infer_saliency
 from .train import build_runner, load_config
 from .train_seg import last_checkpoint, test_segmentor, train_on_label_maps
 
@@ -96,7 +100,7 @@ class PipelineContext:
         """The ``pipeline.<kind>_config`` config with ``pipeline.<kind>_options``.
 
         Args:
-            kind (str): ``'affinity'`` or ``'seg'``.
+            kind (str): ``'affinity'``, ``'seg'`` or ``'saliency'``.
 
         Raises:
             KeyError: the config has no ``pipeline`` section or no such entry.
@@ -240,6 +244,50 @@ def eval_seed_crf(ctx: PipelineContext) -> dict:
     )
 
 
+def uses_saliency(ctx: PipelineContext) -> bool:
+    """Whether the pipeline section names a saliency network (``saliency_config``)."""
+    return bool((ctx.config().get('pipeline') or {}).get('saliency_config'))
+
+
+def train_saliency(ctx: PipelineContext) -> dict:
+    """(3c) The saliency network of ``pipeline.saliency_config`` (C²AM, or C²AM-H
+    whose ``LoadCAMHint`` then reads its hints from this run's ``WORK_DIR/cams``),
+    on the CAM split, into ``WORK_DIR/saliency_net``; skipped without it."""
+    if not uses_saliency(ctx):
+        return dict(checkpoint=None)
+    cfg = ctx.sub_config('saliency')
+    _, split, _ = ctx.cam_split()
+    dataset = cfg.train_dataloader.dataset
+    dataset.ann_file = split  # the images that have CAM files
+    for transform in dataset.pipeline:
+        if transform['type'] == 'LoadCAMHint':
+            transform['cam_dir'] = ctx.path('cams')
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    work_dir = ctx.path('saliency_net')
+    build_runner(cfg, work_dir=work_dir, data_root=ctx.data_root).train()
+    return dict(checkpoint=last_checkpoint(work_dir))
+
+
+def infer_saliency_maps(ctx: PipelineContext) -> dict:
+    """(3d) Saliency maps of the CAM split into ``WORK_DIR/saliency`` and their
+    foreground / background mIoU where the masks exist; skipped without a
+    saliency network."""
+    if not uses_saliency(ctx):
+        return dict(saliency_miou=None, saliency_threshold=None)
+    data_root, split, ids = ctx.cam_split()
+    infer_saliency(
+        ctx.sub_config('saliency'),
+        ctx.results['train_saliency']['checkpoint'],
+        ctx.path('saliency'),
+        split,
+        data_root=ctx.data_root,
+    )
+    if not has_ground_truth(data_root, ids):
+        return dict(saliency_miou=None, saliency_threshold=None)
+    result = eval_saliency(ctx.path('saliency'), data_root, split)
+    return dict(saliency_miou=result['miou'], saliency_threshold=result['threshold'])
+
+
 def refinement_config(ctx: PipelineContext) -> Config:
     """The affinity config; where it asks for a CRF that pydensecrf2 cannot
     give, the CRF is turned off with a warning (so that the pipeline runs on a
@@ -258,6 +306,14 @@ def make_aff_labels(ctx: PipelineContext) -> dict:
     thresholds derived from the seeds' (``refine_thresholds``)."""
     cfg = refinement_config(ctx)
     data_root, split, _ = ctx.cam_split()
+    saliency_dir = None
+    if uses_saliency(ctx):
+        # the background from the saliency maps, at their swept threshold where the
+        # masks gave one (as the seeds' threshold), else affinity_labels.saliency_threshold
+        saliency_dir = ctx.path('saliency')
+        swept = ctx.results['saliency']['saliency_threshold']
+        if swept is not None:
+            cfg.affinity_labels.saliency_threshold = swept
     summary = make_affinity_labels(
         cfg,
         ctx.path('cams'),
@@ -265,8 +321,14 @@ def make_aff_labels(ctx: PipelineContext) -> dict:
         data_root,
         split,
         seed_threshold=ctx.results['eval_cams']['seed_threshold'],
+        saliency_dir=saliency_dir,
     )
-    return dict(summary, crf=bool(cfg.affinity_labels.get('crf', False)))
+    return dict(
+        summary,
+        crf=bool(cfg.affinity_labels.get('crf', False)),
+        saliency_dir=saliency_dir,
+        saliency_threshold=saliency_dir and cfg.affinity_labels.get('saliency_threshold'),
+    )
 
 
 def train_affinity(ctx: PipelineContext) -> dict:
@@ -418,6 +480,8 @@ CAM_STAGES: List[Tuple[str, Stage]] = [
 ]
 STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
     ('eval_crf', eval_seed_crf),
+    ('train_saliency', train_saliency),
+    ('saliency', infer_saliency_maps),
     ('affinity_labels', make_aff_labels),
     ('train_affinity', train_affinity),
     ('random_walk', random_walk),
