@@ -4,7 +4,7 @@
 # λ_cse is ramped 0.3 -> 1 over training (seed 002, A.2). tools/run_pipeline.py trains the
 # ordinary classifier as its train_auxiliary stage and sets model.oc_checkpoint; with
 # tools/train.py pass --cfg-options model.oc_checkpoint=PATH.
-_base_ = ['./cam_synthvoc.py']
+_base_ = ['./cam_synthvoc_fair.py']
 _cam_backbone = {{_base_.model.backbone}}
 _cam_head = {{_base_.model.head}}
 model = dict(
@@ -28,33 +28,9 @@ custom_hooks = [
 ]
 # trained before the CAM network by tools/run_pipeline.py (stage train_auxiliary)
 auxiliary = [
-    dict(name='ordinary_classifier', config='cam_synthvoc.py', checkpoint_key='model.oc_checkpoint')
+    dict(
+        name='ordinary_classifier',
+        config='cam_synthvoc_fair.py',
+        checkpoint_key='model.oc_checkpoint',
+    )
 ]
-# No masks in training or checkpoint choice (seed 002, against Puzzle-CAM's mask-based early
-# stop): image labels come from the label cache (built once from the masks), and validation
-# is the classifier's val mAP, not the seeds' mIoU.
-train_dataloader = dict(dataset=dict(label_cache='cls_labels.json'))
-test_dataloader = dict(dataset=dict(label_cache='cls_labels.json'))
-val_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=1,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='VOCClsDataset',
-        data_root={{_base_.data_root}},
-        ann_file='ImageSets/Segmentation/val.txt',
-        label_cache='cls_labels.json',
-        pipeline={{_base_.test_pipeline}},
-    ),
-)
-val_evaluator = dict(_delete_=True, type='MultiLabelMetric')
-val_cfg = dict(_delete_=True, type='ValLoop')
-# tools/run_pipeline.py: the refinement and segmentation stages of pipeline_synthvoc.py
-pipeline = dict(
-    affinity_config='affinity_synthvoc.py',
-    seg_config='deeplab_synthvoc.py',
-    init_from_cam=True,
-    affinity_options=dict(),
-    seg_options=dict(),
-)

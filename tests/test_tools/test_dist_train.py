@@ -45,8 +45,8 @@ def dist_train(config, synth_root, work_dir, repo_root, options):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     'config',
-    ['cam_synthvoc.py', 'cpn_synthvoc.py', 'puzzle_synthvoc.py'],
-    ids=['cam', 'cpn', 'puzzle'],
+    ['cam_synthvoc.py', 'cpn_synthvoc.py', 'puzzle_synthvoc.py', 'c2am_synthvoc.py'],
+    ids=['cam', 'cpn', 'puzzle', 'c2am'],
 )
 def test_dist_train_two_cpu_processes(config, synth_root, tmp_path, repo_root, tiny_train_options):
     log = dist_train(config, synth_root, tmp_path, repo_root, tiny_train_options)

@@ -2,7 +2,7 @@
 
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -17,6 +17,34 @@ from wsss_mm.utils.visualization import save_cam_overlay
 
 from .config_utils import dataset_cfg, override_data_root, resolve_split
 from .inference import build_cam_method, load_cam_network
+
+
+def pending_images(
+    cfg: Config, out_dir: str, split: Optional[str] = None
+) -> Tuple[DataLoader, List[str], List[int]]:
+    """The images of ``cam_dataloader``'s dataset (or of ``split``) whose
+    ``OUT_DIR/<image_id>.npz`` does not exist yet, so that a rerun resumes.
+
+    Returns:
+        tuple: a batch-1 DataLoader over them (the config's workers), the
+        image ids of the whole split, and the dataset indices of the pending
+        images. ``out_dir`` is created.
+    """
+    ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
+    if split is not None:
+        ds_cfg['ann_file'] = resolve_split(split)
+    dataset = DATASETS.build(ds_cfg)
+    os.makedirs(out_dir, exist_ok=True)
+    ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
+    todo = [i for i, img_id in enumerate(ids) if not osp.isfile(cam_path(out_dir, img_id))]
+    loader = DataLoader(
+        Subset(dataset, todo),
+        batch_size=1,
+        shuffle=False,
+        num_workers=cfg.cam_dataloader.get('num_workers', 0),
+        collate_fn=pseudo_collate,
+    )
+    return loader, ids, todo
 
 
 def infer_cams(
@@ -63,22 +91,8 @@ def infer_cams(
     device = device or get_device()
     cam_method = build_cam_method(method, cfg)
 
-    ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
-    if split is not None:
-        ds_cfg['ann_file'] = resolve_split(split)
-    dataset = DATASETS.build(ds_cfg)
+    loader, ids, todo = pending_images(cfg, out_dir, split)
     model = load_cam_network(cfg, checkpoint, device)
-
-    os.makedirs(out_dir, exist_ok=True)
-    ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
-    todo = [i for i, img_id in enumerate(ids) if not osp.isfile(cam_path(out_dir, img_id))]
-    loader = DataLoader(
-        Subset(dataset, todo),
-        batch_size=1,
-        shuffle=False,
-        num_workers=cfg.cam_dataloader.get('num_workers', 0),
-        collate_fn=pseudo_collate,
-    )
     vis_left = num_vis if vis_dir else 0
     for data in progress(loader, total=len(todo), desc=f"{method} CAMs"):
         data = model.data_preprocessor(data, False)
@@ -96,7 +110,7 @@ def infer_cams(
                 sample.img_path,
                 cams,
                 present.cpu().numpy() + 1,
-                dataset.metainfo['classes'],
+                loader.dataset.dataset.metainfo['classes'],
             )
             vis_left -= 1
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

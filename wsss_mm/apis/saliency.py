@@ -1,7 +1,6 @@
 """Class-agnostic saliency (C²AM / C²AM-H): multi-scale + flip inference over a
 split, one saliency file per image, and its background / foreground mIoU."""
 
-import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
@@ -10,10 +9,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.device import get_device
 from prettytable import PrettyTable
-from torch.utils.data import DataLoader, Subset
 
 from wsss_mm.cams import multiscale_cams
 from wsss_mm.cams.cam_file import cam_path
@@ -25,11 +22,11 @@ from wsss_mm.cams.saliency_file import (
 )
 from wsss_mm.evaluation import ThresholdSweep, gt_mask_dirs, load_pair
 from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
-from wsss_mm.registry import DATASETS
 from wsss_mm.utils.io import read_split
 from wsss_mm.utils.progress import progress
 
-from .config_utils import dataset_cfg, override_data_root, resolve_split
+from .config_utils import override_data_root, resolve_split
+from .infer_cams import pending_images
 from .inference import load_network
 
 DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
@@ -117,22 +114,8 @@ def infer_saliency(
     flip = infer_cfg['flip'] if flip is None else flip
     device = device or get_device()
 
-    ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
-    if split is not None:
-        ds_cfg['ann_file'] = resolve_split(split)
-    dataset = DATASETS.build(ds_cfg)
+    loader, ids, todo = pending_images(cfg, out_dir, split)
     model = load_network(cfg, checkpoint, device, check=check_saliency_network)
-
-    os.makedirs(out_dir, exist_ok=True)
-    ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
-    todo = [i for i, img_id in enumerate(ids) if not osp.isfile(cam_path(out_dir, img_id))]
-    loader = DataLoader(
-        Subset(dataset, todo),
-        batch_size=1,
-        shuffle=False,
-        num_workers=cfg.cam_dataloader.get('num_workers', 0),
-        collate_fn=pseudo_collate,
-    )
     for data in progress(loader, total=len(todo), desc='saliency'):
         data = model.data_preprocessor(data, False)
         sample = data['data_samples'][0]
