@@ -68,3 +68,11 @@ def test_dist_train_with_ordinary_classifier(
     assert '[1][2/2]' in log and 'loss_cse' in log
     if config == 'pnoc_synthvoc.py':
         assert 'loss_noc' in log and 'MMSeparateDistributedDataParallel' in log
+
+
+@pytest.mark.slow
+def test_dist_train_group_wsss(synth_root, tmp_path, repo_root, tiny_train_options):
+    """Group-WSSS: each rank takes whole groups of 4 (GroupSampler)."""
+    log = dist_train('group_synthvoc.py', synth_root, tmp_path, repo_root, tiny_train_options)
+    # 24 anchors x 4 images, split by groups over 2 ranks, batch 8: 6 iterations per epoch
+    assert '[1][6/6]' in log and 'loss_pre' in log

@@ -1,0 +1,74 @@
+"""The Group-WSSS CAM network: Eq. 12's loss over whole groups, and its CAM sources."""
+
+import pytest
+import torch
+from mmseg.structures import SegDataSample
+
+from wsss_mm.registry import MODELS
+
+BACKBONE = dict(
+    type='mmpretrain.ResNet',
+    depth=18,
+    base_channels=4,
+    stem_channels=4,
+    strides=(1, 2, 1, 1),
+    out_indices=(3,),
+)
+
+
+def build(cam_source='ensemble'):
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='GroupWSSS',
+            backbone=BACKBONE,
+            head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3),
+            aux_head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3),
+            gnn=dict(type='GroupGNN', in_channels=32, group_size=2, num_rounds=2),
+            lambda_pre=0.4,
+            cam_source=cam_source,
+        )
+    )
+
+
+def samples(labels):
+    out = []
+    for label in labels:
+        sample = SegDataSample()
+        sample.gt_labels = torch.tensor(label, dtype=torch.float32)
+        out.append(sample)
+    return out
+
+
+def test_loss_is_eq_12_over_whole_groups():
+    model = build().train()
+    x = torch.randn(4, 3, 32, 32)
+    labels = [[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 0, 1]]
+    losses = model.loss(x, samples(labels))
+    assert set(losses) == {'loss_cls', 'loss_pre'}
+    sum(losses.values()).backward()
+    assert model.gnn.parameters().__next__().grad is not None
+    assert model.aux_head.classifier.weight.grad is not None
+    with pytest.raises(ValueError, match='not made of groups of 2'):
+        model.loss(x[:3], samples(labels[:3]))
+
+
+@pytest.mark.parametrize('source', ['intermediate', 'graph', 'ensemble'])
+def test_cam_sources_keep_the_protocol(source):
+    model = build(source).eval()
+    x = torch.randn(3, 3, 32, 32)  # any batch at inference: single-image graphs
+    feats = model.extract_feat(x)
+    weights = model.cam_weights()
+    assert feats.shape[1] == weights.shape[1] == (64 if source == 'ensemble' else 32)
+    logits = model.predict_logits(feats)
+    if source == 'intermediate':
+        assert torch.allclose(logits, model.aux_head(feats), atol=1e-6)
+    if source == 'ensemble':
+        h0, h_t = feats[:, :32], feats[:, 32:]
+        average = (model.aux_head(h0) + model.head(h_t)) / 2
+        assert torch.allclose(logits, average, atol=1e-6)
+
+
+def test_bad_cam_source():
+    with pytest.raises(ValueError, match='cam_source must be one of'):
+        build('both')
