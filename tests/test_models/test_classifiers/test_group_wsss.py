@@ -47,7 +47,7 @@ def test_loss_is_eq_12_over_whole_groups():
     losses = model.loss(x, samples(labels))
     assert set(losses) == {'loss_cls', 'loss_pre'}
     sum(losses.values()).backward()
-    assert model.gnn.parameters().__next__().grad is not None
+    assert next(model.gnn.parameters()).grad is not None
     assert model.aux_head.classifier.weight.grad is not None
     with pytest.raises(ValueError, match='not made of groups of 2'):
         model.loss(x[:3], samples(labels[:3]))
