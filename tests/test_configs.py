@@ -58,6 +58,55 @@ def test_paper_config_train_step_at_paper_size(name, size):
     assert model.head.classifier.weight.grad is not None
 
 
+GROUP_WSSS_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'group_wsss', '*.py')))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', GROUP_WSSS_CONFIGS, ids=osp.basename)
+def test_group_wsss_configs_train_step_on_one_group(path):
+    """Group-WSSS's paper-scale networks (random init) take one group of K = 4 images at
+    224x224 (a batch of whole groups) through both readouts and the backward pass, and
+    their optimizer has the code's four learning rates (x1 / x2 / x10 / x20)."""
+    from mmengine.optim import build_optim_wrapper
+
+    wsss_mm.register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(path)
+    num_classes = cfg.model.head.num_classes
+    assert cfg.model.aux_head.num_classes == num_classes
+    assert num_classes == (80 if 'coco' in osp.basename(path) else 20)
+    group_size = cfg.model.gnn.group_size
+    assert cfg.train_dataloader.sampler == dict(type='GroupSampler', group_size=4, shuffle=True)
+    assert cfg.train_dataloader.batch_size % group_size == 0
+    model = MODELS.build(cfg.model).train()
+    torch.manual_seed(0)
+    labels = torch.zeros(group_size, num_classes)
+    labels[:, 0] = 1
+    labels[1, 3] = labels[2, 5] = 1
+    samples = []
+    for row in labels:
+        sample = SegDataSample()
+        sample.gt_labels = row
+        samples.append(sample)
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 224, 224), dtype=torch.uint8) for _ in samples],
+        data_samples=samples,
+    )
+    data = model.data_preprocessor(data, True)
+    assert data['inputs'].shape == (group_size, 3, 224, 224)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_pre'}
+    sum(losses.values()).backward()
+    assert all(torch.isfinite(v) for v in losses.values())
+    for layer in (model.head.classifier, model.aux_head.classifier, model.gnn.proj_p):
+        assert layer.weight.grad is not None
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    assert optimizer.defaults['nesterov']
+    assert sorted({g['lr'] for g in optimizer.param_groups}) == pytest.approx(
+        [1e-3, 2e-3, 1e-2, 2e-2]
+    )
+
+
 @pytest.mark.parametrize('name', ['cam_synthvoc_pretrained.py', 'cpn_synthvoc_pretrained.py'])
 def test_pretrained_quickstart_configs_load_the_backbone_through_init_cfg(name, tmp_path):
     """The "pretrained" quickstart backbone loads as ImageNet weights do: init_cfg
@@ -136,6 +185,7 @@ METHOD_FOLDERS = [
     'cam',
     'cpn',
     'deeplab',
+    'group_wsss',
     'kur',
     'pnoc',
     'poc',

@@ -31,8 +31,12 @@ def parse_args() -> argparse.Namespace:
         'unpickling, which can run code from the file; only use it on files '
         'you made',
     )
-    parser.add_argument('--data-root', required=True, help='VOC-layout data root')
-    parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
+    parser.add_argument('--data-root', required=True, help='VOC- or COCO-layout data root')
+    parser.add_argument(
+        '--split',
+        help='split file (default: the layout\'s train split, '
+        'ImageSets/Segmentation/train.txt or COCO\'s train.txt)',
+    )
     parser.add_argument(
         '--thresholds',
         type=float,

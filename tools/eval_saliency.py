@@ -20,8 +20,12 @@ import numpy as np
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sal-dir', required=True, help='folder of saliency files')
-    parser.add_argument('--data-root', required=True, help='VOC-layout data root')
-    parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
+    parser.add_argument('--data-root', required=True, help='VOC- or COCO-layout data root')
+    parser.add_argument(
+        '--split',
+        help='split file (default: the layout\'s train split, '
+        'ImageSets/Segmentation/train.txt or COCO\'s train.txt)',
+    )
     parser.add_argument(
         '--thresholds',
         type=float,

@@ -36,7 +36,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--split',
         help='split file, absolute or relative to the data root '
-        '(default ImageSets/Segmentation/val.txt)',
+        '(default: the layout\'s val split, ImageSets/Segmentation/val.txt or COCO\'s val.txt)',
     )
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument(

@@ -2,6 +2,7 @@
 
     python tools/infer_cams.py CONFIG CHECKPOINT --out-dir DIR [--method NAME]
         [--split LIST] [--scales 1.0 0.5 1.5 2.0] [--no-flip] [--data-root DIR]
+        [--group-size K]
 
 Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically; a rerun
 skips images already done.
@@ -26,11 +27,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-vis', type=int, default=20, help='overlays to save')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
     parser.add_argument(
+        '--group-size',
+        type=int,
+        help='K > 1: a group network (Group-WSSS) sees each image with the K - 1 images '
+        'of the split sharing the most classes with it; 1: each image alone (default: '
+        "the config's cam_infer.group_size, else 1)",
+    )
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     args = parser.parse_args()
     if args.scales is not None and any(s <= 0 for s in args.scales):
         parser.error(f'--scales must be positive, got {args.scales}')
+    if args.group_size is not None and args.group_size < 1:
+        parser.error(f'--group-size must be >= 1, got {args.group_size}')
     return args
 
 
@@ -53,6 +63,7 @@ def main(args: argparse.Namespace) -> None:
         vis_dir=args.vis_dir,
         num_vis=args.num_vis,
         device=args.device,
+        group_size=args.group_size,
     )
     print(
         f'CAMs in {args.out_dir}: {summary["done"]} written, '

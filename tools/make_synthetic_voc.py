@@ -1,8 +1,10 @@
-"""Writes a synthetic dataset in the PASCAL VOC 2012 layout.
+"""Writes a synthetic dataset in the PASCAL VOC 2012 layout (or, with ``--layout coco``,
+the COCO 2014 WSSS layout with 80 classes).
 
 Example::
 
     python tools/make_synthetic_voc.py data/synthvoc --num-train 300 --num-val 100
+    python tools/make_synthetic_voc.py data/synthcoco --num-train 300 --num-val 100 --layout coco
 
 Style options change the data's character (see ``SyntheticStyle``)::
 
@@ -18,7 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Optional
 
+from wsss_mm.datasets.coco_layout import COCO_CLASSES
 from wsss_mm.datasets.synthetic_voc import (
+    LAYOUTS,
     MARKER_FILE,
     MAX_OBJECT_SCALE,
     VOC_CLASSES,
@@ -99,13 +103,15 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
     Returns:
         argparse.Namespace: ``out``, ``num_train``, ``num_val``, ``size``,
-        ``seed``, ``overwrite``, the style options ``object_scale``,
+        ``seed``, ``layout``, ``overwrite``, the style options ``object_scale``,
         ``thin_fraction``, ``classes`` (names or None), ``clutter`` and
         ``style`` (the :class:`SyntheticStyle` they make).
     """
     parser = argparse.ArgumentParser(
         description='Write a synthetic VOC-layout dataset '
-        '(JPEGImages/, SegmentationClass/, ImageSets/Segmentation/).'
+        '(JPEGImages/, SegmentationClass/, ImageSets/Segmentation/), or with --layout coco '
+        'a COCO 2014 WSSS-layout one (train2014/, val2014/, '
+        'SegmentationClass/{train2014,val2014}/, train.txt, val.txt; 80 classes).'
     )
     parser.add_argument('out', help='output folder')
     parser.add_argument(
@@ -121,6 +127,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         help='image side in pixels (>= 64, default 128)',
     )
     parser.add_argument('--seed', type=_int_at_least(0), default=0, help='random seed (default 0)')
+    parser.add_argument(
+        '--layout',
+        choices=LAYOUTS,
+        default='voc',
+        help='voc: PASCAL VOC 2012 layout, 20 classes (default); coco: COCO 2014 WSSS layout, '
+        '80 classes',
+    )
     parser.add_argument(
         '--overwrite',
         action='store_true',
@@ -161,6 +174,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         'also their size and colour (>= 0; 0: none; default 1)',
     )
     args = parser.parse_args(argv)
+    if args.classes is not None and args.layout == 'coco':
+        parser.error('argument --classes: selects VOC classes, not available with --layout coco')
     if args.classes is not None:
         if len(args.classes) < 2:
             parser.error(
@@ -199,18 +214,26 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = parse_args(argv)
     start = time.perf_counter()
     summary = make_synthetic_voc(
-        args.out, args.num_train, args.num_val, size=args.size, seed=args.seed, style=args.style
+        args.out,
+        args.num_train,
+        args.num_val,
+        size=args.size,
+        seed=args.seed,
+        style=args.style,
+        layout=args.layout,
     )
-    used = (
-        VOC_CLASSES[1:]
-        if args.style.classes is None
-        else [VOC_CLASSES[c] for c in args.style.classes]
-    )
+    if args.layout == 'coco':
+        used = COCO_CLASSES[1:]
+    elif args.style.classes is None:
+        used = VOC_CLASSES[1:]
+    else:
+        used = [VOC_CLASSES[c] for c in args.style.classes]
     shares = [summary['class_frequencies'][name] for name in used]
     style = style_text(args.style)
     print(
         f'wrote {args.num_train} train + {args.num_val} val images of {args.size}x{args.size} '
-        f"(seed {args.seed}{'; ' + style if style else ''}) to {args.out} in "
+        f"(seed {args.seed}{'; ' + style if style else ''}) to {args.out}"
+        f"{' in the COCO layout' if args.layout == 'coco' else ''} in "
         f'{time.perf_counter() - start:.1f}s: '
         f"{summary['num_objects']} objects, class shares {100 * min(shares):.1f}%-"
         f"{100 * max(shares):.1f}%, mean part fraction {summary['mean_part_fraction']:.3f}"

@@ -2,7 +2,9 @@
 # graph over groups of K = 4 images that share classes (GroupSampler: each image an anchor once
 # per epoch, its partners the images sharing the most classes). GroupGNN: low-rank
 # co-attention, ConvGRU over T = 3 rounds, graph dropout (training only). Loss
-# 0.4 * MLSM(intermediate readout) + MLSM(graph readout); CAMs self-ensembled.
+# 0.4 * MLSM(intermediate readout) + MLSM(graph readout); CAMs self-ensembled. From scratch
+# at this budget every readout stays below the CAM network (docs/methods/group_wsss.md);
+# group_synthvoc_pretrained.py is the paper's regime.
 _base_ = ['./cam_synthvoc.py']
 group_size = 4
 model = dict(
@@ -16,6 +18,21 @@ model = dict(
 train_dataloader = dict(
     batch_size=16, sampler=dict(type='GroupSampler', group_size=group_size, shuffle=True)
 )
+# 10 epochs of anchors = 750 iterations of 16 images, cam_synthvoc.py's budget (40 epochs)
+max_epochs = 10
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    )
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+default_hooks = dict(checkpoint=dict(interval=max_epochs))
 # the graph and both readouts are new layers: x10, as the paper's x10 / x20 groups
 optim_wrapper = dict(
     paramwise_cfg=dict(
@@ -25,4 +42,12 @@ optim_wrapper = dict(
             'gnn': dict(lr_mult=10.0),
         }
     )
+)
+# tools/run_pipeline.py: the refinement and segmentation stages of pipeline_synthvoc.py
+pipeline = dict(
+    affinity_config='affinity_synthvoc.py',
+    seg_config='deeplab_synthvoc.py',
+    init_from_cam=True,
+    affinity_options=dict(),
+    seg_options=dict(),
 )

@@ -287,14 +287,18 @@ def test_cli_output_folder_guard(tmp_path, capsys):
 
 
 def test_module_needs_only_numpy_pil_opencv():
+    """Besides those, only the COCO layout's constants, a module that imports nothing."""
     with open(sv.__file__) as f:
         source = f.read()
     imports = {
-        line.split()[1].split('.')[0]
+        line.split()[1] if line.split()[1].startswith('.') else line.split()[1].split('.')[0]
         for line in source.splitlines()
         if line.startswith(('import ', 'from '))
     }
+    with open(osp.join(osp.dirname(sv.__file__), 'coco_layout.py')) as f:
+        assert not [line for line in f if line.startswith(('import ', 'from '))]
     assert imports <= {
+        '.coco_layout',
         '__future__',
         'json',
         'os',
@@ -545,3 +549,88 @@ def test_cli_style_options(tmp_path, capsys):
     tool.main([str(tmp_path / 'plain'), '--num-train', '2', '--num-val', '1', '--size', '64'])
     line = capsys.readouterr().out
     assert '(seed 0)' in line and 'scale' not in line and 'clutter' not in line
+
+
+@pytest.fixture(scope='module')
+def coco_set(tmp_path_factory):
+    """A 40 train + 6 val COCO-layout set of 64 x 64 images and its summary."""
+    root = str(tmp_path_factory.mktemp('synthcoco'))
+    return root, sv.make_synthetic_voc(root, 40, 6, size=64, seed=0, layout='coco')
+
+
+def test_coco_layout_files_lists_and_class_ids(coco_set):
+    root, summary = coco_set
+    from wsss_mm.datasets.coco_layout import COCO_CLASSES, COCO_PALETTE
+
+    lists = {}
+    for split, num in (('train', 40), ('val', 6)):
+        with open(osp.join(root, f'{split}.txt')) as f:
+            lists[split] = f.read().split()
+        assert lists[split] == [f'COCO_{split}2014_{i:012d}' for i in range(num)]
+        assert sorted(os.listdir(osp.join(root, f'{split}2014'))) == [
+            f'{i}.jpg' for i in lists[split]
+        ]
+    assert sorted(os.listdir(root)) == [
+        'SegmentationClass',
+        'synthetic_voc.json',
+        'train.txt',
+        'train2014',
+        'val.txt',
+        'val2014',
+    ]
+    ids = set()
+    for split in ('train', 'val'):
+        for image_id in lists[split]:
+            mask = Image.open(
+                osp.join(root, 'SegmentationClass', f'{split}2014', f'{image_id}.png')
+            )
+            assert mask.mode == 'P' and mask.size == (64, 64)
+            assert mask.getpalette()[: 3 * 81] == [c for rgb in COCO_PALETTE for c in rgb]
+            ids |= set(np.unique(np.array(mask)).tolist())
+    assert ids <= set(range(81)) | {255} and max(ids - {255}) > 20
+    assert summary['layout'] == 'coco'
+    assert list(summary['class_counts']) == list(COCO_CLASSES[1:])
+    assert sum(summary['class_counts'].values()) == summary['num_objects']
+    image = Image.open(osp.join(root, 'train2014', lists['train'][0] + '.jpg'))
+    assert image.mode == 'RGB' and image.size == (64, 64)
+
+
+def test_coco_set_is_reproducible_and_shrinks(coco_set, tmp_path):
+    root, summary = coco_set
+    again = str(tmp_path / 'again')
+    assert sv.make_synthetic_voc(again, 40, 6, size=64, seed=0, layout='coco') == summary
+    assert _all_files(again) == _all_files(root)
+    sv.make_synthetic_voc(again, 3, 2, size=64, seed=0, layout='coco')
+    assert len(os.listdir(osp.join(again, 'train2014'))) == 3
+    assert len(os.listdir(osp.join(again, 'SegmentationClass', 'val2014'))) == 2
+
+
+def test_each_coco_class_has_its_own_look():
+    looks = {sv.class_appearance(c, 'coco') for c in range(1, 81)}
+    assert len(looks) == 80
+    assert {look for look, _ in looks} == set(range(1, 21))
+    for c in range(1, 21):
+        assert sv.class_appearance(c, 'coco') == sv.class_appearance(c, 'voc')
+        assert sv.class_appearance(c, 'voc') == (c, sv.CLASS_SHAPES[c])
+
+
+def test_coco_layout_errors(tmp_path):
+    with pytest.raises(ValueError, match='layout must be one of'):
+        sv.make_synthetic_voc(str(tmp_path), 1, 1, size=64, layout='ade')
+    with pytest.raises(ValueError, match='not available with layout coco'):
+        sv.make_synthetic_voc(
+            str(tmp_path), 1, 1, size=64, style=sv.SyntheticStyle(classes=(1, 2)), layout='coco'
+        )
+
+
+def test_command_line_writes_the_coco_layout(tmp_path, capsys):
+    out = tmp_path / 'coco'
+    tool.main([str(out), '--num-train', '2', '--num-val', '1', '--size', '64', '--layout', 'coco'])
+    assert 'in the COCO layout' in capsys.readouterr().out
+    assert sorted(os.listdir(out / 'SegmentationClass')) == ['train2014', 'val2014']
+    with pytest.raises(SystemExit):
+        tool.main(
+            [str(out), '--num-train', '2', '--num-val', '1', '--layout', 'coco']
+            + ['--classes', 'dog', 'cat']
+        )
+    assert '--layout coco' in _error(capsys)

@@ -9,7 +9,7 @@ from PIL import Image
 
 import wsss_mm
 from wsss_mm.datasets import VOCClsDataset
-from wsss_mm.datasets.voc_layout import flat_palette
+from wsss_mm.datasets.data_layout import VOC_LAYOUT
 from wsss_mm.utils.io import ImageReadError, read_mask
 
 PIPELINE = [dict(type='LoadImage'), dict(type='LoadMask'), dict(type='PackCAMInputs')]
@@ -25,7 +25,7 @@ def voc_copy(synth_root, tmp_path):
 
 def write_mask(path, mask):
     img = Image.fromarray(mask.astype(np.uint8), mode='P')
-    img.putpalette(flat_palette())
+    img.putpalette(VOC_LAYOUT.flat_palette())
     img.save(path)
 
 

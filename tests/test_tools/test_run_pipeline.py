@@ -5,9 +5,13 @@ import json
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from wsss_mm.datasets.coco_layout import COCO_CLASSES, COCO_PALETTE
 from wsss_mm.refine import crf_available
+from wsss_mm.utils.io import read_mask
 
 # one epoch per training stage, single-scale CAMs, no worker processes
 TINY = (
@@ -211,3 +215,49 @@ def test_pnoc_pipeline_trains_its_ordinary_classifier_first(
     assert len(os.listdir(osp.join(work_dir, 'saliency'))) == 24
     numbers = json.loads(proc.stdout.strip().splitlines()[-1])
     assert 0 <= numbers['pseudo_miou'] <= 100 and 0 <= numbers['val_miou'] <= 100
+
+
+@pytest.mark.slow
+def test_pipeline_runs_on_a_coco_layout_set_at_81_labels(tmp_path, run_tool, repo_root):
+    """The whole pipeline on a synthetic COCO 2014-layout set (80 classes): the CAM
+    head has 80 outputs, and the seeds, pseudo masks and DeepLab are scored on 81
+    labels; the label maps are COCO ids in COCO's palette."""
+    root = str(tmp_path / 'synthcoco')
+    run_tool(
+        'tools/make_synthetic_voc.py',
+        root,
+        *('--num-train', '24', '--num-val', '8', '--size', '64', '--seed', '1'),
+        *('--layout', 'coco'),
+    )
+    work_dir = str(tmp_path / 'work')
+    config = osp.join(repo_root, 'configs', 'quickstart', 'cam_synthcoco.py')
+    proc = run_tool(
+        'tools/run_pipeline.py',
+        config,
+        *('--data-root', root, '--work-dir', work_dir, '--cfg-options', *TINY),
+    )
+    numbers = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(json.dumps(numbers))
+    for key in ('seed_miou', 'walk_miou', 'pseudo_miou', 'val_miou', 'floor_miou'):
+        assert 0 <= numbers[key] <= 100
+    stages = osp.join(work_dir, 'stages')
+    with open(osp.join(stages, 'eval_cams.json')) as f:
+        assert tuple(json.load(f)['class_names']) == COCO_CLASSES
+    with open(osp.join(stages, 'pseudo_masks.json')) as f:
+        assert len(json.load(f)['class_iou']) == 81
+    with open(osp.join(stages, 'test_seg.json')) as f:
+        assert json.load(f)['val_miou'] == pytest.approx(numbers['val_miou'], abs=0.01)
+    with open(osp.join(root, 'train.txt')) as f:
+        train_ids = f.read().split()
+    masks = sorted(os.listdir(osp.join(work_dir, 'pseudo_masks')))
+    assert masks == sorted(f'{i}.png' for i in train_ids)
+    # COCO class ids (some above VOC's 20) in COCO's palette
+    labels = set()
+    for name in masks:
+        with Image.open(osp.join(work_dir, 'pseudo_masks', name)) as img:
+            assert img.getpalette()[: 3 * 81] == [c for rgb in COCO_PALETTE for c in rgb]
+            labels |= set(np.unique(np.asarray(img)).tolist())
+    assert max(labels - {255}) > 20
+    cam = np.load(osp.join(work_dir, 'cams', train_ids[0] + '.npz'))
+    gt = read_mask(osp.join(root, 'SegmentationClass', 'train2014', train_ids[0] + '.png'))
+    assert set(cam['keys'].tolist()) == set(np.unique(gt).tolist()) - {0, 255}

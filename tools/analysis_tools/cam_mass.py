@@ -28,8 +28,12 @@ def parse_args() -> argparse.Namespace:
         metavar='NAME=DIR',
         help='CAM folders to compare, each named',
     )
-    parser.add_argument('--data-root', required=True, help='VOC-layout data root')
-    parser.add_argument('--split', help='split file (default ImageSets/Segmentation/train.txt)')
+    parser.add_argument('--data-root', required=True, help='VOC- or COCO-layout data root')
+    parser.add_argument(
+        '--split',
+        help='split file (default: the layout\'s train split, '
+        'ImageSets/Segmentation/train.txt or COCO\'s train.txt)',
+    )
     parser.add_argument(
         '--cover',
         type=float,
@@ -87,11 +91,13 @@ def mass_shares(
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.config_utils import resolve_split
-    from wsss_mm.apis.eval_cams import DEFAULT_SPLIT
     from wsss_mm.apis.label_maps import check_cam_dir
+    from wsss_mm.datasets.data_layout import detect_layout
     from wsss_mm.utils.io import read_split
 
-    img_ids = read_split(resolve_split(args.split or DEFAULT_SPLIT, args.data_root))
+    img_ids = read_split(
+        resolve_split(args.split or detect_layout(args.data_root).train_split, args.data_root)
+    )
     results = {}
     for item in args.cam_dirs:
         name, cam_dir = item.split('=', 1)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from prettytable import PrettyTable
 
-from wsss_mm.datasets.voc_layout import VOC_CLASSES
+from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.evaluation import ThresholdSweep, evaluate_label_maps, gt_mask_dirs, load_pair
 from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
 from wsss_mm.refine.crf import DenseCRF
@@ -19,15 +19,13 @@ from wsss_mm.utils.progress import progress
 from .config_utils import resolve_split
 from .label_maps import ReadCAMFile, check_cam_dir, load_image_and_cams
 
-DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
-
 
 def eval_cams(
     cam_dir: str,
     data_root: str,
     split: Optional[str] = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    class_names: Sequence[str] = VOC_CLASSES,
+    class_names: Optional[Sequence[str]] = None,
     num_threads: int = 4,
     crf: Optional[dict] = None,
     num_workers: int = 2,
@@ -41,10 +39,13 @@ def eval_cams(
 
     Args:
         cam_dir (str): folder of ``<image_id>.npz`` CAM files.
-        data_root (str): VOC-layout root holding the masks.
+        data_root (str): VOC- or COCO-layout root holding the masks.
         split (str, optional): split file, absolute or relative to the data
-            root. Default: ``ImageSets/Segmentation/train.txt``.
+            root. Default: the layout's train split
+            (``ImageSets/Segmentation/train.txt``, COCO's ``train.txt``).
         thresholds (Sequence[float]): increasing background thresholds.
+        class_names (Sequence[str], optional): K names, background first.
+            Default: those of the root's layout (21 VOC, 81 COCO).
         crf (dict, optional): :class:`DenseCRF` arguments; evaluate the
             CRF-refined seeds too (needs pydensecrf2).
         num_workers (int): processes of the CRF evaluation.
@@ -58,7 +59,9 @@ def eval_cams(
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'data root not found: {data_root}')
-    ids = read_split(resolve_split(split or DEFAULT_SPLIT, data_root))
+    layout = detect_layout(data_root)
+    class_names = class_names or layout.classes
+    ids = read_split(resolve_split(split or layout.train_split, data_root))
     check_cam_dir(cam_dir, ids, allow_pickle)
     mask_dirs = gt_mask_dirs(data_root)
     read_cams = ReadCAMFile(cam_dir, allow_pickle)
@@ -120,7 +123,7 @@ def eval_crf_seeds(
     img_ids: Sequence[str],
     threshold: float,
     crf: DenseCRF,
-    class_names: Sequence[str] = VOC_CLASSES,
+    class_names: Optional[Sequence[str]] = None,
     num_workers: int = 2,
     allow_pickle: bool = False,
 ) -> dict:
@@ -128,10 +131,12 @@ def eval_crf_seeds(
 
     Args:
         cam_dir (str): folder of CAM files.
-        data_root (str): VOC-layout root of the images and masks.
+        data_root (str): VOC- or COCO-layout root of the images and masks.
         img_ids (Sequence[str]): the images.
         threshold (float): background threshold of the seeds.
         crf (DenseCRF): the CRF.
+        class_names (Sequence[str], optional): K names, background first
+            (default: the root's layout's).
         num_workers (int): processes.
         allow_pickle (bool): read legacy pickled ``.npy`` CAM files.
 

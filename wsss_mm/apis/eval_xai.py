@@ -13,6 +13,7 @@ from prettytable import PrettyTable
 from torch.utils.data import DataLoader
 
 from wsss_mm.cams.base_cam import present_pairs
+from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.evaluation.metrics.xai_metric import XAI_KEYS, MultiLabelXAIMetric, explained_classes
 from wsss_mm.registry import DATASETS
 from wsss_mm.utils.progress import progress
@@ -20,7 +21,6 @@ from wsss_mm.utils.progress import progress
 from .config_utils import dataset_cfg, override_data_root, resolve_split
 from .inference import build_cam_method, load_cam_network
 
-DEFAULT_SPLIT = 'ImageSets/Segmentation/val.txt'
 #: how each metric improves, for the table's header
 BETTER = {'IC': '↑', 'AD': '↓', 'ADO': '↑', 'AR': '↑', 'ARO': '↓', 'F1-': '↓', 'F1+': '↑'}
 
@@ -142,7 +142,9 @@ def eval_xai(
         for name in methods
     }
     ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
-    ds_cfg['ann_file'] = resolve_split(split or DEFAULT_SPLIT)
+    ds_cfg['ann_file'] = resolve_split(
+        split or detect_layout(ds_cfg.get('data_root') or '').val_split
+    )
     dataset = DATASETS.build(ds_cfg)
     model = load_cam_network(cfg, checkpoint, device)
     loader = DataLoader(

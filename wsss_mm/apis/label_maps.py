@@ -15,7 +15,7 @@ from wsss_mm.cams.cam_file import (
     load_cam_file,
     missing_cam_files,
 )
-from wsss_mm.datasets.voc_layout import IMG_DIR
+from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.refine.pseudo_labels import missing_label_maps
 from wsss_mm.utils.io import read_image, read_split
 
@@ -23,8 +23,10 @@ from .config_utils import dataset_cfg, resolve_split
 
 
 def image_path(data_root: str, img_id: str) -> str:
-    """``<data_root>/JPEGImages/<img_id>.jpg``."""
-    return osp.join(data_root, IMG_DIR, img_id + '.jpg')
+    """The image file of ``img_id`` in the root's layout: VOC's
+    ``<data_root>/JPEGImages/<img_id>.jpg``, COCO's
+    ``<data_root>/{train2014,val2014}/<img_id>.jpg``."""
+    return detect_layout(data_root).image_path(data_root, img_id)
 
 
 def check_cam_dir(cam_dir: str, img_ids: Sequence[str], allow_pickle: bool = False) -> None:
@@ -90,7 +92,7 @@ def load_image_and_cams(
     """One image and its CAM file, checked to have the same size.
 
     Args:
-        data_root (str): VOC-layout root of the images.
+        data_root (str): VOC- or COCO-layout root of the images.
         cam_dir (str): folder of CAM files.
         img_id (str): the image.
         allow_pickle (bool): read a legacy pickled ``.npy`` CAM file when the

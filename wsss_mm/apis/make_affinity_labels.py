@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 
 from wsss_mm.cams.saliency_file import check_saliency_dir, find_saliency_file, load_saliency_file
+from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.refine.affinity_labels import affinity_labels
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps, save_label_map
@@ -26,7 +27,8 @@ class ConfidentLabelWriter:
     background threshold.
 
     Args:
-        data_root (str): VOC-layout root of the images.
+        data_root (str): VOC- or COCO-layout root of the images (its layout
+            gives the label maps' palette).
         cam_dir (str): folder of CAM files.
         out_dir (str): where ``<image_id>.png`` goes.
         fg_threshold, bg_threshold (float): see
@@ -58,6 +60,7 @@ class ConfidentLabelWriter:
         self.crf = crf
         self.saliency_dir, self.saliency_threshold = saliency_dir, saliency_threshold
         self.allow_pickle = allow_pickle
+        self.palette = detect_layout(data_root).flat_palette()
 
     def __call__(self, img_id: str) -> None:
         image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id, self.allow_pickle)
@@ -74,7 +77,7 @@ class ConfidentLabelWriter:
             saliency,
             self.saliency_threshold,
         )
-        save_label_map(label_path(self.out_dir, img_id), labels)
+        save_label_map(label_path(self.out_dir, img_id), labels, self.palette)
 
 
 def write_label_maps(

@@ -10,6 +10,7 @@ from mmengine.device import get_device
 from mmengine.runner import load_checkpoint
 
 from wsss_mm.cams.cam_file import cam_path, missing_cam_files, save_cam_file
+from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import (
     confident_labels,
@@ -166,7 +167,8 @@ def make_pseudo_labels(
     """Writes ``OUT_DIR/<image_id>.png`` pseudo masks for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
-    written atomically as a VOC palette PNG.
+    written atomically as a palette PNG (the palette of the data root's
+    layout).
 
     Args:
         cfg (Config): an AffinityNet config with ``random_walk`` (see
@@ -202,8 +204,9 @@ def make_pseudo_labels(
     crf = pseudo_crf(cfg)
     device = device or get_device()
     model = load_affinity_net(cfg, checkpoint, device)
+    palette = detect_layout(data_root).flat_palette()
     for img_id in progress(todo, desc='random walk'):
         image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
         labels = pseudo_mask(model, image, cam['keys'], cam['cam'], walk, crf, ignore_band)
-        save_label_map(label_path(out_dir, img_id), labels)
+        save_label_map(label_path(out_dir, img_id), labels, palette)
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

@@ -20,6 +20,7 @@ from wsss_mm.cams.saliency_file import (
     load_saliency_file,
     save_saliency_file,
 )
+from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.evaluation import ThresholdSweep, gt_mask_dirs, load_pair
 from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
 from wsss_mm.utils.io import read_split
@@ -29,7 +30,6 @@ from .config_utils import override_data_root, resolve_split
 from .infer_cams import pending_images
 from .inference import load_network
 
-DEFAULT_SPLIT = 'ImageSets/Segmentation/train.txt'
 #: the background / foreground split scored by :func:`eval_saliency`
 SALIENCY_CLASSES = ('background', 'foreground')
 
@@ -144,9 +144,10 @@ def eval_saliency(
     Args:
         sal_dir (str): folder of saliency files (``<image_id>.npz`` or grey
             ``<image_id>.png``).
-        data_root (str): VOC-layout root holding the masks.
+        data_root (str): VOC- or COCO-layout root holding the masks.
         split (str, optional): split file, absolute or relative to the data
-            root. Default: ``ImageSets/Segmentation/train.txt``.
+            root. Default: the layout's train split (VOC:
+            ``ImageSets/Segmentation/train.txt``, COCO: ``train.txt``).
         thresholds (Sequence[float]): increasing thresholds.
         num_threads (int): threads reading the files.
 
@@ -161,7 +162,7 @@ def eval_saliency(
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'data root not found: {data_root}')
-    ids = read_split(resolve_split(split or DEFAULT_SPLIT, data_root))
+    ids = read_split(resolve_split(split or detect_layout(data_root).train_split, data_root))
     check_saliency_dir(sal_dir, ids)
     mask_dirs = gt_mask_dirs(data_root)
     sweep = ThresholdSweep(thresholds, len(SALIENCY_CLASSES))

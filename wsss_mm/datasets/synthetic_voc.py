@@ -1,4 +1,5 @@
-"""A synthetic dataset in the PASCAL VOC 2012 layout, learnable on a CPU in minutes.
+"""A synthetic dataset in the PASCAL VOC 2012 layout (or the COCO 2014 WSSS layout),
+learnable on a CPU in minutes.
 
 Each image holds 1-3 objects of the 20 VOC classes on a cluttered background. An
 object is a large *body* whose shape and colour are only weakly class-informative,
@@ -8,7 +9,8 @@ alone, so plain CAMs cover only part of the object, as on real data. Classes
 co-occur like in VOC (chair with dining table, person with horse, ...) and some
 pairs never do (aeroplane with anything but person, boat with cow, ...).
 
-This module depends on numpy, OpenCV and Pillow only.
+This module depends on numpy, OpenCV, Pillow and the import-free
+:mod:`wsss_mm.datasets.coco_layout` only.
 
 Layout written under ``out_dir``::
 
@@ -18,6 +20,18 @@ Layout written under ``out_dir``::
     ImageSets/Segmentation/{train,val,trainval}.txt
     synthetic_voc.json                  parameters + summary (marks the folder
                                         as a synthetic set)
+
+With ``layout='coco'`` the set has COCO's 80 classes in the COCO 2014 WSSS layout
+(:mod:`wsss_mm.datasets.coco_layout`)::
+
+    train2014/COCO_train2014_<12 digits>.jpg, val2014/COCO_val2014_<12 digits>.jpg
+    SegmentationClass/{train2014,val2014}/<id>.png   0 = background, 1..80, 255
+    train.txt, val.txt
+    synthetic_voc.json
+
+COCO class c looks like VOC class ``(c - 1) % 20 + 1`` (its part and body hue)
+with the body shape moved ``(c - 1) // 20`` steps along ``SHAPES``: the part
+names one of 20 groups of 4 classes, the body shape the class in the group.
 
 A :class:`SyntheticStyle` changes the data's character (object size, thin
 objects, a subset of the classes, background clutter) so that a pipeline can be
@@ -37,6 +51,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image
+
+from .coco_layout import COCO_CLASSES, IMG_DIRS, MASK_DIRS, TRAIN_SPLIT, VAL_SPLIT, colour_map
 
 VOC_CLASSES = (
     'background',
@@ -65,6 +81,10 @@ NUM_CLASSES = 20
 IGNORE_INDEX = 255
 ID_PREFIX = 'synth_'
 MARKER_FILE = 'synthetic_voc.json'
+LAYOUTS = ('voc', 'coco')
+COCO_NUM_CLASSES = len(COCO_CLASSES) - 1
+#: image id of image ``index`` of split ``split`` ('train' or 'val') in the COCO layout
+COCO_ID = 'COCO_{split}2014_{index:012d}'
 JPEG_QUALITY = 95
 
 # --------------------------------------------------------------------------- #
@@ -244,7 +264,12 @@ MIN_PART_VISIBLE_FRACTION = 0.6
 MIN_VISIBLE_AREA = 0.015
 
 _SHAPE_POINTS = 48
-_STALE_FILE = re.compile(rf'^{ID_PREFIX}\d+\.(jpg|png)$')
+_STALE_FILE = {
+    'voc': re.compile(rf'^{ID_PREFIX}\d+\.(jpg|png)$'),
+    'coco': re.compile(r'^COCO_(train|val)2014_\d{12}\.(jpg|png)$'),
+}
+#: the body shapes, in the order COCO classes step through
+SHAPES = ('rectangle', 'triangle', 'ellipse', 'blob', 'diamond')
 
 
 def _affinity_table() -> np.ndarray:
@@ -398,17 +423,35 @@ def voc_palette() -> list[int]:
     Returns:
         list[int]: 768 values, (R, G, B) for indices 0..255.
     """
-    palette = []
-    for index in range(256):
-        r = g = b = 0
-        c = index
-        for bit in range(8):
-            r |= ((c >> 0) & 1) << (7 - bit)
-            g |= ((c >> 1) & 1) << (7 - bit)
-            b |= ((c >> 2) & 1) << (7 - bit)
-            c >>= 3
-        palette += [r, g, b]
-    return palette
+    return [c for rgb in colour_map(256) for c in rgb]
+
+
+def class_appearance(cls: int, layout: str = 'voc') -> tuple[int, str]:
+    """The look of a class: the VOC class whose part and body hue it has, and
+    its body shape.
+
+    Args:
+        cls (int): class id (1..20 VOC, 1..80 COCO).
+        layout (str): ``'voc'`` or ``'coco'``.
+
+    Returns:
+        tuple[int, str]: (VOC class id 1..20, shape name in ``SHAPES``).
+    """
+    if layout == 'voc':
+        return cls, CLASS_SHAPES[cls]
+    look, step = (cls - 1) % NUM_CLASSES + 1, (cls - 1) // NUM_CLASSES
+    return look, SHAPES[(SHAPES.index(CLASS_SHAPES[look]) + step) % len(SHAPES)]
+
+
+def coco_schedule(rng: np.random.Generator, schedule: list[list[int]]) -> list[list[int]]:
+    """COCO classes from a VOC class schedule: each VOC class v becomes one of
+    the 4 COCO classes that look like it, ``v + 20 * k`` with k uniform in 0..3.
+
+    Returns:
+        list[list[int]]: the schedule's shape, class ids in 1..80.
+    """
+    groups = COCO_NUM_CLASSES // NUM_CLASSES
+    return [[v + NUM_CLASSES * int(rng.integers(groups)) for v in image] for image in schedule]
 
 
 def class_schedule(
@@ -682,9 +725,14 @@ def _draw_part(rng: np.random.Generator, cls: int, body: np.ndarray, rgb: np.nda
 
 
 def _sample_object(
-    rng: np.random.Generator, cls: int, size: int, style: SyntheticStyle = DEFAULT_STYLE
+    rng: np.random.Generator,
+    cls: int,
+    size: int,
+    style: SyntheticStyle = DEFAULT_STYLE,
+    layout: str = 'voc',
 ) -> _Object:
-    """Samples one object (body + part) of a class at a random place.
+    """Samples one object (body + part) of a class at a random place; its look
+    is :func:`class_appearance`'s.
 
     ``style.object_scale`` scales the body extent; with probability
     ``style.thin_fraction`` the body's aspect ratio comes from ``THIN_ASPECT``.
@@ -698,14 +746,15 @@ def _sample_object(
     # The extra draw only when needed, so that the default data stay the same.
     if style.thin_fraction > 0 and rng.uniform() < style.thin_fraction:
         aspect_range = THIN_ASPECT
-    body = _place_shape(rng, CLASS_SHAPES[cls], size, extent, centre, aspect_range)
+    look, shape = class_appearance(cls, layout)
+    body = _place_shape(rng, shape, size, extent, centre, aspect_range)
     base = _hsv_to_rgb(
-        BODY_HUE_STEP * cls + rng.normal(0.0, BODY_HUE_STD),
+        BODY_HUE_STEP * look + rng.normal(0.0, BODY_HUE_STD),
         rng.uniform(*BODY_SATURATION),
         rng.uniform(*BODY_VALUE),
     )
     rgb = base * (1.0 + 0.2 * _smooth_noise(rng, size, 6))[..., None]
-    part = _draw_part(rng, cls, body, rgb)
+    part = _draw_part(rng, look, body, rgb)
     return _Object(cls=cls, mask=body | part, part_mask=part, rgb=rgb)
 
 
@@ -731,7 +780,11 @@ def _visible_enough(
 
 
 def render_sample(
-    rng: np.random.Generator, size: int, classes: list[int], style: SyntheticStyle = DEFAULT_STYLE
+    rng: np.random.Generator,
+    size: int,
+    classes: list[int],
+    style: SyntheticStyle = DEFAULT_STYLE,
+    layout: str = 'voc',
 ) -> SyntheticSample:
     """Renders one image and its segmentation mask.
 
@@ -745,6 +798,7 @@ def render_sample(
         classes (list[int]): class id of each object to draw.
         style (SyntheticStyle): object size, thin objects and clutter (its
             ``classes`` is not used here).
+        layout (str): ``'voc'`` (class ids 1..20) or ``'coco'`` (1..80).
 
     Returns:
         SyntheticSample: the image, its label map and per-object masks.
@@ -755,7 +809,7 @@ def render_sample(
     objects: list[_Object] = []
     for cls in rng.permutation(classes).tolist():
         for _ in range(MAX_PLACEMENT_TRIES):
-            obj = _sample_object(rng, cls, size, style)
+            obj = _sample_object(rng, cls, size, style, layout)
             candidate = instances.copy()
             candidate[obj.mask] = len(objects) + 1
             if _visible_enough(candidate, objects + [obj], min_visible_area):
@@ -827,6 +881,51 @@ def is_synthetic_voc_dir(path: str) -> bool:
     return osp.isfile(osp.join(path, MARKER_FILE))
 
 
+@dataclass
+class _SplitPlan:
+    """Where one split of a synthetic set goes."""
+
+    ids: list[str]
+    image_dir: str
+    mask_dir: str
+
+
+def _plan(out_dir: str, layout: str, num_train: int, num_val: int) -> tuple[dict, dict]:
+    """The splits of a set and its list files.
+
+    Returns:
+        tuple: ``{'train': _SplitPlan, 'val': _SplitPlan}`` and
+        ``{list file path: image ids}``.
+    """
+    if layout == 'voc':
+        ids = [f'{ID_PREFIX}{i:06d}' for i in range(num_train + num_val)]
+        image_dir = osp.join(out_dir, 'JPEGImages')
+        mask_dir = osp.join(out_dir, 'SegmentationClass')
+        splits = {
+            'train': _SplitPlan(ids[:num_train], image_dir, mask_dir),
+            'val': _SplitPlan(ids[num_train:], image_dir, mask_dir),
+        }
+        split_dir = osp.join(out_dir, 'ImageSets', 'Segmentation')
+        lists = {osp.join(split_dir, f'{name}.txt'): plan.ids for name, plan in splits.items()}
+        lists[osp.join(split_dir, 'trainval.txt')] = ids
+        return splits, lists
+    splits = {
+        split: _SplitPlan(
+            [COCO_ID.format(split=split, index=i) for i in range(num)],
+            osp.join(out_dir, img_dir),
+            osp.join(out_dir, mask_dir),
+        )
+        for split, num, img_dir, mask_dir in zip(
+            ('train', 'val'), (num_train, num_val), IMG_DIRS, MASK_DIRS
+        )
+    }
+    lists = {
+        osp.join(out_dir, name): plan.ids
+        for name, plan in zip((TRAIN_SPLIT, VAL_SPLIT), splits.values())
+    }
+    return splits, lists
+
+
 def make_synthetic_voc(
     out_dir: str,
     num_train: int,
@@ -834,17 +933,23 @@ def make_synthetic_voc(
     size: int = 128,
     seed: int = 0,
     style: SyntheticStyle = DEFAULT_STYLE,
+    layout: str = 'voc',
 ) -> dict:
-    """Writes a synthetic dataset in the VOC 2012 layout (see the module doc).
+    """Writes a synthetic dataset in the VOC 2012 layout, or with
+    ``layout='coco'`` in the COCO 2014 WSSS layout with 80 classes (see the
+    module doc).
 
     The classes of image ``j`` of split ``s`` (0 train, 1 val) are entry ``j`` of
-    :func:`class_schedule` run with ``np.random.default_rng([seed, s, 1])``, its
+    :func:`class_schedule` run with ``np.random.default_rng([seed, s, 1])``
+    (COCO: mapped to COCO classes by :func:`coco_schedule` with
+    ``np.random.default_rng([seed, s, 2])``), its
     pixels come from ``np.random.default_rng([seed, s, 0, j])``: the output is
     byte-identical for a seed and the first images do not change when a split
     grows. Train ids are
-    ``synth_000000 .. synth_{num_train-1}``, val ids follow. Files are replaced
-    atomically; ``synth_*`` images and masks of an earlier, larger set in the
-    same folder are removed; other files are left alone.
+    ``synth_000000 .. synth_{num_train-1}``, val ids follow (COCO:
+    ``COCO_train2014_000000000000 ..`` and ``COCO_val2014_000000000000 ..``).
+    Files are replaced atomically; images and masks of an earlier, larger set
+    in the same folder are removed; other files are left alone.
 
     Args:
         out_dir (str): output folder (created if needed).
@@ -853,14 +958,21 @@ def make_synthetic_voc(
         size (int): image side in pixels, >= 64.
         seed (int): random seed, >= 0.
         style (SyntheticStyle): the data's character; the default gives the
-            standard set (same bytes as without a style).
+            standard set (same bytes as without a style). Its ``classes``
+            (VOC ids) only with the VOC layout.
+        layout (str): ``'voc'`` (default) or ``'coco'``.
 
     Returns:
         dict: ``num_train``, ``num_val``, ``size``, ``seed``, ``style`` (its
         fields, ``classes`` a list or None), ``num_objects``
         (visible object instances), ``class_counts`` (class name -> instances),
         ``class_frequencies`` (class name -> share of instances) and
-        ``mean_part_fraction`` (mean visible part area / visible object area).
+        ``mean_part_fraction`` (mean visible part area / visible object area);
+        with the COCO layout also ``layout``.
+
+    Raises:
+        ValueError: a number is out of range, the layout is unknown, or a
+            class subset is asked of the COCO layout.
     """
     for name, value, minimum in (
         ('num_train', num_train, 1),
@@ -872,37 +984,48 @@ def make_synthetic_voc(
             raise ValueError(f'{name} must be >= {minimum}, got {value}')
     if not isinstance(style, SyntheticStyle):
         raise TypeError(f'style must be a SyntheticStyle, got {type(style).__name__}')
-    image_dir = osp.join(out_dir, 'JPEGImages')
-    mask_dir = osp.join(out_dir, 'SegmentationClass')
-    split_dir = osp.join(out_dir, 'ImageSets', 'Segmentation')
-    for folder in (image_dir, mask_dir, split_dir):
+    if layout not in LAYOUTS:
+        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
+    if layout == 'coco' and style.classes is not None:
+        raise ValueError('style.classes selects VOC classes: it is not available with layout coco')
+    class_names = VOC_CLASSES if layout == 'voc' else COCO_CLASSES
+    num_classes = len(class_names) - 1
+    splits, lists = _plan(out_dir, layout, num_train, num_val)
+    folders = {f for plan in splits.values() for f in (plan.image_dir, plan.mask_dir)}
+    for folder in sorted(folders | {osp.dirname(path) for path in lists}):
         os.makedirs(folder, exist_ok=True)
-    ids = [f'{ID_PREFIX}{i:06d}' for i in range(num_train + num_val)]
-    splits = {'train': ids[:num_train], 'val': ids[num_train:]}
     palette = voc_palette()
-    counts = np.zeros(NUM_CLASSES + 1, np.int64)
+    counts = np.zeros(num_classes + 1, np.int64)
     part_fractions = []
-    for split_index, split_ids in enumerate(splits.values()):
+    for split_index, plan in enumerate(splits.values()):
         schedule = class_schedule(
-            np.random.default_rng([seed, split_index, 1]), len(split_ids), style
+            np.random.default_rng([seed, split_index, 1]), len(plan.ids), style
         )
-        for j, (image_id, classes) in enumerate(zip(split_ids, schedule)):
+        if layout == 'coco':
+            schedule = coco_schedule(np.random.default_rng([seed, split_index, 2]), schedule)
+        for j, (image_id, classes) in enumerate(zip(plan.ids, schedule)):
             sample = render_sample(
-                np.random.default_rng([seed, split_index, 0, j]), size, classes, style
+                np.random.default_rng([seed, split_index, 0, j]), size, classes, style, layout
             )
-            _save_image(osp.join(image_dir, f'{image_id}.jpg'), sample.image)
-            _save_mask(osp.join(mask_dir, f'{image_id}.png'), sample.label, palette)
+            _save_image(osp.join(plan.image_dir, f'{image_id}.jpg'), sample.image)
+            _save_mask(osp.join(plan.mask_dir, f'{image_id}.png'), sample.label, palette)
             np.add.at(counts, sample.classes, 1)
             part_fractions += [
                 p.sum() / m.sum() for p, m in zip(sample.part_masks, sample.object_masks)
             ]
-    for split, split_ids in {**splits, 'trainval': ids}.items():
-        _write_text(osp.join(split_dir, f'{split}.txt'), ''.join(f'{i}\n' for i in split_ids))
-    keep = {f'{i}.{ext}' for i in ids for ext in ('jpg', 'png')}
-    for folder in (image_dir, mask_dir):
+    for path, ids in lists.items():
+        _write_text(path, ''.join(f'{i}\n' for i in ids))
+    keep = {
+        osp.join(folder, f'{i}.{ext}')
+        for plan in splits.values()
+        for i in plan.ids
+        for folder, ext in ((plan.image_dir, 'jpg'), (plan.mask_dir, 'png'))
+    }
+    for folder in sorted(folders):
         for name in os.listdir(folder):
-            if _STALE_FILE.match(name) and name not in keep:
-                os.remove(osp.join(folder, name))
+            path = osp.join(folder, name)
+            if _STALE_FILE[layout].match(name) and path not in keep:
+                os.remove(path)
     total = int(counts.sum())
     summary = {
         'num_train': num_train,
@@ -911,12 +1034,14 @@ def make_synthetic_voc(
         'seed': seed,
         'style': style.to_dict(),
         'num_objects': total,
-        'class_counts': {VOC_CLASSES[c]: int(counts[c]) for c in range(1, NUM_CLASSES + 1)},
+        'class_counts': {class_names[c]: int(counts[c]) for c in range(1, num_classes + 1)},
         'class_frequencies': {
-            VOC_CLASSES[c]: round(float(counts[c]) / max(total, 1), 4)
-            for c in range(1, NUM_CLASSES + 1)
+            class_names[c]: round(float(counts[c]) / max(total, 1), 4)
+            for c in range(1, num_classes + 1)
         },
         'mean_part_fraction': round(float(np.mean(part_fractions)), 4) if total else 0.0,
     }
+    if layout != 'voc':
+        summary['layout'] = layout
     _write_text(osp.join(out_dir, MARKER_FILE), json.dumps(summary, indent=2) + '\n')
     return summary

@@ -24,7 +24,8 @@ class VOCClsDataset(BaseSegDataset):
     VOC train masks and the 10,582 ``train_aug`` SBD masks both work.
 
     Each data info holds ``img_path``, ``seg_map_path``, ``img_id`` and
-    ``gt_labels`` ((C,) float32 multi-hot, C = 20 foreground classes).
+    ``gt_labels`` ((C,) float32 multi-hot, C = the foreground classes of the
+    metainfo: 20 for VOC).
 
     Args:
         ann_file (str): split file, one image id per line, relative to

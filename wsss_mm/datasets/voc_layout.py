@@ -3,7 +3,7 @@ and image-level labels derived from masks."""
 
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
@@ -18,12 +18,6 @@ VOC_PALETTE = [list(rgb) for rgb in PascalVOCDataset.METAINFO['palette']]
 IGNORE_INDEX = 255
 IMG_DIR = 'JPEGImages'
 MASK_DIRS = ('SegmentationClass', 'SegmentationClassAug')
-
-
-def flat_palette() -> List[int]:
-    """The VOC palette as the flat 768-entry list PIL's ``putpalette`` takes."""
-    flat = [c for rgb in VOC_PALETTE for c in rgb]
-    return flat + [0] * (768 - len(flat) - 3) + [224, 224, 192]
 
 
 def find_mask(mask_dirs: Sequence[str], img_id: str, suffix: str = '.png') -> Optional[str]:

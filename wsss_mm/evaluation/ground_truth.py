@@ -1,11 +1,12 @@
-"""Ground-truth masks of a VOC-layout root, paired with a prediction of the same size."""
+"""Ground-truth masks of a data root (VOC or COCO layout), paired with a prediction of
+the same size."""
 
-import os.path as osp
 from typing import Callable, List, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from wsss_mm.datasets.voc_layout import MASK_DIRS, find_mask
+from wsss_mm.datasets.data_layout import detect_layout
+from wsss_mm.datasets.voc_layout import find_mask
 from wsss_mm.utils.io import read_mask
 
 P = TypeVar('P')
@@ -13,8 +14,9 @@ P = TypeVar('P')
 
 def gt_mask_dirs(data_root: str) -> List[str]:
     """The folders searched for ``<img_id>.png`` ground-truth masks, in order
-    (``SegmentationClass``, then ``SegmentationClassAug``)."""
-    return [osp.join(data_root, d) for d in MASK_DIRS]
+    (VOC: ``SegmentationClass``, then ``SegmentationClassAug``; COCO:
+    ``SegmentationClass/train2014``, then ``SegmentationClass/val2014``)."""
+    return detect_layout(data_root).gt_mask_dirs(data_root)
 
 
 def has_ground_truth(data_root: str, img_ids: Sequence[str]) -> bool:

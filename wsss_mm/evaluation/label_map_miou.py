@@ -7,7 +7,8 @@ from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
-from wsss_mm.datasets.voc_layout import IGNORE_INDEX, VOC_CLASSES
+from wsss_mm.datasets.data_layout import detect_layout
+from wsss_mm.datasets.voc_layout import IGNORE_INDEX
 from wsss_mm.utils.io import read_mask
 from wsss_mm.utils.parallel import parallel_map
 
@@ -43,7 +44,7 @@ def evaluate_label_maps(
     predict: Predictor,
     img_ids: Sequence[str],
     data_root: str,
-    class_names: Sequence[str] = VOC_CLASSES,
+    class_names: Optional[Sequence[str]] = None,
     num_workers: int = 0,
     desc: str = 'eval',
 ) -> dict:
@@ -56,8 +57,9 @@ def evaluate_label_maps(
         predict (Callable): ``img_id -> (H, W)`` uint8 class ids (255 =
             ignore); picklable when ``num_workers > 1``.
         img_ids (Sequence[str]): the images.
-        data_root (str): VOC-layout root holding the masks.
-        class_names (Sequence[str]): K names, background first.
+        data_root (str): VOC- or COCO-layout root holding the masks.
+        class_names (Sequence[str], optional): K names, background first.
+            Default: those of the root's layout (:func:`detect_layout`).
         num_workers (int): processes.
         desc (str): progress-bar label.
 
@@ -65,6 +67,8 @@ def evaluate_label_maps(
         dict: ``miou`` and ``class_iou`` (percent), ``ignored`` (fraction),
         ``class_names``, ``num_images``.
     """
+    if class_names is None:
+        class_names = detect_layout(data_root).classes
     k = len(class_names)
     worker = partial(
         _image_confusion, predict=predict, mask_dirs=gt_mask_dirs(data_root), num_classes=k

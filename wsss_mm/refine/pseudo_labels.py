@@ -5,20 +5,21 @@ label map by adding a background channel and taking the argmax (IRN's
 ``eval_cam``, ``make_sem_seg_labels``). Pixels can be left out (255) where two
 background thresholds disagree (IRN's ``cam_to_ir_label``).
 
-The label-map file: ``<folder>/<image_id>.png``, a VOC palette PNG ('P' mode)
+The label-map file: ``<folder>/<image_id>.png``, a palette PNG ('P' mode)
 of class ids (0 = background, 1..C, 255 = ignore), at the image's size,
 written atomically (temporary file + rename). It is read back with
 :func:`wsss_mm.utils.io.read_mask`.
 """
 
 import os.path as osp
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
-from wsss_mm.datasets.voc_layout import IGNORE_INDEX, flat_palette
+from wsss_mm.datasets.data_layout import VOC_LAYOUT
+from wsss_mm.datasets.voc_layout import IGNORE_INDEX
 from wsss_mm.utils.io import atomic_path
 
 from .crf import DenseCRF
@@ -176,12 +177,15 @@ def missing_label_maps(folder: str, img_ids: Iterable[str]) -> List[str]:
     return [i for i in img_ids if not osp.isfile(label_path(folder, i))]
 
 
-def save_label_map(path: str, labels: np.ndarray) -> None:
-    """Writes a label map as a VOC palette PNG, atomically.
+def save_label_map(path: str, labels: np.ndarray, palette: Optional[Sequence[int]] = None) -> None:
+    """Writes a label map as a palette PNG, atomically.
 
     Args:
         path (str): target ``.png`` path (folders are created).
         labels (np.ndarray): (H, W) integer class ids in 0..255.
+        palette (Sequence[int], optional): the flat 768-entry palette
+            (:meth:`~wsss_mm.datasets.data_layout.DataLayout.flat_palette` of
+            the data root's layout). Default: VOC's.
 
     Raises:
         ValueError: not a 2-D map of values in 0..255.
@@ -192,6 +196,6 @@ def save_label_map(path: str, labels: np.ndarray) -> None:
             f'{path}: a label map is (H, W) with values 0..255, got shape {labels.shape}'
         )
     img = Image.fromarray(labels.astype(np.uint8))  # 'L'; putpalette makes it 'P'
-    img.putpalette(flat_palette())
+    img.putpalette(palette or VOC_LAYOUT.flat_palette())
     with atomic_path(path) as tmp:
         img.save(tmp, format='PNG')

@@ -81,7 +81,8 @@ def save_cam_overlay(
         cams (np.ndarray): (n, H, W) maps in [0, 1], the image's size.
         labels (Sequence[int], optional): the class id (1..C) of each map.
         class_names (Sequence[str], optional): names by class id (0 =
-            background; default mmseg's VOC names).
+            background; the dataset's ``metainfo['classes']``); a map whose
+            id has no name is called ``class <id>``.
 
     Raises:
         ValueError: ``labels`` and ``cams`` differ in length.
@@ -94,10 +95,7 @@ def save_cam_overlay(
     else:
         if len(labels) != len(cams):
             raise ValueError(f'{len(cams)} maps but {len(labels)} labels')
-        if class_names is None:
-            from mmseg.datasets import PascalVOCDataset
-
-            class_names = PascalVOCDataset.METAINFO['classes']
+        class_names = class_names or ()
         maps = list(cams)
         names = [
             class_names[k] if 0 <= k < len(class_names) else f'class {k}' for k in map(int, labels)

@@ -72,3 +72,23 @@ def test_cam_sources_keep_the_protocol(source):
 def test_bad_cam_source():
     with pytest.raises(ValueError, match='cam_source must be one of'):
         build('both')
+
+
+def test_grouped_inference_uses_the_group_edges():
+    model = build('graph').eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        alone = model.extract_feat(x)
+        with model.grouped(torch.tensor([[1.0, 0, 0], [1.0, 1, 0]])):  # they share class 0
+            linked = model.extract_feat(x)
+            # copies of the group (the images then their flips) are separate graphs
+            copies = model.extract_feat(torch.cat([x, x]))
+            with pytest.raises(ValueError, match='not copies of the group of 2'):
+                model.extract_feat(x[:1])
+        with model.grouped(torch.tensor([[1.0, 0, 0], [0, 1.0, 0]])):  # no shared class
+            unlinked = model.extract_feat(x)
+        after = model.extract_feat(x)
+    assert not torch.allclose(linked, alone, atol=1e-4)
+    assert torch.allclose(copies, torch.cat([linked, linked]), atol=1e-5)
+    assert torch.allclose(unlinked, alone, atol=1e-5)  # self-edges only
+    assert torch.equal(after, alone)

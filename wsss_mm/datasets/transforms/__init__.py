@@ -6,6 +6,7 @@ from .complementary_patches import (
 )
 from .formatting import PackCAMInputs
 from .loading import LoadImage, LoadMask
+from .pack_seg_mix_inputs import PackSegMixInputs
 
 __all__ = [
     'LoadImage',
@@ -15,4 +16,5 @@ __all__ = [
     'SuperpixelComplementaryPatches',
     'GridComplementaryPatches',
     'PackCPInputs',
+    'PackSegMixInputs',
 ]

@@ -1,6 +1,7 @@
 """Group-WSSS: a CAM network whose features pass a graph over groups of images."""
 
-from typing import List
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -32,8 +33,9 @@ class GroupWSSS(CAMClassifier):
     (``h^T`` and ``head``'s) or ``'ensemble'`` (the default, the paper's
     self-ensembling: the average of the two maps, expressed as one linear map
     on ``[h⁰, h^T]`` with the weights ``[W_aux, W] / 2``). At inference the
-    images are single nodes with a self-edge only (no labels are known), the
-    paper's default.
+    images are single nodes with a self-edge only, the paper's default;
+    within :meth:`grouped` a batch is a group of images whose edges come
+    from their labels (``tools/infer_cams.py --group-size K``).
 
     Args:
         backbone (dict): e.g. ``mmpretrain.ResNet``.
@@ -65,15 +67,50 @@ class GroupWSSS(CAMClassifier):
         self.gnn = MODELS.build(gnn)
         self.lambda_pre = lambda_pre
         self.cam_source = cam_source
+        self._group_labels: Optional[torch.Tensor] = None
+
+    @contextmanager
+    def grouped(self, labels: torch.Tensor) -> Iterator[None]:
+        """Group inference: within the context, :meth:`extract_feat` takes its
+        batch as copies of one group of K images, e.g. the images then their
+        flips, as :func:`~wsss_mm.cams.multiscale_cams` batches them, and the
+        graph's edges join the images sharing a class (as in training).
+
+        Args:
+            labels (Tensor): (K, C) multi-hot labels of the group's images.
+        """
+        self._group_labels = labels
+        try:
+            yield
+        finally:
+            self._group_labels = None
+
+    def _graph_edges(self, num_images: int) -> Tuple[Optional[torch.Tensor], Optional[int]]:
+        """The neck's ``(labels, group_size)`` for a batch of ``num_images``:
+        ``(None, None)`` (self-edges only) outside :meth:`grouped`.
+
+        Raises:
+            ValueError: in :meth:`grouped`, the batch is not copies of the group.
+        """
+        if self._group_labels is None:
+            return None, None
+        size = len(self._group_labels)
+        if num_images % size:
+            raise ValueError(
+                f'GroupWSSS.grouped: a batch of {num_images} images is not copies of the '
+                f'group of {size}; the CAM method must run the network on the whole batch'
+            )
+        return self._group_labels.repeat(num_images // size, 1), size
 
     # ---- CAM network protocol -------------------------------------------------
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) -> the CAM features: ``h⁰`` (B, K, h, w), ``h^T``
-        with self-edges only, or both concatenated (B, 2K, h, w)."""
+        (self-edges only, or the group's edges within :meth:`grouped`), or both
+        concatenated (B, 2K, h, w)."""
         h0 = super().extract_feat(inputs)
         if self.cam_source == 'intermediate':
             return h0
-        h_t = self.gnn(h0)
+        h_t = self.gnn(h0, *self._graph_edges(len(inputs)))
         return h_t if self.cam_source == 'graph' else torch.cat([h0, h_t], dim=1)
 
     def cam_weights(self) -> torch.Tensor:
