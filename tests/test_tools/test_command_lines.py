@@ -165,6 +165,17 @@ def test_infer_rejects_unknown_method_and_missing_checkpoint(
         check=False,
     )
     assert proc.returncode == 2 and 'none.pth' in proc.stderr
+    proc = run_tool(
+        'tools/infer_cams.py',
+        quickstart_config,
+        str(tmp_path / 'none.pth'),
+        '--out-dir',
+        str(tmp_path),
+        '--group-size',
+        '0',
+        check=False,
+    )
+    assert proc.returncode == 2 and '--group-size must be >= 1, got 0' in proc.stderr
 
 
 def test_train_names_a_missing_data_root_and_config(tmp_path, run_tool, quickstart_config):

@@ -38,7 +38,7 @@ class CoOccurrenceMix:
     Args:
         cooccurrence (str | np.ndarray): the (K, K) co-occurrence matrix
             indexed by label id, or its ``.npy`` file
-            (``tools/analysis_tools/cooccurrence.py``).
+            (``tools/analysis_tools/cooccurrence.py``), read at the first batch.
         alpha (float): Beta(α, α) parameter, >= 0 (0: δ = 1, no blending
             except where γ sets 0.9).
         gamma (int, optional): the class-count threshold γ; None: no
@@ -61,9 +61,9 @@ class CoOccurrenceMix:
     ):
         if alpha < 0:
             raise ValueError(f'CoOccurrenceMix: alpha must be >= 0, got {alpha}')
+        self._matrix: Optional[torch.Tensor] = None
         if isinstance(cooccurrence, str):
-            matrix = load_cooccurrence(cooccurrence)
-            self.source = cooccurrence
+            self.source = cooccurrence  # read on first use, as weights are at init_weights
         else:
             matrix = np.asarray(cooccurrence, dtype=np.float64)
             self.source = 'the given co-occurrence matrix'
@@ -71,12 +71,20 @@ class CoOccurrenceMix:
                 raise ValueError(
                     f'CoOccurrenceMix: cooccurrence must be (K, K), got {matrix.shape}'
                 )
-        self.matrix = torch.as_tensor(matrix, dtype=torch.float64)
+            self._matrix = torch.as_tensor(matrix, dtype=torch.float64)
         self.alpha = alpha
         self.gamma = gamma
         self.dominant_weight = dominant_weight
         self.background_index = background_index
         self.ignore_index = ignore_index
+
+    @property
+    def matrix(self) -> torch.Tensor:
+        """The (K, K) float64 co-occurrence matrix; a file is read the first time
+        (building the model, e.g. to check a config, does not need it)."""
+        if self._matrix is None:
+            self._matrix = torch.as_tensor(load_cooccurrence(self.source), dtype=torch.float64)
+        return self._matrix
 
     def class_sets(self, labels: torch.Tensor) -> torch.Tensor:
         """The classes present in each label map (background and ignore left out).
