@@ -58,3 +58,15 @@ def test_seed_evaluation_switches_the_test_to_the_val_setup(quickstart_config):
     assert cfg.test_cfg == dict(type='CAMTestLoop', method='CAM')
     with pytest.raises(KeyError, match='--seed-miou needs'):
         use_seed_evaluation(Config(dict(val_cfg=None, val_dataloader=None)))
+
+
+def test_runners_are_built_in_different_seconds():
+    """MMEngine names a Runner's logger and log folder after the second it is built in."""
+    import time
+
+    from wsss_mm.apis.train import wait_for_new_second
+
+    wait_for_new_second()
+    first = int(time.time())
+    wait_for_new_second()
+    assert int(time.time()) > first

@@ -1,7 +1,8 @@
 """Stage (1) / (5): build an MMEngine Runner from a config and train or test."""
 
 import os.path as osp
-from typing import Optional
+import time
+from typing import List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -101,6 +102,20 @@ def use_seed_evaluation(cfg: Config) -> None:
     cfg.test_cfg = dict(val_cfg, type='CAMTestLoop')
 
 
+#: The second (``int(time.time())``) in which this process last built a Runner.
+_last_build_second: List[int] = [0]
+
+
+def wait_for_new_second() -> None:
+    """MMEngine names a Runner's logger, visualizer and log folder after the
+    second it is built in, so two Runners built in one second (a pipeline's
+    quick training then test) would share them and the second would log into
+    the first's file; this waits, at most a second, until the clock has moved on."""
+    if int(time.time()) == _last_build_second[0]:
+        time.sleep(_last_build_second[0] + 1 - time.time())
+    _last_build_second[0] = int(time.time())
+
+
 def build_runner(
     cfg: Config,
     work_dir: Optional[str] = None,
@@ -139,6 +154,7 @@ def build_runner(
             raise FileNotFoundError(f'--resume: checkpoint not found: {resume}')
         cfg.resume, cfg.load_from = True, resume
     setup_cpu_distributed(cfg, launcher)
+    wait_for_new_second()
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
 
