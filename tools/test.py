@@ -9,7 +9,12 @@ results and writes the predictions there), ``--show`` / ``--show-dir DIR`` /
 network's seeds instead of its classification: the config's validation setup
 (``val_dataloader``, ``val_evaluator`` ``SeedMIoUMetric``, ``val_cfg``
 ``CAMValLoop``) runs as the test, reporting ``seed_mIoU`` as ``tools/eval_cams.py``
-measures it.
+measures it. ``--subsets`` reports the mIoU of the scene-complexity subsets of
+SegMix's Tables 3-4 and Fig. 5 (occlusion, number of objects, number of classes;
+with ``--cooccurrence FILE``, the training set's co-occurrence matrix of
+``tools/analysis_tools/cooccurrence.py``, also the co-occurrence thresholds and
+the person co-occurrence / exclusive classes) with ``SubsetIoUMetric`` as the
+test evaluator.
 """
 
 import argparse
@@ -49,6 +54,20 @@ def parse_args() -> argparse.Namespace:
         'val_cfg instead of the classification test',
     )
     parser.add_argument(
+        '--subsets',
+        action='store_true',
+        help='SegMix Tables 3-4 / Fig. 5 subsets: mIoU per occlusion, object-count, '
+        'class-count (and with --cooccurrence co-occurrence and person) subset of the '
+        'test set (SubsetIoUMetric replaces the test evaluator)',
+    )
+    parser.add_argument(
+        '--cooccurrence',
+        metavar='FILE',
+        help='with --subsets: the training set\'s co-occurrence .npy '
+        '(tools/analysis_tools/cooccurrence.py); without it the co-occurrence and '
+        'person subsets are skipped',
+    )
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     parser.add_argument(
@@ -64,6 +83,13 @@ def parse_args() -> argparse.Namespace:
             '--seed-miou computes multi-scale + flip CAMs itself and writes no '
             'predictions: drop --tta / --out (tools/infer_cams.py writes CAM files)'
         )
+    if args.subsets and (args.seed_miou or args.out):
+        parser.error(
+            '--subsets evaluates segmentation predictions per subset and writes no '
+            'predictions: drop --seed-miou / --out'
+        )
+    if args.cooccurrence and not args.subsets:
+        parser.error('--cooccurrence is read by --subsets only: add --subsets')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -80,6 +106,11 @@ def main(args: argparse.Namespace) -> None:
 
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    if args.cooccurrence and not osp.isfile(args.cooccurrence):
+        raise SystemExit(
+            f'co-occurrence file not found: {args.cooccurrence} (make it with '
+            'tools/analysis_tools/cooccurrence.py on the training split)'
+        )
     cfg = load_config(args.config, args.cfg_options)
     cfg.load_from = args.checkpoint
     # a test builds no training data: mmseg's visualization hook reads runner.iter, which
@@ -88,6 +119,8 @@ def main(args: argparse.Namespace) -> None:
         cfg[key] = None
     if args.seed_miou:
         use_seed_evaluation(cfg)
+    if args.subsets:
+        cfg.test_evaluator = dict(type='wsss_mm.SubsetIoUMetric', cooccurrence=args.cooccurrence)
     work_dir = (
         args.work_dir
         or cfg.get('work_dir')

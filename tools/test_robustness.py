@@ -112,7 +112,7 @@ def main(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     with quiet_console(log_file=osp.join(args.work_dir, 'robustness.log')):
-        results = evaluate_robustness(
+        report = evaluate_robustness(
             models,
             attacks,
             args.work_dir,
@@ -123,12 +123,20 @@ def main(args: argparse.Namespace) -> None:
             data_root=args.data_root,
             device=args.device,
         )
+    speed = PrettyTable(['model', *attacks], align='r')
+    for stem, row in report.images_per_s.items():
+        speed.add_row([stem, *(f'{row[a]:.2f}' for a in attacks)])
+    print(f'images/s under attacks (attack + prediction, device {report.device})')
+    print(speed)
+    for attack, seconds in report.craft_seconds.items():
+        made = 'read from the cache' if seconds is None else f'crafted in {seconds:.1f} s'
+        print(f'{attack} perturbation: {made}')
     table = PrettyTable(['model', *attacks], align='r')
-    for stem, row in results.items():
+    for stem, row in report.miou.items():
         table.add_row([stem, *(f'{row[a]:.2f}' for a in attacks)])
     print(f'mIoU (%) under attacks, eps = {args.eps:g} pixels (0-255)')
     print(table)
-    print(json.dumps(results))
+    print(json.dumps(report.miou))
 
 
 if __name__ == '__main__':

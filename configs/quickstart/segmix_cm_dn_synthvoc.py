@@ -4,7 +4,7 @@
 # learning rate (paper: 2.5e-4 -> 2.5e-5), same epochs; the binding head is frozen and
 # the network is tested with the dominant branch S_t.
 #   python tools/train.py configs/quickstart/segmix_cm_dn_synthvoc.py --data-root data/synthvoc \
-#       --cfg-options load_from=work_dirs/segmix_cm_synthvoc/epoch_16.pth
+#       --cfg-options load_from=work_dirs/segmix_cm_synthvoc/epoch_64.pth
 # (the same with segmix_cc_synthvoc.py's checkpoint gives Binding-CC + DN)
 _base_ = ['./segmix_cm_synthvoc.py']
 model = dict(data_preprocessor=dict(batch_augments=[]), stage=2, predict_with='dominant')

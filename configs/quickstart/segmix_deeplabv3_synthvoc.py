@@ -2,7 +2,8 @@
 # (ASPPHead) on a narrow ResNet-18 at output stride 8 (the quickstart CAM network's),
 # trained from scratch on the ground-truth masks of the synthetic VOC set
 # (tools/make_synthetic_voc.py), tested on val. Every segmix_*_synthvoc.py config trains
-# with this budget (16 epochs of batch 8 on train.txt; lr 0.01 poly, heads x10):
+# with this budget (64 epochs of batch 8 on train.txt = 2368 iterations; lr 0.01 poly,
+# heads x10; 16 epochs underfit: docs/methods/segmix.md):
 #   python tools/train.py configs/quickstart/segmix_deeplabv3_synthvoc.py --data-root data/synthvoc
 #   python tools/test.py configs/quickstart/segmix_deeplabv3_synthvoc.py CKPT \
 #       --data-root data/synthvoc --tta
@@ -89,7 +90,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-max_epochs = 16
+max_epochs = 64
 optim_wrapper = dict(optimizer=dict(lr=0.01, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
     dict(

@@ -1,6 +1,7 @@
 """tools/test_robustness.py on the tiny synthetic VOC set, and its input checks."""
 
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -74,9 +75,30 @@ def test_tool_runs_every_attack(repo_root, synth_root, tmp_path, run_tool):
     assert '| deeplab_synthvoc |' in proc.stdout
     with open(osp.join(work_dir, 'robustness.json')) as f:
         assert json.load(f) == results
+    assert 'images/s under attacks' in proc.stdout
+    files = {}
     for attack in ('uap', 'gd-uap-no', 'gd-uap-part', 'gd-uap-all'):
-        v = load_perturbation(osp.join(work_dir, 'perturbations', f'{attack}_eps10.npy'), 10.0)
+        assert f'{attack} perturbation: crafted in' in proc.stdout
+        files[attack] = osp.join(work_dir, 'perturbations', f'{attack}_eps10.npy')
+        v = load_perturbation(files[attack], 10.0)
         assert v.shape == (3, 112, 112)  # the surrogate's / the segmentor's crop size
+
+    # a second run reuses the saved perturbations: same files, same scores
+    stamps = {attack: os.stat(path).st_mtime_ns for attack, path in files.items()}
+    again = run_tool(
+        'tools/test_robustness.py',
+        '--models', seg,
+        '--attacks', 'uap', 'gd-uap-no',
+        '--surrogate', surrogate,
+        '--data-root', synth_root,
+        '--work-dir', work_dir,
+        *TINY,
+    )  # fmt: skip
+    assert 'uap perturbation: read from the cache' in again.stdout
+    assert 'gd-uap-no perturbation: read from the cache' in again.stdout
+    reused = json.loads(again.stdout.strip().splitlines()[-1])['deeplab_synthvoc']
+    assert reused == {a: results['deeplab_synthvoc'][a] for a in ('uap', 'gd-uap-no')}
+    assert {a: os.stat(p).st_mtime_ns for a, p in files.items()} == stamps
 
     assert 'usage' in run_tool('tools/test_robustness.py', '--help').stdout
     bad = run_tool(

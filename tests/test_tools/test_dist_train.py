@@ -76,3 +76,22 @@ def test_dist_train_group_wsss(synth_root, tmp_path, repo_root, tiny_train_optio
     log = dist_train('group_synthvoc.py', synth_root, tmp_path, repo_root, tiny_train_options)
     # 24 anchors x 4 images, split by groups over 2 ranks, batch 8: 6 iterations per epoch
     assert '[1][6/6]' in log and 'loss_pre' in log
+
+
+@pytest.mark.slow
+def test_dist_train_binding_cm(synth_root, tmp_path, repo_root, tiny_train_options, run_tool):
+    """SegMix's Binding-CM: each rank blends its own batch (CoOccurrenceMix) and the three
+    heads' losses reach DDP."""
+    cooc = str(tmp_path / 'cooc.npy')
+    run_tool('tools/analysis_tools/cooccurrence.py', '--data-root', synth_root, '--out', cooc)
+    options = [
+        *tiny_train_options,
+        f'model.data_preprocessor.batch_augments.0.cooccurrence={cooc}',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+    ]
+    log = dist_train('segmix_cm_synthvoc.py', synth_root, tmp_path / 'work', repo_root, options)
+    # 24 images over 2 ranks, batch 8, last batch dropped: 1 iteration per epoch
+    assert '[1][1/1]' in log
+    assert all(key in log for key in ('loss_t', 'loss_p', 'loss_fb'))
+    assert osp.isfile(osp.join(str(tmp_path / 'work'), 'epoch_1.pth'))

@@ -13,6 +13,7 @@ ResNet-101 backbone of its segmentors.
 import json
 import math
 import os.path as osp
+import time
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -47,6 +48,28 @@ ATTACKS = ('clean', 'fgsm', 'pgd', 'uap', 'gd-uap-no', 'gd-uap-part', 'gd-uap-al
 UNIVERSAL = ('uap', 'gd-uap-no', 'gd-uap-part', 'gd-uap-all')
 
 ModelSpec = Tuple[str, str]
+
+
+@dataclass
+class RobustnessReport:
+    """What :func:`evaluate_robustness` measured.
+
+    Attributes:
+        miou (dict): ``{config stem: {attack: mIoU (percent)}}``, in the order
+            given (``robustness.json``).
+        images_per_s (dict): ``{config stem: {attack: test images per second}}``,
+            each attack's crafting plus the model's prediction, timed side by
+            side in one pass over the test set (universal perturbations: adding
+            the cached perturbation).
+        craft_seconds (dict): ``{attack: seconds}`` spent crafting each universal
+            perturbation in this run; ``None`` where it was read from the cache.
+        device (str): where it ran.
+    """
+
+    miou: Dict[str, Dict[str, float]]
+    images_per_s: Dict[str, Dict[str, float]]
+    craft_seconds: Dict[str, Optional[float]]
+    device: str
 
 
 @dataclass
@@ -205,11 +228,12 @@ def evaluate_model(
     perturbations: Dict[str, Tensor],
     settings: AttackSettings,
     device: str,
-) -> Dict[str, float]:
+) -> Tuple[Dict[str, float], Dict[str, float]]:
     """mIoU of one segmentor on its test set, clean and under each attack.
 
     Returns:
-        dict: attack name -> the test evaluator's ``mIoU`` (percent).
+        tuple[dict, dict]: attack name -> the test evaluator's ``mIoU``
+        (percent), and attack name -> images per second (attack and prediction).
     """
     model = load_network(cfg, checkpoint, device)
     space = ImageSpace(model)
@@ -220,9 +244,11 @@ def evaluate_model(
         evaluators[attack].dataset_meta = loader.dataset.metainfo
     generator = torch.Generator().manual_seed(settings.seed)
     step = settings.pgd_step_size or settings.eps / 4
+    seconds = dict.fromkeys(attacks, 0.0)
     for data in loader:
         pixels, samples = space.to_pixels(data)
         for attack in attacks:
+            start = time.perf_counter()
             if attack == 'clean':
                 adv = pixels
             elif attack == 'fgsm':
@@ -243,14 +269,17 @@ def evaluate_model(
                 adv = apply_perturbation(pixels, perturbations[attack], settings.fit)
             with torch.no_grad():
                 outputs = model.predict(space.normalize(adv), samples)
+            seconds[attack] += time.perf_counter() - start
             evaluators[attack].process(outputs, data)
+    num_images = len(loader.dataset)
+    images_per_s = {attack: round(num_images / max(t, 1e-9), 3) for attack, t in seconds.items()}
     results = {}
     for attack, evaluator in evaluators.items():
         metrics = evaluator.evaluate(len(loader.dataset))
         if 'mIoU' not in metrics:
             raise KeyError(f'the test_evaluator gave no mIoU (got {sorted(metrics)})')
         results[attack] = round(float(metrics['mIoU']), 2)
-    return results
+    return results, images_per_s
 
 
 def evaluate_robustness(
@@ -263,7 +292,7 @@ def evaluate_robustness(
     cfg_options: Optional[dict] = None,
     data_root: Optional[str] = None,
     device: Optional[str] = None,
-) -> Dict[str, Dict[str, float]]:
+) -> RobustnessReport:
     """Tests each segmentor clean and under each attack (Table 5 of SegMix).
 
     Args:
@@ -281,7 +310,8 @@ def evaluate_robustness(
         device (str, optional): default :func:`mmengine.device.get_device`.
 
     Returns:
-        dict: ``{config stem: {attack: mIoU}}``, in the order given.
+        RobustnessReport: mIoU (also written to ``robustness.json``), images
+        per second under each attack and the time spent crafting.
 
     Raises:
         ValueError: unknown attacks, no models, two models of one config name,
@@ -297,10 +327,12 @@ def evaluate_robustness(
     if 'uap' in attacks and surrogate is None:
         raise ValueError('the uap attack needs a surrogate classifier: --surrogate CONFIG:CKPT')
     device = device or get_device()
-    perturbations = {}
+    perturbations, craft_seconds = {}, {}
     for attack in attacks:
         if attack in UNIVERSAL:
             path = osp.join(work_dir, 'perturbations', f'{attack}_eps{settings.eps:g}.npy')
+            cached = osp.isfile(path)
+            start = time.perf_counter()
             perturbations[attack] = _craft_universal(
                 attack,
                 path,
@@ -312,11 +344,14 @@ def evaluate_robustness(
                 data_root,
                 device,
             )
-    results = {}
+            craft_seconds[attack] = None if cached else round(time.perf_counter() - start, 2)
+    results, images_per_s = {}, {}
     for stem, (config, checkpoint) in zip(stems, models):
         cfg = _config(config, cfg_options, data_root)
-        results[stem] = evaluate_model(cfg, checkpoint, attacks, perturbations, settings, device)
+        results[stem], images_per_s[stem] = evaluate_model(
+            cfg, checkpoint, attacks, perturbations, settings, device
+        )
     with atomic_path(osp.join(work_dir, 'robustness.json')) as tmp:
         with open(tmp, 'w') as f:
             json.dump(results, f, indent=2)
-    return results
+    return RobustnessReport(results, images_per_s, craft_seconds, device)

@@ -3,6 +3,7 @@ from .iou import confusion_matrix, iou_from_confusion
 from .label_map_miou import ReadLabelMap, eval_label_dir, evaluate_label_maps
 from .metrics import *  # noqa: F401,F403
 from .seed_miou import ThresholdSweep
+from .subsets import image_subsets
 
 __all__ = [
     'gt_mask_dirs',
@@ -14,4 +15,5 @@ __all__ = [
     'eval_label_dir',
     'evaluate_label_maps',
     'ThresholdSweep',
+    'image_subsets',
 ]
