@@ -18,7 +18,9 @@ output lies in the work dir; the last line printed is one JSON object:
 
 The terminal gets one line per stage, when it ends (with its Runner's log
 file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
-the JSON line; MMEngine's config dumps and training logs go only to those log
+the path of WORK_DIR/gallery.html (the CAM gallery of the seeds, the walked
+scores and the pseudo masks side by side: tools/analysis_tools/cam_gallery.py)
+and the JSON line; MMEngine's config dumps and training logs go only to those log
 files. ``--verbose`` prints them on the terminal too.
 """
 
@@ -55,7 +57,7 @@ def parse_args() -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.inference import build_cam_method
-    from wsss_mm.apis.pipeline import PipelineContext, run_pipeline
+    from wsss_mm.apis.pipeline import PipelineContext, run_pipeline, write_gallery
     from wsss_mm.apis.train import load_config
     from wsss_mm.utils.setup_env import register_all_modules
 
@@ -72,6 +74,9 @@ def main(args: argparse.Namespace) -> None:
     )
     results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))
+    gallery = write_gallery(ctx)
+    if gallery:
+        print(f'gallery of the stages (open in a browser): {gallery}')
     print(json.dumps(final_numbers(results)))
 
 

@@ -26,7 +26,7 @@ classifier), ``cam/`` (CAM network), ``cams/`` (CAM files), ``saliency_net/`` an
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
 ``auto_refine`` picks the seeds), ``seg/`` (segmentation network and its test
-logs), ``stages/<name>.json``. Each Runner logs to
+logs), ``stages/<name>.json``, ``gallery.html`` (:func:`write_gallery`). Each Runner logs to
 ``<its dir>/<timestamp>/<timestamp>.log``; quiet runs put third-party warnings
 raised outside a Runner into ``pipeline.log``.
 """
@@ -47,6 +47,7 @@ from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
 from wsss_mm.utils.io import atomic_path, read_split
 from wsss_mm.utils.quiet import quiet_console
 
+from .cam_gallery import GallerySource, build_gallery
 from .config_utils import resolve_split
 from .eval_cams import eval_cams, eval_crf_seeds
 from .infer_cams import infer_cams
@@ -551,3 +552,37 @@ def run_pipeline(
         with atomic_path(done) as tmp, open(tmp, 'w') as f:
             json.dump(result, f, indent=1)
     return ctx.results
+
+
+#: the gallery's columns: (title, folder in the work dir, kind), where the folder exists
+GALLERY_COLUMNS = (
+    ('seeds (CAMs)', 'cams', 'cams'),
+    ('random walk', 'walked', 'cams'),
+    ('seed masks', 'seed_masks', 'masks'),
+    ('pseudo masks', 'pseudo_masks', 'masks'),
+)
+
+
+def write_gallery(ctx: PipelineContext, num: int = 20) -> Optional[str]:
+    """Writes ``WORK_DIR/gallery.html``: the CAM gallery
+    (:func:`~wsss_mm.apis.cam_gallery.build_gallery`) of the stages' outputs
+    on the CAM split, one column per folder of :data:`GALLERY_COLUMNS` that
+    the run wrote (the CRF-refined seeds are scored in memory and the
+    segmentation network's val predictions are not written, so neither has a
+    column), rows sorted where the columns disagree most.
+
+    Returns:
+        str: the page's path; None when no folder is there yet or the CAM
+        split has no ground truth.
+    """
+    data_root, split, ids = ctx.cam_split()
+    sources = [
+        GallerySource(name, ctx.path(folder), kind)
+        for name, folder, kind in GALLERY_COLUMNS
+        if osp.isdir(ctx.path(folder)) and os.listdir(ctx.path(folder))
+    ]
+    if not sources or not has_ground_truth(data_root, ids):
+        return None
+    out = ctx.path('gallery.html')
+    build_gallery(sources, data_root, out, split=split, num=num, title='Pipeline gallery')
+    return out

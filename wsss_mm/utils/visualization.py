@@ -1,5 +1,7 @@
 """CAM overlays for people to look at: the image, then each class's map as a
-jet heat map under the class name, and a colour bar of the maps' 0..1 scale."""
+jet heat map under the class name, and a colour bar of the maps' 0..1 scale;
+label maps in palette colours. Used by ``tools/infer_cams.py --vis-dir``, the
+CAM gallery (:mod:`wsss_mm.apis.cam_gallery`) and ``CAMVisualizationHook``."""
 
 import os
 from typing import Optional, Sequence
@@ -63,31 +65,54 @@ def colour_bar(height: int) -> np.ndarray:
     return bar
 
 
-def save_cam_overlay(
-    path: str,
-    img_path: str,
+def colourise_mask(mask: np.ndarray, flat_palette: Sequence[int]) -> np.ndarray:
+    """A label map in palette colours.
+
+    Args:
+        mask (np.ndarray): (H, W) uint8 class ids (255 = ignore).
+        flat_palette (Sequence[int]): 768 entries, RGB of ids 0..255
+            (:meth:`wsss_mm.datasets.data_layout.DataLayout.flat_palette`).
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB.
+    """
+    table = np.zeros((256, 3), np.uint8)
+    flat = np.asarray(flat_palette, np.uint8)[: 768 - 768 % 3].reshape(-1, 3)
+    table[: len(flat)] = flat
+    return table[mask.astype(np.uint8)]
+
+
+def class_name(class_id: int, class_names: Optional[Sequence[str]]) -> str:
+    """The name of a class id (0 = background), ``class <id>`` without one."""
+    names = class_names or ()
+    return names[class_id] if 0 <= class_id < len(names) else f'class {class_id}'
+
+
+def cam_overlay_panel(
+    img: np.ndarray,
     cams: np.ndarray,
     labels: Optional[Sequence[int]] = None,
     class_names: Optional[Sequence[str]] = None,
-) -> None:
-    """Saves a JPEG: the image, then each map as a heat map under its class
-    name (or, without ``labels``, the per-pixel maximum of the maps), then a
-    colour bar of the 0..1 scale. The names are drawn by MMEngine's
+) -> np.ndarray:
+    """The image, then each map as a heat map under its class name (or,
+    without ``labels``, the per-pixel maximum of the maps), then a colour bar
+    of the 0..1 scale. The names are drawn by MMEngine's
     ``Visualizer.draw_texts`` in a white strip above the panels.
 
     Args:
-        path (str): the JPEG to write.
-        img_path (str): the image.
+        img (np.ndarray): (H, W, 3) uint8 RGB.
         cams (np.ndarray): (n, H, W) maps in [0, 1], the image's size.
         labels (Sequence[int], optional): the class id (1..C) of each map.
         class_names (Sequence[str], optional): names by class id (0 =
             background; the dataset's ``metainfo['classes']``); a map whose
             id has no name is called ``class <id>``.
 
+    Returns:
+        np.ndarray: (strip + H, (n + 1) * W + BAR_WIDTH, 3) uint8 RGB.
+
     Raises:
         ValueError: ``labels`` and ``cams`` differ in length.
     """
-    img = read_image(img_path)[:, :, ::-1].copy()  # RGB for MMEngine
     height, width = img.shape[:2]
     if labels is None:
         heat = cams.max(0) if len(cams) else np.zeros((height, width), np.float32)
@@ -95,11 +120,8 @@ def save_cam_overlay(
     else:
         if len(labels) != len(cams):
             raise ValueError(f'{len(cams)} maps but {len(labels)} labels')
-        class_names = class_names or ()
         maps = list(cams)
-        names = [
-            class_names[k] if 0 <= k < len(class_names) else f'class {k}' for k in map(int, labels)
-        ]
+        names = [class_name(k, class_names) for k in map(int, labels)]
     panels = np.concatenate(
         [img] + [heat_overlay(img, m) for m in maps] + [colour_bar(height)], axis=1
     )
@@ -125,5 +147,30 @@ def save_cam_overlay(
         colors='black',
         vertical_alignments=['top'] * (len(texts) - 1) + ['bottom'],
     )
+    return vis.get_image()
+
+
+def save_cam_overlay(
+    path: str,
+    img_path: str,
+    cams: np.ndarray,
+    labels: Optional[Sequence[int]] = None,
+    class_names: Optional[Sequence[str]] = None,
+) -> None:
+    """Saves :func:`cam_overlay_panel` of an image file as a JPEG.
+
+    Args:
+        path (str): the JPEG to write.
+        img_path (str): the image.
+        cams (np.ndarray): (n, H, W) maps in [0, 1], the image's size.
+        labels (Sequence[int], optional): the class id (1..C) of each map.
+        class_names (Sequence[str], optional): names by class id (0 =
+            background).
+
+    Raises:
+        ValueError: ``labels`` and ``cams`` differ in length.
+    """
+    img = read_image(img_path)[:, :, ::-1].copy()  # RGB for MMEngine
+    canvas = cam_overlay_panel(img, cams, labels, class_names)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    cv2.imwrite(path, vis.get_image()[:, :, ::-1])
+    cv2.imwrite(path, canvas[:, :, ::-1])

@@ -1,4 +1,5 @@
+from .cam_visualization_hook import CAMVisualizationHook
 from .finite_loss_hook import FiniteLossHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
 
-__all__ = ['FiniteLossHook', 'LossWeightScheduleHook']
+__all__ = ['CAMVisualizationHook', 'FiniteLossHook', 'LossWeightScheduleHook']
