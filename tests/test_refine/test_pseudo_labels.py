@@ -176,3 +176,39 @@ def test_pseudo_masks_resume_and_cli(
         make_pseudo_labels(
             cfg, str(tmp_path / 'none.pth'), gt_cams, str(tmp_path / 'x'), synth_root
         )
+
+
+@pytest.mark.parametrize('crf', [False, True])
+def test_pseudo_masks_in_worker_processes_equal_one_process(
+    synth_root, gt_cams, tmp_path, affinity_config, crf
+):
+    """The CRF and the writing in a pool of 2 processes give the masks of one process."""
+    if crf:
+        pytest.importorskip('pydensecrf')
+    wsss_mm.register_all_modules(init_default_scope=False)
+    cfg = affinity_config
+    cfg.pseudo_labels.crf = crf
+    cfg.pseudo_labels.ignore_band = (0.2, 0.6)
+    checkpoint = str(tmp_path / 'aff.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
+    split = osp.join(synth_root, 'ImageSets/Segmentation/train.txt')
+    ids = read_split(split)[:8]
+    with open(tmp_path / 'few.txt', 'w') as f:
+        f.write('\n'.join(ids))
+    outs = {}
+    for workers in (1, 2):
+        outs[workers] = str(tmp_path / f'w{workers}')
+        summary = make_pseudo_labels(
+            cfg,
+            checkpoint,
+            gt_cams,
+            outs[workers],
+            synth_root,
+            split=str(tmp_path / 'few.txt'),
+            device='cpu',
+            num_workers=workers,
+        )
+        assert summary == dict(done=8, skipped=0, total=8)
+    for img_id in ids:
+        one, two = (read_mask(label_path(outs[w], img_id)) for w in (1, 2))
+        assert np.array_equal(one, two), img_id

@@ -1,7 +1,15 @@
-"""Stage (4b): pseudo masks by the AffinityNet random walk of the CAMs."""
+"""Stage (4b): pseudo masks by the AffinityNet random walk of the CAMs.
 
+The walk runs in this process (on the model's device); the CRF and the PNG
+writing of each image run in a pool of ``num_workers`` processes
+(:class:`PseudoMaskWriter`), forked before the model is built, while the
+next images are walked.
+"""
+
+import multiprocessing as mp
 import os.path as osp
-from typing import Optional
+from collections import deque
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -20,6 +28,7 @@ from wsss_mm.refine.pseudo_labels import (
 )
 from wsss_mm.refine.random_walk import walk_cams
 from wsss_mm.registry import MODELS
+from wsss_mm.utils.parallel import init_worker
 from wsss_mm.utils.progress import progress
 
 from .label_maps import label_maps_to_write, load_image_and_cams
@@ -73,20 +82,20 @@ def walked_scores(
     return walk_cams(torch.from_numpy(cams).to(device), feats, model.radius, **walk)
 
 
-def pseudo_mask(
-    model: torch.nn.Module,
-    image: np.ndarray,
+def walked_labels(
     keys: np.ndarray,
-    cams: np.ndarray,
-    walk: dict,
+    scores: torch.Tensor,
+    image: np.ndarray,
     crf: Optional[DenseCRF] = None,
     ignore_band: Optional[tuple] = None,
 ) -> np.ndarray:
-    """The pseudo mask of one image.
+    """The pseudo mask of one image from its walked scores.
 
     Args:
-        model, image, cams, walk: see :func:`walked_scores`.
         keys (np.ndarray): (n,) class ids 1..C.
+        scores (Tensor): (n + 1, H, W) walked scores, background first
+            (:func:`walked_scores`).
+        image (np.ndarray): (H, W, 3) uint8 BGR.
         crf (DenseCRF, optional): refine the walked labels.
         ignore_band (tuple, optional): ``(low, high)``: with a threshold
             background, walked scores between the two are ignored (255).
@@ -94,11 +103,40 @@ def pseudo_mask(
     Returns:
         np.ndarray: (H, W) uint8 class ids.
     """
-    scores = walked_scores(model, image, cams, walk)
     if ignore_band is None:
         return scores_to_labels(keys, scores, crf, image)
     low, high = ignore_band
     return confident_labels(keys, scores[1:], high, low, crf, image)
+
+
+class PseudoMaskWriter:
+    """Labels walked scores (CRF included) and writes the PNG of one image;
+    picklable, for worker processes.
+
+    Args:
+        out_dir (str): where the pseudo masks go.
+        palette (Sequence[int]): flat PNG palette.
+        crf, ignore_band: see :func:`walked_labels`.
+    """
+
+    def __init__(
+        self,
+        out_dir: str,
+        palette: Sequence[int],
+        crf: Optional[DenseCRF] = None,
+        ignore_band: Optional[tuple] = None,
+    ) -> None:
+        self.out_dir = out_dir
+        self.palette = palette
+        self.crf = crf
+        self.ignore_band = ignore_band
+
+    def __call__(
+        self, img_id: str, image: np.ndarray, keys: np.ndarray, scores: np.ndarray
+    ) -> None:
+        """``scores``: (n + 1, H, W) float32 walked scores, background first."""
+        labels = walked_labels(keys, torch.from_numpy(scores), image, self.crf, self.ignore_band)
+        save_label_map(label_path(self.out_dir, img_id), labels, self.palette)
 
 
 def walk_cam_files(
@@ -163,12 +201,15 @@ def make_pseudo_labels(
     split: Optional[str] = None,
     device: Optional[str] = None,
     allow_pickle: bool = False,
+    num_workers: Optional[int] = None,
 ) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` pseudo masks for every image of a split.
 
     Images whose file exists are skipped (a killed run resumes); each file is
     written atomically as a palette PNG (the palette of the data root's
-    layout).
+    layout). The walk runs here; the CRF and the writing of each image run in
+    ``num_workers`` forked processes while the next images are walked (the
+    same masks as in one process).
 
     Args:
         cfg (Config): an AffinityNet config with ``random_walk`` (see
@@ -184,6 +225,9 @@ def make_pseudo_labels(
         device (str, optional): default :func:`mmengine.device.get_device` (CUDA when available).
         allow_pickle (bool): read legacy pickled ``<image_id>.npy`` CAM files
             (unpickling can run code from the file: only for files you made).
+        num_workers (int, optional): processes of the CRF and the writing;
+            default ``cfg.refine_workers`` (1 when unset); <= 1: all in this
+            process.
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
@@ -201,12 +245,32 @@ def make_pseudo_labels(
     data_root, ids, todo = label_maps_to_write(
         cfg, cam_dir, out_dir, data_root, split, allow_pickle
     )
-    crf = pseudo_crf(cfg)
-    device = device or get_device()
-    model = load_affinity_net(cfg, checkpoint, device)
-    palette = detect_layout(data_root).flat_palette()
-    for img_id in progress(todo, desc='random walk'):
-        image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
-        labels = pseudo_mask(model, image, cam['keys'], cam['cam'], walk, crf, ignore_band)
-        save_label_map(label_path(out_dir, img_id), labels, palette)
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'AffinityNet checkpoint not found: {checkpoint}')
+    writer = PseudoMaskWriter(
+        out_dir, detect_layout(data_root).flat_palette(), pseudo_crf(cfg), ignore_band
+    )
+    workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
+    workers = min(workers, len(todo))
+    # forked before the model is built and torch runs: the workers start clean
+    pool = mp.get_context('fork').Pool(workers, init_worker) if workers > 1 else None
+    try:
+        device = device or get_device()
+        model = load_affinity_net(cfg, checkpoint, device)
+        pending = deque()
+        for img_id in progress(todo, desc='random walk'):
+            image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
+            scores = walked_scores(model, image, cam['cam'], walk).float().cpu().numpy()
+            if pool is None:
+                writer(img_id, image, cam['keys'], scores)
+                continue
+            pending.append(pool.apply_async(writer, (img_id, image, cam['keys'], scores)))
+            while len(pending) > 2 * workers:  # bounded: a few images in flight
+                pending.popleft().get()  # re-raises a worker's error
+        while pending:
+            pending.popleft().get()
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))

@@ -15,8 +15,9 @@ from wsss_mm.utils.progress import progress
 T = TypeVar('T')
 
 
-def _init_worker() -> None:
-    torch.set_num_threads(1)  # one process per core
+def init_worker() -> None:
+    """A pool worker's initializer: one torch thread per process (one process per core)."""
+    torch.set_num_threads(1)
 
 
 def parallel_map(
@@ -41,6 +42,6 @@ def parallel_map(
         yield from progress(map(fn, items), total=len(items), desc=desc)
         return
     chunk = max(1, min(16, len(items) // (4 * num_workers)))
-    with mp.get_context('fork').Pool(num_workers, initializer=_init_worker) as pool:
+    with mp.get_context('fork').Pool(num_workers, initializer=init_worker) as pool:
         results: Iterable[T] = pool.imap(fn, items, chunksize=chunk)
         yield from progress(results, total=len(items), desc=desc)

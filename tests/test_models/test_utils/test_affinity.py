@@ -1,11 +1,9 @@
-"""Pixel-pair affinities: the pair offsets, the dense affinity matrix against brute
-force, the pair targets and the neighbours outside the map."""
+"""Pixel-pair affinities: the pair offsets, the pair targets and the neighbours outside the map."""
 
 import pytest
 import torch
 
 from wsss_mm.models.utils.affinity import (
-    dense_affinity,
     neighbour_affinity,
     pair_offsets,
     pair_targets,
@@ -20,26 +18,6 @@ def test_pair_offsets_cover_each_pair_once():
     assert all(dy * dy + dx * dx < 25 for dy, dx in offsets)
     with pytest.raises(ValueError, match='radius'):
         pair_offsets(1)
-
-
-def test_dense_affinity_matches_brute_force():
-    torch.manual_seed(0)
-    feats = torch.randn(2, 6, 5, 7)
-    dense = dense_affinity(feats, radius=3)
-    assert dense.shape == (2, 35, 35)
-    for b in range(2):
-        for i in range(35):
-            for j in range(35):
-                (yi, xi), (yj, xj) = divmod(i, 7), divmod(j, 7)
-                if i == j:
-                    expected = 1.0
-                elif (yi - yj) ** 2 + (xi - xj) ** 2 < 9:
-                    expected = torch.exp(
-                        -(feats[b, :, yi, xi] - feats[b, :, yj, xj]).abs().mean()
-                    ).item()
-                else:
-                    expected = 0.0
-                assert dense[b, i, j].item() == pytest.approx(expected, abs=1e-6)
 
 
 def test_pair_targets_and_neighbours_outside_the_map():

@@ -1,7 +1,6 @@
 """Model-side operations shared by several networks (no registered modules)."""
 
 from .affinity import (
-    dense_affinity,
     neighbour_affinity,
     pair_offsets,
     pair_targets,
@@ -13,7 +12,6 @@ from .erasing import ErasedClassSampler, erased_targets, erasing_masks
 from .puzzle import merge_tiles, tile_images
 
 __all__ = [
-    'dense_affinity',
     'neighbour_affinity',
     'pair_offsets',
     'pair_targets',

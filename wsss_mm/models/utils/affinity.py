@@ -9,7 +9,7 @@ feature size D, which the network absorbs).
 
 These pair tensors are shared by AffinityNet's training loss
 (:func:`neighbour_affinity`, :func:`pair_targets`) and by the random walk of
-:mod:`wsss_mm.refine.random_walk` (:func:`dense_affinity`).
+:mod:`wsss_mm.refine.random_walk` (its sparse affinity matrix).
 """
 
 from typing import Iterator, List, Optional, Tuple
@@ -109,30 +109,3 @@ def pair_targets(
     valid = (src != ignore_index) & (dst != ignore_index)
     same = valid & (src == dst)
     return same & (src == 0), same & (src > 0), valid & (src != dst)
-
-
-def dense_affinity(feats: torch.Tensor, radius: int) -> torch.Tensor:
-    """The full affinity matrix of a feature map: symmetric, 1 on the diagonal,
-    0 between positions at least ``radius`` apart.
-
-    Args:
-        feats (Tensor): (B, D, h, w).
-        radius (int): as :func:`pair_offsets`.
-
-    Returns:
-        Tensor: (B, N, N) with N = h * w (row-major positions).
-    """
-    batch, _, height, width = feats.shape
-    n = height * width
-    aff = neighbour_affinity(feats, radius)  # (B, P, h, w)
-    valid = valid_pairs(height, width, radius, feats.device)
-    index = torch.arange(n, device=feats.device).view(height, width)
-    offsets = torch.tensor(pair_offsets(radius), device=feats.device)
-    src = index.expand(len(offsets), height, width)[valid]
-    dst = (index + offsets[:, 0, None, None] * width + offsets[:, 1, None, None])[valid]
-    dense = torch.zeros(batch, n, n, dtype=feats.dtype, device=feats.device)
-    values = aff[:, valid]  # (B, number of valid pairs)
-    dense[:, src, dst] = values
-    dense[:, dst, src] = values
-    dense.diagonal(dim1=1, dim2=2).fill_(1)
-    return dense
