@@ -5,6 +5,7 @@ matrix, one tiny tools/train.py run (Eq. 5's three terms logged), then tools/tes
 import glob
 import json
 import os.path as osp
+import shutil
 
 
 def test_segmix_cm_quickstart_trains_and_tests(synth_root, tmp_path, run_tool, tiny_train_options):
@@ -51,3 +52,44 @@ def test_segmix_cm_quickstart_trains_and_tests(synth_root, tmp_path, run_tool, t
         *[f'test_dataloader.{option}' for option in loader],
     )
     assert 'mIoU' in proc.stdout + proc.stderr
+
+
+def test_binding_cc_trains_on_pseudo_masks(synth_root, tmp_path, run_tool, tiny_train_options):
+    """The segmentation stage of segmix_pipeline_synthvoc.py: Binding-CC on a folder of
+    pseudo masks, which the pipeline finds inside the ClusterMixDataset wrapper."""
+    from wsss_mm.apis.train import load_config
+    from wsss_mm.apis.train_seg import set_label_dir
+
+    pipeline = load_config('configs/quickstart/segmix_pipeline_synthvoc.py').pipeline
+    assert pipeline.seg_config == 'segmix_cc_pseudo_synthvoc.py'
+    config = 'configs/quickstart/segmix_cc_pseudo_synthvoc.py'
+    masks = tmp_path / 'pseudo_masks'
+    masks.mkdir()
+    for img_id in open(osp.join(synth_root, 'ImageSets/Segmentation/train.txt')).read().split():
+        shutil.copy(osp.join(synth_root, 'SegmentationClass', f'{img_id}.png'), masks)
+    cfg = load_config(config)
+    set_label_dir(cfg, str(masks))
+    assert cfg.train_dataloader.dataset.type == 'ClusterMixDataset'
+    assert cfg.train_dataloader.dataset.dataset.mask_dir == str(masks)
+
+    work_dir = str(tmp_path / 'work')
+    run_tool(
+        'tools/train.py',
+        config,
+        '--data-root',
+        synth_root,
+        '--work-dir',
+        work_dir,
+        '--cfg-options',
+        *tiny_train_options,
+        f'train_dataloader.dataset.dataset.mask_dir={masks}',
+    )
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
+    logs = [
+        json.loads(line)
+        for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+        for line in open(path)
+    ]
+    train = [entry for entry in logs if 'loss' in entry]
+    assert train and all({'loss_t', 'loss_p', 'loss_fb'} <= set(entry) for entry in train)
+    assert any(entry['loss_p'] > 0 for entry in train)  # blended pairs reach the phantom branch
