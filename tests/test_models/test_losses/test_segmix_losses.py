@@ -134,19 +134,19 @@ def test_a_phantom_map_without_mix_delta_is_named(monkeypatch):
         model.loss(torch.zeros(1, 3, 2, 3), [sample(G_A[0], G_B0)])
 
 
-@pytest.mark.parametrize('eps', [0.0, 1.0])
-def test_eq6_ppa_on_a_hand_made_phantom_map(monkeypatch, eps):
+@pytest.mark.parametrize('eps, weight', [(0.0, 1.0), (1.0, 1.0), (1.0, 0.5)])
+def test_eq6_ppa_on_a_hand_made_phantom_map(monkeypatch, eps, weight):
     # per image: Σ_{i,j,k} ReLU(S_p) = 1 + 2 + 0.5 = 3.5 and 4, then the log, batch mean
     s_p = torch.zeros(2, 3, 2, 3)
     s_p[0, 0, 0, 0], s_p[0, 1, 1, 2], s_p[0, 2, 0, 1], s_p[0, 2, 1, 1] = 1.0, 2.0, 0.5, -7.0
     s_p[1, 1, 0, 2], s_p[1, 0, 0, 0] = 4.0, -1.0
     s_t = torch.randn(2, 3, 2, 3)
-    model = segmentor(stage=2, ppa_eps=eps)
+    model = segmentor(stage=2, ppa_eps=eps, ppa_weight=weight)
     with_scores(model, monkeypatch, dominant=s_t, phantom=s_p)
     # stage 2 ignores the mixing fields: ℓ_t is the plain cross-entropy
     losses = model.loss(torch.zeros(2, 3, 2, 3), [sample(G_A[0], G_B0, 0.7), sample(G_A[1])])
     assert set(losses) == {'loss_t', 'loss_ppa'}
-    expected_ppa = (math.log(eps + 3.5) + math.log(eps + 4.0)) / 2
+    expected_ppa = weight * (math.log(eps + 3.5) + math.log(eps + 4.0)) / 2
     assert losses['loss_ppa'].item() == pytest.approx(expected_ppa, rel=1e-6)
     assert losses['loss_t'].item() == pytest.approx(
         F.cross_entropy(s_t, torch.tensor(G_A), ignore_index=IGNORE).item(), rel=1e-5

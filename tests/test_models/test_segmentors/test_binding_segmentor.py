@@ -129,6 +129,7 @@ def test_stage_one_loss_reaches_every_branch():
         (dict(predict_with='phantom'), "predict_with='phantom', expected one of"),
         (dict(binding_head=None, predict_with='binding'), "'binding' needs binding_head"),
         (dict(ppa_eps=-1.0), 'ppa_eps=-1.0, expected >= 0'),
+        (dict(ppa_weight=-1.0), 'ppa_weight=-1.0, expected >= 0'),
     ],
 )
 def test_bad_arguments_are_named(options, message):

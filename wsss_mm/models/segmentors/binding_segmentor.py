@@ -61,6 +61,9 @@ class BindingSegmentor(EncoderDecoder):
         predict_with (str, optional): ``'binding'`` or ``'dominant'``.
         ppa_eps (float): ε of ℓ_PPA. Default 1.0: the loss is ≥ 0 and finite
             when S_p is fully suppressed; the paper's Eq. 6 is ε → 0.
+        ppa_weight (float): weight of ℓ_PPA in stage 2. Default 1.0 (Eq. 6);
+            0 is the control that fine-tunes with ℓ_t alone (the term is still
+            computed, so the phantom branch stays in the graph).
         **kwargs: ``EncoderDecoder``'s other arguments.
     """
 
@@ -73,6 +76,7 @@ class BindingSegmentor(EncoderDecoder):
         stage: int = 1,
         predict_with: Optional[str] = None,
         ppa_eps: float = 1.0,
+        ppa_weight: float = 1.0,
         **kwargs,
     ) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
@@ -94,11 +98,14 @@ class BindingSegmentor(EncoderDecoder):
             raise ValueError("BindingSegmentor: predict_with='binding' needs binding_head")
         if ppa_eps < 0:
             raise ValueError(f'BindingSegmentor: ppa_eps={ppa_eps}, expected >= 0')
+        if ppa_weight < 0:
+            raise ValueError(f'BindingSegmentor: ppa_weight={ppa_weight}, expected >= 0')
         self.phantom_head = MODELS.build(phantom_head) if phantom_head is not None else None
         self.binding_head = MODELS.build(binding_head) if binding_head is not None else None
         self.stage = stage
         self.predict_with = predict_with
         self.ppa_eps = ppa_eps
+        self.ppa_weight = ppa_weight
         if stage == 2 and self.binding_head is not None:
             self.binding_head.requires_grad_(False)  # F_fb is not fine-tuned in stage 2
 
@@ -162,7 +169,8 @@ class BindingSegmentor(EncoderDecoder):
         if self.stage == 2:
             losses = dict(
                 loss_t=self._pixel_loss(self.decode_head, scores['dominant'], dominant_gt),
-                loss_ppa=self.phantom_activation_loss(scores['phantom'], dominant_gt.shape[-2:]),
+                loss_ppa=self.ppa_weight
+                * self.phantom_activation_loss(scores['phantom'], dominant_gt.shape[-2:]),
             )
         else:
             losses = self._binding_losses(scores, dominant_gt, data_samples)
