@@ -515,13 +515,14 @@ def _cam_stage(cfg, settings, device, method_name: str, options: dict):
         with torch.set_grad_enabled(method_name != 'CAM'):
             multiscale_cams(method, model, x, labels, infer['scales'], infer['flip'])
 
-    def work():
-        for x, labels in rows[1:]:
-            one(x, labels)
-
     scales = ','.join(f'{s:g}' for s in infer['scales'])
     flip = '+flip' if infer['flip'] else ''
-    return work, lambda: one(*rows[0]), len(rows) - 1, f'{size[1]}x{size[0]} s{scales}{flip}'
+    return (
+        work_over(one, rows),
+        lambda: one(*rows[0]),
+        len(rows) - 1,
+        f'{size[1]}x{size[0]} s{scales}{flip}',
+    )
 
 
 def stage_infer_cams(cfg, settings, device):
@@ -560,11 +561,12 @@ def stage_crf(cfg, settings, device):
     def one(image, _, cams):
         crf(image, np.concatenate([np.full((1, *size), 0.25, np.float32), cams]))
 
-    def work():
-        for row in rows[1:]:
-            one(*row)
-
-    return work, lambda: one(*rows[0]), len(rows) - 1, f'{size[1]}x{size[0]} 3 labels'
+    return (
+        work_over(one, rows),
+        lambda: one(*rows[0]),
+        len(rows) - 1,
+        f'{size[1]}x{size[0]} 3 labels',
+    )
 
 
 def stage_affinity_labels(cfg, settings, device):
@@ -588,12 +590,13 @@ def stage_affinity_labels(cfg, settings, device):
             image,
         )
 
-    def work():
-        for row in rows[1:]:
-            one(*row)
-
     crf_note = ' + 2 CRFs' if crf else ''
-    return work, lambda: one(*rows[0]), len(rows) - 1, f'{size[1]}x{size[0]}{crf_note}'
+    return (
+        work_over(one, rows),
+        lambda: one(*rows[0]),
+        len(rows) - 1,
+        f'{size[1]}x{size[0]}{crf_note}',
+    )
 
 
 def stage_random_walk(cfg, settings, device):
