@@ -30,13 +30,17 @@ def test_test_tool_subsets(synth_root, tmp_path, run_tool, repo_root):
         '--subsets',
         '--cooccurrence',
         cooc,
+        '--cooc-thresholds',
+        '4',
+        '2',
         '--cfg-options',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
     )
     log = proc.stdout + proc.stderr
     assert 'mIoU per subset (SegMix Table 3, Fig. 5)' in log
-    for row in ('1-Occ', 'All-Occ', '1-Obj', '2-Cls', 'cooc<50', 'cooc<10'):
+    assert 'cooc<50' not in log
+    for row in ('1-Occ', 'All-Occ', '1-Obj', '2-Cls', 'cooc<4', 'cooc<2'):
         assert f'| {row}' in log or f'|  {row}' in log, row
     assert 'SegMix Table 4' in log and 'person+' in log
     assert '1-Obj/num_images' in log and 'Epoch(test)' in log
@@ -46,6 +50,8 @@ def test_test_tool_subsets(synth_root, tmp_path, run_tool, repo_root):
     assert refused.returncode == 2 and '--subsets' in refused.stderr
     refused = run_tool('tools/test.py', CONFIG, ckpt, '--cooccurrence', cooc, check=False)
     assert refused.returncode == 2 and '--subsets' in refused.stderr
+    refused = run_tool('tools/test.py', CONFIG, ckpt, '--cooc-thresholds', '4', check=False)
+    assert refused.returncode == 2 and '--cooc-thresholds needs' in refused.stderr
     missing = str(tmp_path / 'missing.npy')
     refused = run_tool(
         'tools/test.py', CONFIG, ckpt, '--subsets', '--cooccurrence', missing, check=False
