@@ -8,6 +8,16 @@ import os.path as osp
 import shutil
 
 
+def train_logs(work_dir):
+    """The training iterations' logged scalars (MMEngine's vis_data/scalars.json)."""
+    logs = [
+        json.loads(line)
+        for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+        for line in open(path)
+    ]
+    return [entry for entry in logs if 'loss' in entry]
+
+
 def test_segmix_cm_quickstart_trains_and_tests(synth_root, tmp_path, run_tool, tiny_train_options):
     cooc = str(tmp_path / 'cooc.npy')
     run_tool('tools/analysis_tools/cooccurrence.py', '--data-root', synth_root, '--out', cooc)
@@ -28,12 +38,7 @@ def test_segmix_cm_quickstart_trains_and_tests(synth_root, tmp_path, run_tool, t
     )
     checkpoint = osp.join(work_dir, 'epoch_1.pth')
     assert osp.isfile(checkpoint)
-    logs = [
-        json.loads(line)
-        for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-        for line in open(path)
-    ]
-    train = [entry for entry in logs if 'loss' in entry]
+    train = train_logs(work_dir)
     assert len(train) == 3  # 24 images, batch 8
     for entry in train:
         assert {'loss_t', 'loss_p', 'loss_fb'} <= set(entry)
@@ -85,11 +90,6 @@ def test_binding_cc_trains_on_pseudo_masks(synth_root, tmp_path, run_tool, tiny_
         f'train_dataloader.dataset.dataset.mask_dir={masks}',
     )
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
-    logs = [
-        json.loads(line)
-        for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-        for line in open(path)
-    ]
-    train = [entry for entry in logs if 'loss' in entry]
+    train = train_logs(work_dir)
     assert train and all({'loss_t', 'loss_p', 'loss_fb'} <= set(entry) for entry in train)
     assert any(entry['loss_p'] > 0 for entry in train)  # blended pairs reach the phantom branch
