@@ -3,7 +3,8 @@
 # batches blended by co-occurrence (Algorithm 1, CoOccurrenceMix; the paper gives no α or
 # γ: α = 1, γ = 4; δ := max(δ, 1 - δ), the text's "more weight on the source image", which
 # beat Algorithm 1's literal δ ~ Beta(α, α) by 21.6 mIoU at quickstart scale,
-# docs/methods/segmix.md; `dominant_weight=False` for the literal form), tested with S_fb. The co-occurrence matrix of train_aug first:
+# docs/methods/segmix.md; `dominant_weight=False` for the literal form), tested with S_fb.
+# The co-occurrence matrix of train_aug first:
 #   python tools/analysis_tools/cooccurrence.py --data-root data/VOCdevkit/VOC2012 \
 #       --split ImageSets/Segmentation/train_aug.txt --out work_dirs/voc_cooccurrence.npy
 #   bash tools/dist_train.sh configs/segmix/binding-cm_r101-d8_4xb4-50e_voc12aug-513x513.py 4
