@@ -18,10 +18,12 @@ output lies in the work dir; the last line printed is one JSON object:
 
 The terminal gets one line per stage, when it ends (with its Runner's log
 file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
-the path of WORK_DIR/gallery.html (the CAM gallery of the seeds, the walked
-scores and the pseudo masks side by side: tools/analysis_tools/cam_gallery.py)
-and the JSON line; MMEngine's config dumps and training logs go only to those log
-files. ``--verbose`` prints them on the terminal too.
+one line with the paths of WORK_DIR/gallery.html (the CAM gallery of the seeds,
+the CRF-refined seeds, the walked scores and the pseudo masks side by side on the
+CAM split: tools/analysis_tools/cam_gallery.py) and WORK_DIR/gallery_val.html (the
+segmentation network's predictions on its test split), and the JSON line;
+MMEngine's config dumps and training logs go only to those log files.
+``--verbose`` prints them on the terminal too.
 """
 
 import argparse
@@ -74,9 +76,9 @@ def main(args: argparse.Namespace) -> None:
     )
     results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))
-    gallery = write_gallery(ctx)
-    if gallery:
-        print(f'gallery of the stages (open in a browser): {gallery}')
+    pages = write_gallery(ctx)
+    if pages:
+        print(f'gallery of the stages (open in a browser): {" ".join(pages)}')
     print(json.dumps(final_numbers(results)))
 
 

@@ -234,19 +234,28 @@ def test_pipeline_gallery_shows_the_folders_of_its_stages(
 
     config = osp.join(repo_root, 'configs', 'quickstart', 'pipeline_synthvoc.py')
     ctx = PipelineContext(config, str(tmp_path / 'work'), synth_root)
-    assert write_gallery(ctx) is None  # nothing written yet
+    assert write_gallery(ctx) == []  # nothing written yet
     _, _, ids = ctx.cam_split()
     write_gt_cams(synth_root, ctx.path('cams'), ids, sigma=2.0)
     for img_id in ids:
         gt = read_mask(find_mask([osp.join(synth_root, 'SegmentationClass')], img_id))
         save_label_map(ctx.path('pseudo_masks', img_id + '.png'), gt)
-    out = write_gallery(ctx, num=4)
-    assert out == ctx.path('gallery.html')
+        save_label_map(ctx.path('crf_seeds', img_id + '.png'), gt)
+    val_ids = open(osp.join(synth_root, 'ImageSets/Segmentation/val.txt')).read().split()
+    for img_id in val_ids:  # the segmentation network's test predictions
+        gt = read_mask(find_mask([osp.join(synth_root, 'SegmentationClass')], img_id))
+        save_label_map(ctx.path('seg_preds', img_id + '.png'), gt)
+    out, out_val = write_gallery(ctx, num=4)
+    assert (out, out_val) == (ctx.path('gallery.html'), ctx.path('gallery_val.html'))
+    val = parse(out_val)
+    assert val.tables['gallery']['head'] == ['image', 'ground truth', 'segmentation network']
+    assert len(val.tables['summary']['rows']) == 1
     page = parse(out)
     assert page.tables['gallery']['head'] == [
         'image',
         'ground truth',
         'seeds (CAMs)',
+        'seeds + CRF',
         'pseudo masks',
     ]
     assert len(page.tables['gallery']['rows']) == 4

@@ -123,6 +123,12 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path, run_tool, pi
     assert 'segmentation val (multi-scale + flip)' in first.stdout
     masks = os.listdir(osp.join(work_dir, 'pseudo_masks'))
     assert len(masks) == 24 and 'synth_000000.png' in masks
+    # the galleries: the CAM split's stages, and the segmentation network on val
+    assert len(os.listdir(osp.join(work_dir, 'seg_preds'))) == 8
+    crf_seeds = osp.join(work_dir, 'crf_seeds')
+    assert (len(os.listdir(crf_seeds)) if osp.isdir(crf_seeds) else 0) == 24 * crf_available()
+    galleries = [osp.join(work_dir, name) for name in ('gallery.html', 'gallery_val.html')]
+    assert f'gallery of the stages (open in a browser): {" ".join(galleries)}' in first.stdout
 
     second = run_tool(*args)
     for stage in STAGES:

@@ -12,7 +12,7 @@ from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.evaluation import ThresholdSweep, evaluate_label_maps, gt_mask_dirs, load_pair
 from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
 from wsss_mm.refine.crf import DenseCRF
-from wsss_mm.refine.pseudo_labels import seed_labels
+from wsss_mm.refine.pseudo_labels import label_path, save_label_map, seed_labels
 from wsss_mm.utils.io import read_split
 from wsss_mm.utils.progress import progress
 
@@ -96,7 +96,9 @@ def eval_cams(
 
 class CRFSeeds:
     """Predictor: the seeds of one image at a background threshold, refined
-    by a dense CRF (picklable, for worker processes)."""
+    by a dense CRF (picklable, for worker processes); with ``out_dir`` each
+    label map is also written there as ``<image_id>.png`` (the data root's
+    palette)."""
 
     def __init__(
         self,
@@ -105,16 +107,22 @@ class CRFSeeds:
         threshold: float,
         crf: DenseCRF,
         allow_pickle: bool = False,
+        out_dir: Optional[str] = None,
     ) -> None:
         self.data_root, self.cam_dir = data_root, cam_dir
         self.threshold, self.crf = threshold, crf
         self.allow_pickle = allow_pickle
+        self.out_dir = out_dir
+        self.palette = detect_layout(data_root).flat_palette() if out_dir else None
 
     def __call__(self, img_id: str) -> np.ndarray:
         image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id, self.allow_pickle)
-        return seed_labels(
+        labels = seed_labels(
             cam['keys'], torch.from_numpy(cam['cam']), 'threshold', self.threshold, self.crf, image
         )
+        if self.out_dir:
+            save_label_map(label_path(self.out_dir, img_id), labels, self.palette)
+        return labels
 
 
 def eval_crf_seeds(
@@ -126,6 +134,7 @@ def eval_crf_seeds(
     class_names: Optional[Sequence[str]] = None,
     num_workers: int = 2,
     allow_pickle: bool = False,
+    out_dir: Optional[str] = None,
 ) -> dict:
     """mIoU of the CRF-refined seeds ("+CRF" of AdvCAM's Table 1).
 
@@ -139,12 +148,14 @@ def eval_crf_seeds(
             (default: the root's layout's).
         num_workers (int): processes.
         allow_pickle (bool): read legacy pickled ``.npy`` CAM files.
+        out_dir (str, optional): also write the refined seeds there
+            (``<image_id>.png``, e.g. for the gallery).
 
     Returns:
         dict: :func:`~wsss_mm.evaluation.evaluate_label_maps`'s result
         plus ``threshold``.
     """
-    seeds = CRFSeeds(data_root, cam_dir, threshold, crf, allow_pickle)
+    seeds = CRFSeeds(data_root, cam_dir, threshold, crf, allow_pickle, out_dir)
     result = evaluate_label_maps(
         seeds, img_ids, data_root, class_names, num_workers, desc='eval CAMs + CRF'
     )

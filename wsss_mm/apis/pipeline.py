@@ -25,9 +25,11 @@ classifier), ``cam/`` (CAM network), ``cams/`` (CAM files), ``saliency_net/`` an
 ``saliency/`` (with ``saliency_config``),
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
-``auto_refine`` picks the seeds), ``seg/`` (segmentation network and its test
-logs), ``stages/<name>.json``, ``gallery.html`` (:func:`write_gallery`). Each Runner logs to
-``<its dir>/<timestamp>/<timestamp>.log``; quiet runs put third-party warnings
+``auto_refine`` picks the seeds), ``crf_seeds/`` (the CRF-refined seeds of
+``eval_crf``), ``seg/`` (segmentation network and its test logs),
+``seg_preds/<image_id>.png`` (its test predictions), ``stages/<name>.json``,
+``gallery.html``, ``gallery_val.html`` and ``seg_preds.txt`` (:func:`write_gallery`).
+Each Runner logs to ``<its dir>/<timestamp>/<timestamp>.log``; quiet runs put third-party warnings
 raised outside a Runner into ``pipeline.log``.
 """
 
@@ -38,7 +40,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -239,6 +241,7 @@ def eval_seed_crf(ctx: PipelineContext) -> dict:
         ctx.results['eval_cams']['seed_threshold'],
         DenseCRF(**cfg.crf),
         num_workers=cfg.get('refine_workers', 1),
+        out_dir=ctx.path('crf_seeds'),
     )
     return dict(
         crf_miou=result['miou'], crf_threshold=result['threshold'], class_iou=result['class_iou']
@@ -469,6 +472,7 @@ def test_seg(ctx: PipelineContext) -> dict:
         ctx.path('seg'),
         ctx.data_root,
         tta=True,
+        pred_dir=ctx.path('seg_preds'),
     )
     return dict(val_miou=float(metrics['mIoU']), metrics={k: float(v) for k, v in metrics.items()})
 
@@ -557,32 +561,78 @@ def run_pipeline(
 #: the gallery's columns: (title, folder in the work dir, kind), where the folder exists
 GALLERY_COLUMNS = (
     ('seeds (CAMs)', 'cams', 'cams'),
+    ('seeds + CRF', 'crf_seeds', 'masks'),
     ('random walk', 'walked', 'cams'),
     ('seed masks', 'seed_masks', 'masks'),
     ('pseudo masks', 'pseudo_masks', 'masks'),
 )
+#: the val page's column: the segmentation network's test predictions
+VAL_COLUMNS = (('segmentation network', 'seg_preds', 'masks'),)
 
 
-def write_gallery(ctx: PipelineContext, num: int = 20) -> Optional[str]:
-    """Writes ``WORK_DIR/gallery.html``: the CAM gallery
-    (:func:`~wsss_mm.apis.cam_gallery.build_gallery`) of the stages' outputs
-    on the CAM split, one column per folder of :data:`GALLERY_COLUMNS` that
-    the run wrote (the CRF-refined seeds are scored in memory and the
-    segmentation network's val predictions are not written, so neither has a
-    column), rows sorted where the columns disagree most.
-
-    Returns:
-        str: the page's path; None when no folder is there yet or the CAM
-        split has no ground truth.
-    """
-    data_root, split, ids = ctx.cam_split()
+def _gallery_page(
+    ctx: PipelineContext,
+    columns: Sequence[Tuple[str, str, str]],
+    data_root: str,
+    split: str,
+    out: str,
+    title: str,
+    num: int,
+) -> Optional[str]:
+    """One gallery page of the folders of ``columns`` that the run wrote; None
+    without any or without ground truth for the split."""
     sources = [
         GallerySource(name, ctx.path(folder), kind)
-        for name, folder, kind in GALLERY_COLUMNS
+        for name, folder, kind in columns
         if osp.isdir(ctx.path(folder)) and os.listdir(ctx.path(folder))
     ]
+    ids = read_split(resolve_split(split, data_root))
     if not sources or not has_ground_truth(data_root, ids):
         return None
-    out = ctx.path('gallery.html')
-    build_gallery(sources, data_root, out, split=split, num=num, title='Pipeline gallery')
+    build_gallery(sources, data_root, out, split=split, num=num, title=title)
     return out
+
+
+def write_gallery(ctx: PipelineContext, num: int = 20) -> List[str]:
+    """Writes the CAM galleries (:func:`~wsss_mm.apis.cam_gallery.build_gallery`)
+    of the stages' outputs, rows sorted where the columns disagree most:
+    ``WORK_DIR/gallery.html`` on the CAM split, one column per folder of
+    :data:`GALLERY_COLUMNS` the run wrote (seeds, CRF-refined seeds, walked
+    scores, seed masks, pseudo masks), and ``WORK_DIR/gallery_val.html``, the
+    segmentation network's predictions on its test split (``seg_preds/``).
+
+    Returns:
+        list[str]: the pages written (none while no folder is there yet or a
+        split has no ground truth).
+    """
+    data_root, split, _ = ctx.cam_split()
+    pages = [
+        _gallery_page(
+            ctx,
+            GALLERY_COLUMNS,
+            data_root,
+            split,
+            ctx.path('gallery.html'),
+            'Pipeline gallery: the CAM split',
+            num,
+        )
+    ]
+    preds = ctx.path('seg_preds')
+    if osp.isdir(preds):
+        # the test split is the predicted images (a COCO-layout set has no split file)
+        split_file = ctx.path('seg_preds.txt')
+        with atomic_path(split_file) as tmp, open(tmp, 'w') as f:
+            f.writelines(f'{osp.splitext(name)[0]}\n' for name in sorted(os.listdir(preds)))
+        test_set = ctx.sub_config('seg').test_dataloader.dataset
+        pages.append(
+            _gallery_page(
+                ctx,
+                VAL_COLUMNS,
+                ctx.data_root or test_set.data_root,
+                split_file,
+                ctx.path('gallery_val.html'),
+                'Pipeline gallery: the segmentation test split',
+                num,
+            )
+        )
+    return [page for page in pages if page]

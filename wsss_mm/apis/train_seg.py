@@ -98,7 +98,12 @@ def train_on_label_maps(
 
 
 def test_segmentor(
-    cfg: Config, checkpoint: str, work_dir: str, data_root: Optional[str] = None, tta: bool = True
+    cfg: Config,
+    checkpoint: str,
+    work_dir: str,
+    data_root: Optional[str] = None,
+    tta: bool = True,
+    pred_dir: Optional[str] = None,
 ) -> dict:
     """Runs the test loop of ``cfg`` (e.g. ``mmseg.IoUMetric`` on val).
 
@@ -108,6 +113,9 @@ def test_segmentor(
         work_dir (str): logs.
         data_root (str, optional): overrides every dataloader's data root.
         tta (bool): multi-scale + flip (:func:`enable_tta`).
+        pred_dir (str, optional): the evaluator also writes each prediction
+            there as ``<image_id>.png`` of class ids (mmseg's ``IoUMetric``
+            ``output_dir``).
 
     Returns:
         dict: the evaluator's metrics, e.g. ``{'aAcc', 'mIoU', 'mAcc'}``.
@@ -117,4 +125,6 @@ def test_segmentor(
     if tta:
         enable_tta(cfg)
     cfg.load_from = checkpoint
+    if pred_dir is not None:
+        cfg.test_evaluator['output_dir'] = pred_dir
     return build_runner(cfg, work_dir=work_dir, data_root=data_root).test()
