@@ -273,6 +273,8 @@ def evaluate_model(
                 adv = apply_perturbation(pixels, perturbations[attack], settings.fit)
             with torch.no_grad():
                 outputs = model.predict(space.normalize(adv), samples)
+            if adv.is_cuda:
+                torch.cuda.synchronize()  # CUDA runs asynchronously: time the finished work
             seconds[attack] += time.perf_counter() - start
             evaluators[attack].process(outputs, data)
     num_images = len(loader.dataset)
