@@ -74,6 +74,23 @@ def convert(state: Dict[str, torch.Tensor], keep_head: bool = False) -> Dict[str
     return out
 
 
+def read_state(path: str) -> Dict[str, torch.Tensor]:
+    """The tensors of a torchvision checkpoint: the file's dict, or its
+    ``state_dict`` / ``model`` entry."""
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    for key in ('state_dict', 'model'):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    return state
+
+
+def write_state(path: str, converted: Dict[str, torch.Tensor], src: str) -> None:
+    """Saves converted tensors as an MMEngine checkpoint (``state_dict``, and
+    the source file's name in ``meta``) and says so."""
+    torch.save(dict(state_dict=converted, meta=dict(source=osp.basename(src))), path)
+    print(f'wrote {len(converted)} tensors to {path}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='torchvision ResNet checkpoint (.pth)')
@@ -84,16 +101,11 @@ def main() -> None:
     args = parser.parse_args()
     if not osp.isfile(args.src):
         parser.error(f'checkpoint not found: {args.src}')
-    state = torch.load(args.src, map_location='cpu', weights_only=True)
-    for key in ('state_dict', 'model'):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-            state = state[key]
     try:
-        converted = convert(state, args.keep_head)
+        converted = convert(read_state(args.src), args.keep_head)
     except ValueError as e:
         parser.error(f'{args.src}: {e}')
-    torch.save(dict(state_dict=converted, meta=dict(source=osp.basename(args.src))), args.dst)
-    print(f'wrote {len(converted)} tensors to {args.dst}')
+    write_state(args.dst, converted, args.src)
 
 
 if __name__ == '__main__':

@@ -20,6 +20,11 @@ from typing import Dict, List
 
 import torch
 
+if __package__:  # imported as model_converters.torchvision_vgg2mmpretrain (the tests)
+    from .torchvision2mmpretrain import read_state, write_state
+else:  # run as a script: its folder is on sys.path
+    from torchvision2mmpretrain import read_state, write_state
+
 CONV_KEY = re.compile(r'^features\.(\d+)\.(weight|bias)$')
 
 
@@ -82,16 +87,11 @@ def main() -> None:
     args = parser.parse_args()
     if not osp.isfile(args.src):
         parser.error(f'checkpoint not found: {args.src}')
-    state = torch.load(args.src, map_location='cpu', weights_only=True)
-    for key in ('state_dict', 'model'):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-            state = state[key]
     try:
-        converted = convert(state)
+        converted = convert(read_state(args.src))
     except ValueError as e:
         parser.error(f'{args.src}: {e}')
-    torch.save(dict(state_dict=converted, meta=dict(source=osp.basename(args.src))), args.dst)
-    print(f'wrote {len(converted)} tensors to {args.dst}')
+    write_state(args.dst, converted, args.src)
 
 
 if __name__ == '__main__':
