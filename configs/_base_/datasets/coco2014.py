@@ -7,24 +7,15 @@ _base_ = ['./voc_cls.py']
 dataset_type = 'COCOClsDataset'
 data_root = 'data/coco2014'
 num_classes = 80
-train_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='train.txt',
-        img_dir='train2014',
-        label_cache='cls_labels_train.json',
-    )
+coco_train = dict(
+    type=dataset_type,
+    data_root=data_root,
+    ann_file='train.txt',
+    img_dir='train2014',
+    label_cache='cls_labels_train.json',
 )
-cam_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='train.txt',
-        img_dir='train2014',
-        label_cache='cls_labels_train.json',
-    )
-)
+train_dataloader = dict(dataset=coco_train)
+cam_dataloader = dict(dataset=coco_train)
 test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
