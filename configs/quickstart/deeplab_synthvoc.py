@@ -4,14 +4,12 @@
 # Train on WORK_DIR/pseudo_masks, test on the ground truth of val, multi-scale + flip.
 _base_ = [
     '../_base_/models/deeplabv2_r101.py',
-    '../_base_/datasets/seg_tta.py',
+    '../_base_/datasets/synthvoc_seg.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/sgd_poly_5e.py',
 ]
-data_root = 'data/synthvoc'
-crop_size = (112, 112)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone=dict(
         _delete_=True,
         type='mmpretrain.ResNet',
@@ -24,25 +22,6 @@ model = dict(
     ),
     decode_head=dict(in_channels=128, dilations=(1, 3, 6, 9)),
 )
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='LoadMask'),
-    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='mmseg.PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
-    dict(type='mmseg.LoadAnnotations'),
-    dict(type='mmseg.PackSegInputs'),
-]
-# seg_tta.py's multi-scale + flip test at scales for the small images
-img_ratios = [0.75, 1.0, 1.25, 1.5]
-tta_pipeline = _base_.tta_pipeline
-tta_pipeline[1].transforms[0] = [
-    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios
-]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -50,28 +29,12 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='PseudoMaskDataset',
-        data_root=data_root,
+        data_root={{_base_.data_root}},
         ann_file='ImageSets/Segmentation/train.txt',
         mask_dir='pseudo_masks',
-        pipeline=train_pipeline,
+        pipeline={{_base_.train_pipeline}},
     ),
 )
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='mmseg.PascalVOCDataset',
-        data_root=data_root,
-        data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=test_pipeline,
-    ),
-)
-test_dataloader = val_dataloader
-val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
 max_epochs = 16
 optim_wrapper = dict(
     optimizer=dict(lr=0.01, momentum=0.9, weight_decay=5e-4),

@@ -9,12 +9,10 @@
 #       --data-root data/synthvoc --tta
 _base_ = [
     '../_base_/models/deeplabv3_r101-d8.py',
-    '../_base_/datasets/seg_tta.py',
+    '../_base_/datasets/synthvoc_seg.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/sgd_poly_5e.py',
 ]
-data_root = 'data/synthvoc'
-crop_size = (112, 112)
 num_classes = 21
 # the paper's loss: cross-entropy over the labelled pixels (ignore 255), PyTorch's mean
 loss_ce = dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)
@@ -34,7 +32,7 @@ aspp_head = dict(
 )
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone=dict(
         _delete_=True,
         type='mmpretrain.ResNet',
@@ -48,48 +46,18 @@ model = dict(
     decode_head=dict(_delete_=True, **aspp_head),
     auxiliary_head=None,
 )
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='LoadMask'),
-    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='mmseg.PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
-    dict(type='mmseg.LoadAnnotations'),
-    dict(type='mmseg.PackSegInputs'),
-]
-# seg_tta.py's multi-scale + flip test at scales for the small images
-img_ratios = [0.75, 1.0, 1.25, 1.5]
-tta_pipeline = _base_.tta_pipeline
-tta_pipeline[1].transforms[0] = [
-    dict(type='mmseg.Resize', scale_factor=r, keep_ratio=True) for r in img_ratios
-]
-voc_seg = dict(
-    type='mmseg.PascalVOCDataset',
-    data_root=data_root,
-    data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
-)
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     drop_last=True,  # a last batch of one image would break the ASPP's image-pool BatchNorm
-    dataset=dict(**voc_seg, ann_file='ImageSets/Segmentation/train.txt', pipeline=train_pipeline),
+    dataset=dict(
+        **_base_.voc_seg,
+        ann_file='ImageSets/Segmentation/train.txt',
+        pipeline=_base_.train_pipeline,
+    ),
 )
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**voc_seg, ann_file='ImageSets/Segmentation/val.txt', pipeline=test_pipeline),
-)
-test_dataloader = val_dataloader
-val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
 max_epochs = 64
 optim_wrapper = dict(optimizer=dict(lr=0.01, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
