@@ -108,6 +108,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> None:
+    from wsss_mm.apis import close_distributed
     from wsss_mm.apis.train import (
         build_runner,
         load_config,
@@ -156,6 +157,7 @@ def main(args: argparse.Namespace) -> None:
         launcher=args.launcher,
     )
     runner.test()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -41,6 +41,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> None:
+    from wsss_mm.apis import close_distributed
     from wsss_mm.apis.train import build_runner, load_config
 
     cfg = load_config(args.config, args.cfg_options)
@@ -54,6 +55,7 @@ def main(args: argparse.Namespace) -> None:
         amp=args.amp,
     )
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

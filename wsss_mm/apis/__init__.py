@@ -1,4 +1,4 @@
-from .config_utils import override_data_root, setup_cpu_distributed
+from .config_utils import close_distributed, override_data_root, setup_cpu_distributed
 from .eval_cams import eval_cams
 from .eval_xai import eval_xai
 from .infer_cams import infer_cams
@@ -7,6 +7,7 @@ from .robustness import evaluate_robustness
 from .saliency import eval_saliency, infer_saliency
 
 __all__ = [
+    'close_distributed',
     'override_data_root',
     'setup_cpu_distributed',
     'eval_cams',

@@ -1,4 +1,4 @@
-"""Config edits shared by the tools: data root and split overrides, CPU DDP."""
+"""Config edits shared by the tools: data root and split overrides, CPU DDP and its teardown."""
 
 import os
 import os.path as osp
@@ -73,6 +73,18 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     # the config's wrapper (e.g. P-NOC's MMSeparateDistributedDataParallel), on CPU
     wrapper = dict(cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel'))
     cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
+
+
+def close_distributed() -> None:
+    """Waits for every rank, then destroys the process group (gloo or nccl).
+
+    Without it the interpreter tears the group down at exit while gloo's
+    worker threads still run, and a rank can abort with "terminate called
+    without an active exception" after a finished run (pytorch#190489).
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def resolve_split(split: str, data_root: Optional[str] = None) -> str:
