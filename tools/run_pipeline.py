@@ -12,9 +12,10 @@ multi-scale + flip test on val. The stages after the seeds need the config's
 ``pipeline`` section (configs/quickstart/pipeline_synthvoc.py). The table
 marks every train-set stage that scores below the previous one. Each stage's
 output lies in the work dir; the last line printed is one JSON object:
-``seed_miou``, ``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``,
-``floor_miou`` (null where a stage did not run), ``seg_trained_on`` and
-``below_previous`` (the marked stages).
+``val_map`` (the CAM network's classification mAP on val), ``seed_miou``,
+``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``, ``floor_miou``
+(null where a stage did not run), ``seg_trained_on`` and ``below_previous``
+(the marked stages).
 
 The terminal gets one line per stage, when it ends (with its Runner's log
 file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
@@ -92,6 +93,7 @@ def final_numbers(results: dict) -> dict:
     """The last line's numbers (percent mIoU) and the label maps the
     segmentation network learned from."""
     return dict(
+        val_map=stage_value(results, 'eval_classifier', 'val_map'),
         seed_miou=stage_value(results, 'eval_cams', 'seed_miou'),
         crf_miou=stage_value(results, 'eval_crf', 'crf_miou'),
         walk_miou=stage_value(results, 'eval_walk', 'walk_miou'),
@@ -178,6 +180,9 @@ def format_tables(results: dict, method: str) -> str:
         f'{label:<58}{"-" if miou is None else f"{miou:.2f}":>8}  {mark}'.rstrip()
         for label, miou, mark in rows
     ]
+    val_map = results.get('eval_classifier', {}).get('val_map')
+    if val_map is not None:
+        lines.append(f'{"CAM network classification (val mAP)":<58}{val_map:>8.2f}')
     selected = results.get('select_masks')
     if selected:
         how = 'picked by --auto-refine on train' if selected['auto_refine'] else 'default'

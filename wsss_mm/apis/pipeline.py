@@ -21,7 +21,8 @@ segmentation stages need its ``pipeline`` section::
 with the two config paths relative to the pipeline config's folder.
 
 Work dir layout: ``aux/<name>/`` (auxiliary networks, e.g. OC-CSE's ordinary
-classifier), ``cam/`` (CAM network), ``cams/`` (CAM files), ``saliency_net/`` and
+classifier), ``cam/`` (CAM network), ``cam_val/`` (its test logs: val mAP),
+``cams/`` (CAM files), ``saliency_net/`` and
 ``saliency/`` (with ``saliency_config``),
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
@@ -201,9 +202,29 @@ def train_cam(ctx: PipelineContext) -> dict:
     return dict(checkpoint=last_checkpoint(ctx.path('cam')))
 
 
+def eval_classifier(ctx: PipelineContext) -> dict:
+    """(1b) The CAM network's classification quality on its test split (val):
+    ``test_evaluator`` (``MultiLabelMetric``: mAP and F1, in percent) as
+    ``tools/test.py`` gives it, logged to ``WORK_DIR/cam_val``; None where the
+    config has no test dataloader or evaluator."""
+    cfg = ctx.config()
+    if not cfg.get('test_dataloader') or not cfg.get('test_evaluator'):
+        return dict(val_map=None, val_f1=None)
+    cfg.load_from = ctx.results['train_cam']['checkpoint']
+    # as tools/test.py: a test builds no training or validation data
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    metrics = build_runner(cfg, work_dir=ctx.path('cam_val'), data_root=ctx.data_root).test()
+    metrics = {k: float(v) for k, v in metrics.items()}
+    return dict(
+        val_map=metrics.get('multilabel/mAP'), val_f1=metrics.get('multilabel/F1'), metrics=metrics
+    )
+
+
 def infer_seed_cams(ctx: PipelineContext) -> dict:
     """(2) Multi-scale + flip CAMs of the CAM split, into ``WORK_DIR/cams``."""
-    return infer_cams(
+    result = infer_cams(
         ctx.config(),
         ctx.results['train_cam']['checkpoint'],
         ctx.path('cams'),
@@ -212,6 +233,7 @@ def infer_seed_cams(ctx: PipelineContext) -> dict:
         vis_dir=ctx.path('cam_overlays'),
         num_vis=10,
     )
+    return dict(result, method=ctx.method)
 
 
 def eval_seed_cams(ctx: PipelineContext) -> dict:
@@ -480,6 +502,7 @@ def test_seg(ctx: PipelineContext) -> dict:
 CAM_STAGES: List[Tuple[str, Stage]] = [
     ('train_auxiliary', train_auxiliary),
     ('train_cam', train_cam),
+    ('eval_classifier', eval_classifier),
     ('infer_cams', infer_seed_cams),
     ('eval_cams', eval_seed_cams),
 ]
