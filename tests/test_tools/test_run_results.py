@@ -78,7 +78,7 @@ def test_tiny_results_page_then_resume(repo_root, tmp_path, run_tool):
     args = [
         '-',
         data,
-        *('--methods', 'AdvCAM', 'SegMix', '--seeds', '0', '--epochs', '1'),
+        *('--methods', 'SegMix', '--seeds', '0', '--epochs', '1'),
         *('--work-root', str(tmp_path / 'runs'), '--records', str(records)),
         *('--out', str(page), '--cfg-options', *TINY),
     ]
@@ -100,6 +100,7 @@ def test_tiny_results_page_then_resume(repo_root, tmp_path, run_tool):
     for key in ('pseudo_miou', 'seed_miou'):
         assert saved['segmix']['numbers'][key] == saved['cam']['numbers'][key]
     assert saved['segmix']['val_map'] == saved['cam']['val_map']
+    assert saved['segmix']['config'] == 'segmix_pipeline_synthvoc.py'
     assert saved['cam']['command'].startswith(
         'python tools/run_pipeline.py configs/quickstart/pipeline_synthvoc.py --data-root '
     )

@@ -2,7 +2,8 @@
 set, every method in a row, mean ± std over training seeds.
 
     python tools/analysis_tools/collect_results.py INPUT [INPUT ...] [--out FILE]
-        [--save-records DIR] [--name NAME] [--run-command TEXT] [--configs DIR]
+        [--save-records DIR] [--name NAME] [--config NAME] [--run-command TEXT]
+        [--configs DIR]
 
 Each INPUT is a ``tools/run_pipeline.py`` work dir (its ``stages/*.json`` and the
 CAM network's config dump), a run record (``.json``, as ``--save-records`` writes
@@ -44,6 +45,11 @@ def parse_args() -> argparse.Namespace:
         'their config name for CAM)',
     )
     parser.add_argument(
+        '--config',
+        help="the pipeline config's file name for the work dirs given (default: their CAM "
+        "network's, from its config dump)",
+    )
+    parser.add_argument(
         '--run-command', help='the command that made the work dirs, kept in their records'
     )
     parser.add_argument(
@@ -66,7 +72,7 @@ def main(args: argparse.Namespace) -> None:
     )
     from wsss_mm.utils.io import atomic_path
 
-    records, from_work_dirs = load_records(args.inputs, args.name, args.run_command)
+    records, from_work_dirs = load_records(args.inputs, args.name, args.run_command, args.config)
     if args.save_records:
         for record in from_work_dirs:
             path = osp.join(args.save_records, record_file_name(record))

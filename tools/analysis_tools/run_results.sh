@@ -250,7 +250,8 @@ run_one() {
         exit 1
     fi
     "$PY" tools/analysis_tools/collect_results.py "$work" --name "$method" \
-        --save-records "$RECORDS" --run-command "python ${command[*]}" >/dev/null
+        --config "$(basename "${ARGS[0]}")" --save-records "$RECORDS" \
+        --run-command "python ${command[*]}" >/dev/null
     echo "[results] $method, seed $seed, $name: done in $((SECONDS - start)) s: $(tail -n 1 "$work/run.log")"
 }
 

@@ -149,21 +149,26 @@ def dataset_info(data_root: str) -> dict:
     return info
 
 
-def _dumped_config(work_dir: str) -> str:
+def _dumped_config(work_dir: str, train_cam: dict) -> str:
     """The config the CAM network was trained with, as MMEngine dumped it into
-    ``WORK_DIR/cam/``."""
-    dumps = sorted(glob.glob(osp.join(work_dir, 'cam', '*.py')))
+    ``WORK_DIR/cam/`` (or into the ``cam/`` of the run whose training the stage
+    record ``train_cam`` says it took over: ``reused_from``)."""
+    cam_dir = osp.join(train_cam.get('reused_from') or work_dir, 'cam')
+    dumps = sorted(glob.glob(osp.join(cam_dir, '*.py')))
     if len(dumps) != 1:
         found = ', '.join(osp.basename(d) for d in dumps) or 'none'
         raise FileNotFoundError(
-            f'{work_dir}: expected one config dump in cam/ (the CAM network trained by '
+            f'{work_dir}: expected one config dump in {cam_dir} (the CAM network trained by '
             f'tools/run_pipeline.py), found {found}'
         )
     return dumps[0]
 
 
 def record_from_work_dir(
-    work_dir: str, method: str | None = None, command: str | None = None
+    work_dir: str,
+    method: str | None = None,
+    command: str | None = None,
+    config: str | None = None,
 ) -> dict:
     """The record of a ``tools/run_pipeline.py`` work dir (see the module doc).
 
@@ -178,6 +183,9 @@ def record_from_work_dir(
         method (str, optional): the row's name; default: the CAM method when it is
             not CAM, else the config's name without ``.py``.
         command (str, optional): the command that made the run.
+        config (str, optional): the pipeline config's file name; default: the
+            CAM network's (different where the run took the network over from
+            another, e.g. SegMix's pipeline from the CAM run).
 
     Raises:
         FileNotFoundError: ``work_dir`` has no ``stages/``, a stage of
@@ -202,7 +210,9 @@ def record_from_work_dir(
                 f'{work_dir}: stage {name} has not finished (no stages/{name}.json): '
                 'rerun tools/run_pipeline.py on it to finish the run'
             )
-    cfg = Config.fromfile(_dumped_config(work_dir), import_custom_modules=False)
+    cfg = Config.fromfile(
+        _dumped_config(work_dir, stages['train_cam']), import_custom_modules=False
+    )
     data_root = cfg.cam_dataloader.dataset.data_root
     if not osp.isdir(data_root):
         raise FileNotFoundError(
@@ -210,7 +220,7 @@ def record_from_work_dir(
             'the folder tools/run_pipeline.py ran in'
         )
     cam_method = stages.get('infer_cams', {}).get('method', 'CAM')
-    config = osp.basename(cfg.filename)
+    config = config or osp.basename(cfg.filename)
     if method is None:
         method = cam_method if cam_method != 'CAM' else osp.splitext(config)[0]
     numbers = {}
@@ -273,11 +283,14 @@ def check_record(record: dict, source: str) -> dict:
 
 
 def load_records(
-    inputs: Sequence[str], method: str | None = None, command: str | None = None
+    inputs: Sequence[str],
+    method: str | None = None,
+    command: str | None = None,
+    config: str | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """The records of the inputs, each a ``tools/run_pipeline.py`` work dir (a
-    folder with ``stages/``: :func:`record_from_work_dir` with ``method`` and
-    ``command``), a record file (``.json``) or a folder of record files (searched
+    folder with ``stages/``: :func:`record_from_work_dir` with ``method``,
+    ``command`` and ``config``), a record file (``.json``) or a folder of record files (searched
     recursively).
 
     Returns:
@@ -291,7 +304,7 @@ def load_records(
     records, from_work_dirs = [], []
     for path in inputs:
         if osp.isdir(osp.join(path, 'stages')):
-            record = record_from_work_dir(path, method, command)
+            record = record_from_work_dir(path, method, command, config)
             records.append(record)
             from_work_dirs.append(record)
             continue
