@@ -112,7 +112,7 @@ def test_tiny_results_page_then_resume(repo_root, tmp_path, run_tool):
     # a record lost (as if killed before it was written): the run resumes, every stage done
     os.remove(records / 'tiny_parts' / 'segmix_seed0.json')
     proc = _run(repo_root, *args)
-    assert 'CAM, seed 0, tiny_parts: recorded' in proc.stdout
+    assert '[results] CAM' not in proc.stdout  # recorded: not run again
     assert 'SegMix, seed 0, tiny_parts: running' in proc.stdout
     log = (tmp_path / 'runs' / 'tiny_parts' / 'segmix_seed0' / 'run.log').read_text()
     assert log.count('train_seg: already done') == 1

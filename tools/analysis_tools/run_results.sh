@@ -211,19 +211,20 @@ CAM_STAGES=(train_auxiliary train_cam eval_classifier)
 REFINE_STAGES=(infer_cams eval_cams eval_crf train_saliency saliency affinity_labels
     train_affinity random_walk eval_walk pseudo_masks)
 
+# run_one DATA SEED METHOD [quiet]: quiet says nothing of a run already recorded
 run_one() {
-    local data=$1 seed=$2 method=$3
+    local data=$1 seed=$2 method=$3 quiet=${4:-}
     local name
     name=$(basename "$data")
     local work=$WORK_ROOT/$name/$(slug "$method")_seed$seed
     local record=$RECORDS/$name/$(slug "$method")_seed$seed.json
     if [ -f "$record" ]; then
-        echo "[results] $method, seed $seed, $name: recorded ($record)"
+        [ -n "$quiet" ] || echo "[results] $method, seed $seed, $name: recorded ($record)"
         return 0
     fi
     case $method in
         AdvCAM | SegMix)
-            run_one "$data" "$seed" CAM
+            run_one "$data" "$seed" CAM quiet
             local cam_work=$WORK_ROOT/$name/cam_seed$seed
             if [ "$method" = AdvCAM ]; then
                 reuse_stages "$cam_work" "$work" "${CAM_STAGES[@]}"
