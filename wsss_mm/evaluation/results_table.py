@@ -561,7 +561,9 @@ def results_markdown(records: Sequence[dict], papers: dict, command: str | None 
         'the seeds + dense CRF, the pseudo masks of the AffinityNet random walk, and the '
         'segmentation network trained on them, tested on val (mIoU in %). Times are wall '
         'seconds of the stages: train = the CAM network (and its auxiliary networks), '
-        'CAM = its inference; "(shared)": the network of the CAM row, not trained again.',
+        'CAM = its inference; "(shared)": the network of the CAM row, not trained again. '
+        'The configs, options and budget of every run are in its record\'s `command` '
+        '(`docs/results/`; `bash tools/analysis_tools/run_results.sh --help`).',
         '',
         f'Mean ± std over the training seeds (one seed: no std); the best of each column in '
         f'bold; {_BELOW}: below the {BASELINE} row. VOC: the paper\'s PASCAL VOC 2012 figure '
