@@ -5,8 +5,8 @@
 usage() {
     cat <<'EOF'
 usage: bash tools/analysis_tools/run_results.sh DATA_DEFAULT DATA_PARTS [--methods M ...]
-           [--seeds S ...] [--default-seeds S ...] [--epochs N] [--work-root DIR]
-           [--records DIR] [--out FILE] [--cfg-options KEY=VALUE ...]
+           [--seeds S ...] [--default-seeds S ...] [--epochs N] [--segmix-epochs N]
+           [--work-root DIR] [--records DIR] [--out FILE] [--cfg-options KEY=VALUE ...]
 
 Runs tools/run_pipeline.py for each method and training seed on DATA_PARTS (a set of
 `make_synthetic_voc.py --regime parts`, seeds 0 1 2) and DATA_DEFAULT (the default
@@ -23,8 +23,7 @@ methods (default: all), their quickstart configs (configs/quickstart/):
   P-NOC+LS    pnoc_synthvoc.py (its ordinary classifier trained first)
   Group-WSSS  group_synthvoc.py
   SegMix      segmix_pipeline_synthvoc.py: Binding-CC on the CAM run's pseudo masks
-              (the stages up to the pseudo masks are taken over from the CAM run), 10
-              epochs: the iterations of the other rows' DeepLab-v2
+              (the stages up to the pseudo masks are taken over from the CAM run)
 AdvCAM and SegMix run the CAM run of their seed first when it is missing.
 
 options:
@@ -34,6 +33,9 @@ options:
   --epochs N             CAM-network budget: N epochs of 300 images at batch 16 (Group-WSSS:
                          N/4 epochs of anchors, the same iterations); default: each
                          config's own (40, Group-WSSS 10: 750 iterations)
+  --segmix-epochs N      SegMix's segmentation budget in epochs of its clustering set (1.65
+                         samples per image); default 10: the iterations of the DeepLab-v2 of
+                         the other rows (16 epochs of batch 8); its own config's: 39
   --work-root DIR        where the runs go (default: work_dirs/results)
   --records DIR          the run records (default: docs/results)
   --out FILE             the page (default: docs/results.md)
@@ -61,6 +63,7 @@ METHODS=("${ALL_METHODS[@]}")
 PARTS_SEEDS=(0 1 2)
 DEFAULT_SEEDS=(0)
 EPOCHS=""
+SEGMIX_EPOCHS=10
 WORK_ROOT=work_dirs/results
 RECORDS=docs/results
 OUT=docs/results.md
@@ -87,10 +90,11 @@ while [ $# -gt 0 ]; do
                 --default-seeds) DEFAULT_SEEDS=("${LIST[@]}") ;;
             esac
             ;;
-        --epochs | --work-root | --records | --out)
+        --epochs | --segmix-epochs | --work-root | --records | --out)
             [ $# -gt 0 ] || die "$OPTION needs a value"
             case $OPTION in
                 --epochs) EPOCHS=$1 ;;
+                --segmix-epochs) SEGMIX_EPOCHS=$1 ;;
                 --work-root) WORK_ROOT=$1 ;;
                 --records) RECORDS=$1 ;;
                 --out) OUT=$1 ;;
@@ -111,6 +115,7 @@ for seed in "${PARTS_SEEDS[@]}" "${DEFAULT_SEEDS[@]}"; do
     [[ $seed =~ ^[0-9]+$ ]] || die "a training seed is an integer >= 0, got $seed"
 done
 [ -z "$EPOCHS" ] || [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--epochs must be an integer >= 1, got $EPOCHS"
+[[ $SEGMIX_EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--segmix-epochs must be an integer >= 1, got $SEGMIX_EPOCHS"
 [ "$DATA_DEFAULT$DATA_PARTS" != "--" ] || die "nothing to run: both data roots are '-'"
 for data in "$DATA_DEFAULT" "$DATA_PARTS"; do
     [ "$data" = "-" ] || [ -d "$data" ] || die "data root not found: $data"
@@ -135,7 +140,6 @@ OUT=$(from_repo "$OUT")
 cd "$REPO"
 PY=${PYTHON:-python}
 Q=configs/quickstart
-SEGMIX_EPOCHS=10
 
 slug() { echo "$1" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9_-]/_/g'; }
 
@@ -161,8 +165,6 @@ method_args() {
         Group-WSSS) ARGS=("$Q/group_synthvoc.py") ;;
         SegMix)
             ARGS=("$Q/segmix_pipeline_synthvoc.py")
-            # the iterations of pipeline_synthvoc.py's DeepLab-v2 (16 epochs of batch 8):
-            # 10 epochs of the categorical-clustering set (1.65 samples per image)
             local key
             for key in train_cfg.max_epochs train_cfg.val_interval param_scheduler.0.end \
                 default_hooks.checkpoint.interval; do
