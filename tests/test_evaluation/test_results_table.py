@@ -80,12 +80,14 @@ def test_one_table_per_data_set_parts_regime_first():
 
 
 def test_missing_values_shared_networks_and_no_baseline():
-    partial = _record('AdvCAM', 1, 50.0, reused_stages=['train_cam'])
+    taken = ['train_cam', 'eval_classifier']
+    partial = _record('AdvCAM', 1, 50.0, reused_stages=taken)
     partial['numbers']['val_miou'] = None
-    records = [_record('AdvCAM', 0, 48.0, reused_stages=['train_cam']), partial]
+    records = [_record('AdvCAM', 0, 48.0, reused_stages=taken), partial]
     page = rt.results_markdown(records, PAPERS)
     row = _row(page, 'AdvCAM')
-    assert '56.0 (n=1)' in row and '100 ± 1 (shared)' in row
+    # the stages taken over from the CAM run: in parentheses, never bold
+    assert '56.0 (n=1)' in row and '| (100 ± 1) |' in row and '| (60.5 ± 0.7) |' in row
     assert 'No CAM row on this set' in page and '↓' not in row
     # the reused training is not counted again in the wall time
     assert 'Wall time of these 2 runs: 1 min.' in page
