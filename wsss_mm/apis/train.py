@@ -6,19 +6,30 @@ from typing import List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import Runner
 
 from wsss_mm.utils.setup_env import register_all_modules
 
+from .checkpoint import check_checkpoint_file, check_state_fits, read_checkpoint, state_dict_of
+from .config_check import check_config_files
 from .config_utils import override_data_root, setup_cpu_distributed
+from .schedule import max_epochs_option, set_max_epochs
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config file, with a clear error when it is missing."""
+    """Reads a config file, with a clear error when it is missing, and merges
+    ``cfg_options``. Options that set ``train_cfg.max_epochs`` first fit the
+    schedule to the new length (:func:`set_max_epochs`: schedulers' ``end``,
+    ``T_max``, milestones, the checkpoint and validation intervals); options
+    that set those keys themselves win."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
+        epochs = max_epochs_option(cfg_options)
+        if epochs is not None:
+            set_max_epochs(cfg, epochs)
         cfg.merge_from_dict(cfg_options)
     return cfg
 
@@ -125,7 +136,10 @@ def build_runner(
     resume: Optional[str] = None,
     amp: bool = False,
 ) -> Runner:
-    """Prepares ``cfg`` the way ``tools/train.py`` does and builds its Runner.
+    """Prepares ``cfg`` the way ``tools/train.py`` does and builds its Runner,
+    after checking the files it reads (:func:`check_config_files`: the training
+    and validation data, or the test data of a config without ``train_cfg``;
+    the pretrained weights) and that a ``resume`` checkpoint fits the network.
 
     Args:
         work_dir (str, optional): defaults to ``cfg.work_dir`` or
@@ -150,13 +164,35 @@ def build_runner(
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume: checkpoint not found: {resume}')
+        check_checkpoint_file(resume, '--resume: checkpoint')
         cfg.resume, cfg.load_from = True, resume
+    training = bool(cfg.get('train_cfg'))
+    check_config_files(
+        cfg, ('train_dataloader', 'val_dataloader') if training else ('test_dataloader',)
+    )
     setup_cpu_distributed(cfg, launcher)
     wait_for_new_second()
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
 
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    if resume not in (None, 'auto'):
+        check_runner_checkpoint(runner, resume, '--resume: checkpoint')
+    return runner
+
+
+def check_runner_checkpoint(runner: Runner, path: str, what: str = 'checkpoint') -> None:
+    """Checks that checkpoint ``path`` holds exactly the keys and shapes of the
+    runner's network (MMEngine loads test and resume checkpoints non-strictly).
+
+    Raises:
+        FileNotFoundError, ValueError: one line naming the file and what
+            differs (:func:`wsss_mm.apis.checkpoint.check_state_fits`).
+    """
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if isinstance(model, BaseTTAModel):
+        model = model.module
+    checkpoint = read_checkpoint(path, what)
+    check_state_fits(model, state_dict_of(checkpoint), path, checkpoint)
