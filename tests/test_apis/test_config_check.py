@@ -19,6 +19,13 @@ def _missing(cfg, loaders=TRAIN) -> str:
     return str(error.value)
 
 
+def _missing_or_bad(cfg) -> str:
+    with pytest.raises((FileNotFoundError, ValueError)) as error:
+        check_config_files(cfg, TRAIN)
+    assert '\n' not in str(error.value)
+    return str(error.value)
+
+
 def test_the_voc_config_names_its_data_root_and_weights(repo_root, synth_root, tmp_path):
     cfg = load_config(osp.join(repo_root, 'configs/cam/cam_r50_voc.py'))
     message = _missing(cfg)
@@ -37,9 +44,12 @@ def test_the_voc_config_names_its_data_root_and_weights(repo_root, synth_root, t
     assert f'split file not found: {synth_root}/ImageSets/Segmentation/train_aug.txt' in message
     assert 'train_dataloader.dataset.ann_file=PATH' in message
     weights = tmp_path / 'r50.pth'
-    weights.write_bytes(b'')
+    weights.write_text('see https://download.pytorch.org/models/resnet50-0676ba61.pth\n')
     cfg.model.backbone.init_cfg.checkpoint = str(weights)
     cfg.train_dataloader.dataset.ann_file = 'ImageSets/Segmentation/train.txt'
+    message = _missing_or_bad(cfg)
+    assert f'model.backbone.init_cfg.checkpoint: {weights} is not a PyTorch checkpoint' in message
+    weights.write_bytes(b'PK\x03\x04')  # how a torch.save file starts
     check_config_files(cfg, TRAIN)
     cfg.load_from = str(tmp_path / 'stage1.pth')
     assert 'load_from: checkpoint not found' in _missing(cfg)

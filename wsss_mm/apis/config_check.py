@@ -1,14 +1,15 @@
 """Checks, before a Runner is built, that the files a config names exist: each
 dataloader's data root, split file and image / mask folders, the ``Pretrained``
-checkpoints of ``init_cfg`` and ``load_from``. Every missing one is named in one
-line with its fix, instead of an error deep inside the Runner after the config
-has been printed."""
+checkpoints of ``init_cfg`` and ``load_from`` (present, and starting as a checkpoint
+does). Every problem is named in one line with its fix, instead of an error deep inside
+the Runner after the config has been printed."""
 
 import os.path as osp
 from typing import Any, Iterator, List, Sequence, Tuple
 
 from mmengine.config import Config
 
+from .checkpoint import check_checkpoint_file
 from .config_utils import iter_datasets
 
 DATA_DOC = 'docs/data_preparation.md'
@@ -58,6 +59,15 @@ def _dataset_problems(loader_key: str, dataset: dict) -> List[str]:
     return problems
 
 
+def _not_a_checkpoint(path: str, key: str) -> List[str]:
+    """``[problem]`` when ``path`` does not start as a torch.save file, else []."""
+    try:
+        check_checkpoint_file(path, f'{key}:')
+    except ValueError as e:
+        return [str(e)]
+    return []
+
+
 def check_config_files(cfg: Config, loaders: Sequence[str]) -> None:
     """Checks the input files of ``cfg`` that a run of ``loaders`` reads.
 
@@ -67,8 +77,8 @@ def check_config_files(cfg: Config, loaders: Sequence[str]) -> None:
             ``('train_dataloader', 'val_dataloader')``; absent ones are skipped.
 
     Raises:
-        FileNotFoundError: one line naming every missing file or folder with
-            the option that fixes it.
+        FileNotFoundError: one line naming every missing file or folder (and
+            every checkpoint that is not one) with the option that fixes it.
     """
     problems = []
     for key in loaders:
@@ -80,17 +90,24 @@ def check_config_files(cfg: Config, loaders: Sequence[str]) -> None:
                 if problem not in problems:
                     problems.append(problem)
     for key, path in _pretrained_paths(cfg.get('model'), 'model'):
-        if '://' not in path and not osp.isfile(path):
+        if '://' in path:
+            continue
+        if osp.isfile(path):
+            problems += _not_a_checkpoint(path, key)
+        else:
             problems.append(
                 f'{key}: pretrained weights not found: {path} (put them there, see README.md '
                 f'"Running on real PASCAL VOC 2012"; or --cfg-options {key}=PATH, or '
                 f'{key.rsplit(".", 1)[0]}=None to start from random weights)'
             )
     load_from = cfg.get('load_from')
-    if isinstance(load_from, str) and '://' not in load_from and not osp.isfile(load_from):
-        problems.append(
-            f'load_from: checkpoint not found: {load_from} (train the stage it comes '
-            'from first, or --cfg-options load_from=PATH)'
-        )
+    if isinstance(load_from, str) and '://' not in load_from:
+        if osp.isfile(load_from):
+            problems += _not_a_checkpoint(load_from, 'load_from')
+        else:
+            problems.append(
+                f'load_from: checkpoint not found: {load_from} (train the stage it comes '
+                'from first, or --cfg-options load_from=PATH)'
+            )
     if problems:
         raise FileNotFoundError('; '.join(problems))
