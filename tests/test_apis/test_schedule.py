@@ -2,7 +2,9 @@
 ``tools/train.py --epochs``, a pipeline's options) keeps its recipe: the
 schedulers, the checkpoint and the validation intervals follow the new length."""
 
+import importlib.util
 import os.path as osp
+import sys
 
 import pytest
 
@@ -51,3 +53,23 @@ def test_max_epochs_option_and_bad_values(repo_root, quickstart_config):
             osp.join(repo_root, 'configs/deeplab/deeplabv3_r101_voc_pseudo.py'),
             {'train_cfg.max_epochs': 2},
         )
+
+
+def test_train_tool_epochs_option(repo_root, quickstart_config, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location('train_tool', f'{repo_root}/tools/train.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr(sys, 'argv', ['train.py', quickstart_config, '--epochs', '3'])
+    args = tool.parse_args()
+    assert args.cfg_options == {'train_cfg.max_epochs': 3}
+    assert load_config(quickstart_config, args.cfg_options).param_scheduler[0].end == 3
+    monkeypatch.setattr(
+        sys,
+        'argv',
+        ['train.py', quickstart_config, '--epochs', '3', '--cfg-options', 'train_cfg.max_epochs=2'],
+    )
+    with pytest.raises(SystemExit):
+        tool.parse_args()
+    assert 'argument --epochs: 3 differs from --cfg-options train_cfg.max_epochs=2' in (
+        capsys.readouterr().err
+    )
