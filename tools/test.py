@@ -114,23 +114,22 @@ def parse_args() -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis import close_distributed
-    from wsss_mm.apis.checkpoint import check_checkpoint_file
     from wsss_mm.apis.train import (
         build_runner,
-        check_runner_checkpoint,
+        check_checkpoint_fits,
         load_config,
         use_seed_evaluation,
         use_visualization_hook,
     )
     from wsss_mm.apis.train_seg import enable_tta
 
-    check_checkpoint_file(args.checkpoint)
     if args.cooccurrence and not osp.isfile(args.cooccurrence):
         raise FileNotFoundError(
             f'co-occurrence file not found: {args.cooccurrence} (make it with '
             'tools/analysis_tools/cooccurrence.py on the training split)'
         )
     cfg = load_config(args.config, args.cfg_options)
+    check_checkpoint_fits(cfg, args.checkpoint)
     cfg.load_from = args.checkpoint
     # a test builds no training data: mmseg's visualization hook reads runner.iter, which
     # would build the training loop (e.g. pseudo masks that need not exist where one tests)
@@ -162,7 +161,6 @@ def main(args: argparse.Namespace) -> None:
         data_root=args.data_root,
         launcher=args.launcher,
     )
-    check_runner_checkpoint(runner, args.checkpoint)
     runner.test()
     close_distributed()
 

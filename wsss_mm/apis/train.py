@@ -6,12 +6,13 @@ from typing import List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from wsss_mm.registry import MODELS
 from wsss_mm.utils.setup_env import register_all_modules
 
-from .checkpoint import check_checkpoint_file, check_state_fits, read_checkpoint, state_dict_of
+from .checkpoint import check_state_fits, read_checkpoint, state_dict_of
 from .config_check import check_config_files
 from .config_utils import override_data_root, setup_cpu_distributed
 from .schedule import max_epochs_option, set_max_epochs
@@ -139,7 +140,8 @@ def build_runner(
     """Prepares ``cfg`` the way ``tools/train.py`` does and builds its Runner,
     after checking the files it reads (:func:`check_config_files`: the training
     and validation data, or the test data of a config without ``train_cfg``;
-    the pretrained weights) and that a ``resume`` checkpoint fits the network.
+    the pretrained weights) and that a ``resume`` checkpoint fits the network
+    (:func:`check_checkpoint_fits`).
 
     Args:
         work_dir (str, optional): defaults to ``cfg.work_dir`` or
@@ -164,7 +166,7 @@ def build_runner(
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
-        check_checkpoint_file(resume, '--resume: checkpoint')
+        check_checkpoint_fits(cfg, resume, '--resume: checkpoint')
         cfg.resume, cfg.load_from = True, resume
     training = bool(cfg.get('train_cfg'))
     check_config_files(
@@ -175,24 +177,23 @@ def build_runner(
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
 
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    if resume not in (None, 'auto'):
-        check_runner_checkpoint(runner, resume, '--resume: checkpoint')
-    return runner
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
 
 
-def check_runner_checkpoint(runner: Runner, path: str, what: str = 'checkpoint') -> None:
-    """Checks that checkpoint ``path`` holds exactly the keys and shapes of the
-    runner's network (MMEngine loads test and resume checkpoints non-strictly).
+def check_checkpoint_fits(cfg: Config, path: str, what: str = 'checkpoint') -> None:
+    """Checks, before a Runner is built (and prints the config), that checkpoint
+    ``path`` holds exactly the keys and shapes of ``cfg.model`` (MMEngine loads
+    test and resume checkpoints non-strictly: a checkpoint of another network
+    would run with random weights). The network is built without its
+    ``init_cfg`` weights.
 
     Raises:
         FileNotFoundError, ValueError: one line naming the file and what
             differs (:func:`wsss_mm.apis.checkpoint.check_state_fits`).
     """
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    if isinstance(model, BaseTTAModel):
-        model = model.module
     checkpoint = read_checkpoint(path, what)
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'wsss_mm')):
+        model = MODELS.build(cfg.model)
     check_state_fits(model, state_dict_of(checkpoint), path, checkpoint)
