@@ -3,9 +3,9 @@ the batched maps."""
 
 import torch
 
-from wsss_mm.apis.benchmark import benchmark_advcam, benchmark_scorecam, format_benchmark
 from wsss_mm.registry import CAM_METHODS
 from wsss_mm.testing.advcam_reference import reference_advcam
+from wsss_mm.testing.benchmark import benchmark_advcam, benchmark_scorecam, format_benchmark
 
 
 def test_benchmarks_compare_equal_outputs(tiny_cam_network):

@@ -16,7 +16,7 @@ a table of times, ratios, peak memory and the largest relative difference of the
 outputs.
 
 The harness (``benchmark_advcam``, ``benchmark_scorecam``, ``compare``,
-``format_benchmark``) is :mod:`wsss_mm.apis.benchmark`.
+``format_benchmark``) is :mod:`wsss_mm.testing.benchmark`.
 """
 
 import argparse
@@ -99,17 +99,17 @@ def main(args: argparse.Namespace) -> None:
     import torch
     from mmengine.device import get_device
 
-    from wsss_mm.apis.benchmark import (
-        benchmark_advcam,
-        benchmark_scorecam,
-        format_benchmark,
-        load_images,
-    )
     from wsss_mm.apis.config_utils import override_data_root
     from wsss_mm.apis.inference import load_cam_network
     from wsss_mm.apis.train import load_config
     from wsss_mm.registry import CAM_METHODS
     from wsss_mm.testing.advcam_reference import reference_advcam
+    from wsss_mm.testing.benchmark import (
+        benchmark_advcam,
+        benchmark_scorecam,
+        format_benchmark,
+        load_images,
+    )
     from wsss_mm.utils.setup_env import register_all_modules
 
     register_all_modules()

@@ -21,11 +21,10 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from prettytable import PrettyTable
 
+from wsss_mm.apis.config_utils import dataset_cfg, resolve_split
 from wsss_mm.cams import AdvCAM, ScoreCAM, multiscale_cams
 from wsss_mm.cams.base_cam import present_pairs
 from wsss_mm.registry import DATASETS
-
-from .config_utils import dataset_cfg, resolve_split
 
 
 def load_images(
