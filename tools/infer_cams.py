@@ -24,7 +24,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--no-flip', action='store_true', help='no horizontal flips')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--vis-dir', help='save image | CAM overlays here')
-    parser.add_argument('--num-vis', type=int, default=20, help='overlays to save')
+    parser.add_argument('--num-vis', type=int, default=20, help='overlays to save (default 20)')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
     parser.add_argument(
         '--group-size',
@@ -37,10 +37,13 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     args = parser.parse_args()
-    if args.scales is not None and any(s <= 0 for s in args.scales):
-        parser.error(f'--scales must be positive, got {args.scales}')
-    if args.group_size is not None and args.group_size < 1:
-        parser.error(f'--group-size must be >= 1, got {args.group_size}')
+    from wsss_mm.utils.cli import at_least, check_ranges, positive  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {'--scales': positive(), '--num-vis': at_least(0), '--group-size': at_least(1)},
+    )
     return args
 
 

@@ -31,8 +31,9 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     args = parser.parse_args()
-    if args.scales is not None and any(s <= 0 for s in args.scales):
-        parser.error(f'--scales must be positive, got {args.scales}')
+    from wsss_mm.utils.cli import check_ranges, positive  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--scales': positive()})
     return args
 
 

@@ -37,7 +37,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True, help='folder for the label maps')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
-    parser.add_argument('--workers', type=int, help='processes (default: refine_workers)')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        help='processes (default: refine_workers; 0 or 1: in this process)',
+    )
     parser.add_argument(
         '--seed-threshold',
         type=float,
@@ -54,7 +58,11 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override config settings, e.g. affinity_labels.crf=False',
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    from wsss_mm.utils.cli import at_least, between, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--workers': at_least(0), '--seed-threshold': between(0, 1)})
+    return args
 
 
 def main(args: argparse.Namespace) -> None:

@@ -34,14 +34,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    parser.add_argument('--workers', type=int, default=2, help='evaluation processes')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=2,
+        help='evaluation processes (default 2; 0 or 1: in this process)',
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. random_walk.beta=8',
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    from wsss_mm.utils.cli import at_least, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--workers': at_least(0)})
+    return args
 
 
 def main(args: argparse.Namespace) -> None:

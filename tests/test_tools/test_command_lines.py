@@ -175,7 +175,7 @@ def test_infer_rejects_unknown_method_and_missing_checkpoint(
         '0',
         check=False,
     )
-    assert proc.returncode == 2 and '--group-size must be >= 1, got 0' in proc.stderr
+    assert proc.returncode == 2 and 'argument --group-size: must be >= 1, got 0' in proc.stderr
 
 
 def test_train_names_a_missing_data_root_and_config(tmp_path, run_tool, quickstart_config):

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.device import get_device
-from mmengine.runner import load_checkpoint
 
 from wsss_mm.cams.cam_file import cam_path, missing_cam_files, save_cam_file
 from wsss_mm.datasets.data_layout import detect_layout
@@ -31,6 +30,7 @@ from wsss_mm.registry import MODELS
 from wsss_mm.utils.parallel import init_worker
 from wsss_mm.utils.progress import progress
 
+from .checkpoint import check_device, load_weights
 from .label_maps import label_maps_to_write, load_image_and_cams
 
 
@@ -38,8 +38,9 @@ def load_affinity_net(cfg: Config, checkpoint: str, device: str) -> torch.nn.Mod
     """Builds ``cfg.model`` (an AffinityNet), loads ``checkpoint``, eval mode."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'AffinityNet checkpoint not found: {checkpoint}')
+    check_device(device)
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
+    load_weights(model, checkpoint, 'AffinityNet checkpoint')
     return model.to(device).eval()
 
 

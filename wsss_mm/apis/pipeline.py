@@ -90,8 +90,7 @@ class PipelineContext:
     def config(self) -> Config:
         """A fresh copy of the config with the options applied, and the
         checkpoints of the auxiliary networks trained so far."""
-        cfg = Config.fromfile(self.config_path)
-        cfg.merge_from_dict(self.cfg_options)
+        cfg = load_config(self.config_path, self.cfg_options)
         trained = self.results.get('train_auxiliary', {}).get('networks', {})
         cfg.merge_from_dict({aux['key']: aux['checkpoint'] for aux in trained.values()})
         return cfg
