@@ -47,6 +47,15 @@ def test_flatten_names_nested_keys_and_list_items():
     old, new = dict(RECIPE), dict(RECIPE, model=dict(cam_source='graph', backbone=dict(depth=50)))
     assert differences(old, new) == ["model.cam_source: 'ensemble' -> 'graph'"]
     assert differences(old, dict(old, extra=1)) == ["extra: '(none)' -> 1"]
+    # another checkpoint is named by its path; the same one retrained by its mtime
+    first = dict(checkpoint=dict(path='/w/a.pth', size=1, mtime='t0'), method='CAM')
+    other = dict(checkpoint=dict(path='/w/b.pth', size=2, mtime='t1'), method='GradCAM')
+    assert differences(first, other) == [
+        "checkpoint.path: '/w/a.pth' -> '/w/b.pth'",
+        "method: 'CAM' -> 'GradCAM'",
+    ]
+    retrained = dict(first, checkpoint=dict(path='/w/a.pth', size=1, mtime='t1'))
+    assert differences(first, retrained) == ["checkpoint.mtime: 't0' -> 't1'"]
 
 
 def test_same_recipe_resumes_and_remakes_what_is_not_whole(tmp_path):

@@ -165,15 +165,29 @@ def _short(value: Any, width: int = 80) -> str:
     return f'{text[:half]}...{text[-half:]}'
 
 
+#: the keys of an identity (:func:`file_identity`, :func:`folder_identity`,
+#: :func:`split_identity`) that name it; where one differs, the others' changes go unsaid
+NAMING_KEYS = ('path', 'file')
+
+
 def differences(old: Mapping, new: Mapping) -> List[str]:
     """``key: old -> new`` for every flattened key whose value differs
-    (``(none)`` where a side lacks the key), in key order."""
+    (``(none)`` where a side lacks the key), in key order; where an
+    identity's path differs, not its size, mtime, ... too."""
     old, new = flatten(canonical(old)), flatten(canonical(new))
     missing = '(none)'
+    changed = [
+        key for key in sorted(set(old) | set(new)) if old.get(key, missing) != new.get(key, missing)
+    ]
+    renamed = set()
+    for key in changed:
+        parent, dot, leaf = key.rpartition('.')
+        if dot and leaf in NAMING_KEYS:
+            renamed.add(parent)
     return [
         f'{key}: {_short(old.get(key, missing))} -> {_short(new.get(key, missing))}'
-        for key in sorted(set(old) | set(new))
-        if old.get(key, missing) != new.get(key, missing)
+        for key in changed
+        if key.rpartition('.')[0] not in renamed or key.rpartition('.')[2] in NAMING_KEYS
     ]
 
 
