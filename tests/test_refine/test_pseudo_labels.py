@@ -150,7 +150,7 @@ def test_pseudo_masks_resume_and_cli(
         done=24, skipped=0, total=24, unreadable=0
     )
     mask = read_mask(label_path(out, 'synth_000001'))
-    assert mask.shape == (64, 64) and mask.max() <= 20
+    assert mask.shape == (64, 64) and set(np.unique(mask)) <= set(range(21)) | {255}
 
     # beta 100: the untrained network's affinities vanish, the walk keeps the CAMs
     os.remove(label_path(out, 'synth_000002'))
