@@ -72,6 +72,8 @@ def test_same_recipe_resumes_and_remakes_what_is_not_whole(tmp_path):
     assert resumed.summary() == dict(done=2, skipped=2, total=4, unreadable=1)
     assert plan(folder, overwrite=True).todo == IDS  # the same recipe, everything again
     assert plan(folder, overwrite=IF_STALE).todo == ['b', 'd']
+    with pytest.raises(ValueError, match='overwrite must be'):
+        plan(folder, overwrite='yes')
 
 
 def test_another_recipe_is_refused_naming_what_differs(tmp_path):

@@ -220,7 +220,10 @@ def claim_folder(
             files without a record, and ``overwrite`` is False. The one-line
             message names the folder, the keys that differ (old -> new) and
             the fix.
+        ValueError: an unknown ``overwrite``.
     """
+    if overwrite not in (False, True, IF_STALE):
+        raise ValueError(f'overwrite must be False, True or "{IF_STALE}", got {overwrite!r}')
     os.makedirs(folder, exist_ok=True)
     new = canonical(recipe)
     try:
