@@ -2,10 +2,13 @@
 
     python tools/infer_cams.py CONFIG CHECKPOINT --out-dir DIR [--method NAME]
         [--split LIST] [--scales 1.0 0.5 1.5 2.0] [--no-flip] [--data-root DIR]
-        [--group-size K]
+        [--group-size K] [--overwrite]
 
-Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically; a rerun
-skips images already done.
+Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically, and
+``DIR/.recipe.json``, what made them (checkpoint, method and options, scales,
+flip, config settings, split). A rerun of the same recipe skips the images
+whose file is there and whole; a rerun of another recipe is refused with the
+settings that differ, unless ``--overwrite``.
 """
 
 import argparse
@@ -18,6 +21,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='CAM network config')
     parser.add_argument('checkpoint', help='trained CAM network checkpoint')
     parser.add_argument('--out-dir', required=True, help='folder for the CAM files')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='remake every CAM file, also where --out-dir was made by another recipe '
+        '(its .recipe.json); without it a rerun resumes a folder of the same recipe and '
+        'refuses another',
+    )
     parser.add_argument('--method', default='CAM', help='registered CAM method (default CAM)')
     parser.add_argument('--split', help='split file (absolute or relative to the data root)')
     parser.add_argument('--scales', type=float, nargs='+', help='input scales')
@@ -50,6 +60,7 @@ def parse_args() -> argparse.Namespace:
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis import infer_cams
     from wsss_mm.apis.train import load_config
+    from wsss_mm.utils.manifest import repaired_note
     from wsss_mm.utils.setup_env import register_all_modules
 
     register_all_modules()
@@ -67,9 +78,10 @@ def main(args: argparse.Namespace) -> None:
         num_vis=args.num_vis,
         device=args.device,
         group_size=args.group_size,
+        overwrite=args.overwrite,
     )
     print(
-        f'CAMs in {args.out_dir}: {summary["done"]} written, '
+        f'CAMs in {args.out_dir}: {summary["done"]} written{repaired_note(summary)}, '
         f'{summary["skipped"]} already there, {summary["total"]} in the split'
     )
 
