@@ -1,7 +1,8 @@
 """Run the WSSS pipeline end to end, skipping stages already done.
 
     python tools/run_pipeline.py CONFIG --work-dir DIR [--data-root DIR] [--method NAME]
-        [--auto-refine] [--overwrite] [--verbose] [--cfg-options ...]
+        [--auto-refine] [--overwrite] [--take-over-from DIR --take-over STAGE ...]
+        [--verbose] [--cfg-options ...]
 
 Stages: train the CAM network -> infer CAMs (multi-scale + flip) -> evaluate
 the seeds -> + dense CRF -> affinity labels -> AffinityNet -> random walk and
@@ -22,6 +23,13 @@ config and sub-configs, --cfg-options, --method, --data-root, --auto-refine); a
 rerun of another recipe is refused, naming the settings that differ, unless
 ``--overwrite``, which forgets the stage records and runs every stage again
 (a per-image stage keeps the files of a folder whose own recipe still holds).
+
+``--take-over-from OTHER_WORK_DIR --take-over train_cam eval_classifier`` runs
+on another run's finished stages instead of running them (e.g. AdvCAM on the
+network of a CAM run): their records are copied into WORK_DIR/stages/, marked
+``reused_from``; a stage that reads an output folder of a taken-over stage
+(e.g. the segmentation network the pseudo masks) needs it under WORK_DIR too
+(a link).
 
 The terminal gets one line per stage, when it ends (with its Runner's log
 file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
@@ -62,6 +70,19 @@ def parse_args() -> argparse.Namespace:
         'refused',
     )
     parser.add_argument(
+        '--take-over-from',
+        metavar='DIR',
+        help="another run's work dir: take over its finished stages named by --take-over",
+    )
+    parser.add_argument(
+        '--take-over',
+        nargs='+',
+        default=[],
+        metavar='STAGE',
+        help='the stages to take over from --take-over-from (their records, marked '
+        'reused_from) instead of running them',
+    )
+    parser.add_argument(
         '--verbose',
         action='store_true',
         help="MMEngine's logs on the terminal too (they are always in each stage's work dir)",
@@ -69,7 +90,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={}, help='override config settings'
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if bool(args.take_over_from) != bool(args.take_over):
+        parser.error('--take-over-from and --take-over go together')
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
@@ -89,6 +113,8 @@ def main(args: argparse.Namespace) -> None:
         dict(args.cfg_options),
         args.auto_refine,
         args.overwrite,
+        args.take_over_from,
+        args.take_over,
     )
     results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))

@@ -283,3 +283,20 @@ def test_pipeline_runs_on_a_coco_layout_set_at_81_labels(tmp_path, run_tool, rep
     cam = np.load(osp.join(work_dir, 'cams', train_ids[0] + '.npz'))
     gt = read_mask(osp.join(root, 'SegmentationClass', 'train2014', train_ids[0] + '.png'))
     assert set(cam['keys'].tolist()) == set(np.unique(gt).tolist()) - {0, 255}
+
+
+def test_take_over_needs_both_options(tmp_path, run_tool, pipeline_config):
+    work_dir = tmp_path / 'work'
+    for options in (['--take-over-from', str(tmp_path)], ['--take-over', 'train_cam']):
+        proc = run_tool(
+            'tools/run_pipeline.py',
+            pipeline_config,
+            '--work-dir',
+            str(work_dir),
+            *options,
+            check=False,
+        )
+        assert proc.returncode == 2 and '--take-over-from and --take-over go together' in (
+            proc.stderr
+        )
+    assert not work_dir.exists()

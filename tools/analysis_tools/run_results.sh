@@ -165,48 +165,15 @@ method_args() {
         Group-WSSS) ARGS=("$Q/group_synthvoc.py") ;;
         SegMix)
             ARGS=("$Q/segmix_pipeline_synthvoc.py")
-            local key
-            for key in train_cfg.max_epochs train_cfg.val_interval param_scheduler.0.end \
-                default_hooks.checkpoint.interval; do
-                OPTIONS+=("pipeline.seg_options.$key=$SEGMIX_EPOCHS")
-            done
+            OPTIONS+=("pipeline.seg_options.train_cfg.max_epochs=$SEGMIX_EPOCHS")
             ;;
     esac
     [ -n "$EPOCHS" ] || return 0
     local epochs=$EPOCHS
     [ "$method" != Group-WSSS ] || epochs=$(((EPOCHS + 2) / 4 > 0 ? (EPOCHS + 2) / 4 : 1))
-    OPTIONS+=("train_cfg.max_epochs=$epochs" "train_cfg.val_interval=$epochs"
-        "default_hooks.checkpoint.interval=$epochs")
-    if [ "$method" = P-NOC+LS ]; then
-        OPTIONS+=("param_scheduler.generator.0.end=$epochs"
-            "param_scheduler.ordinary_classifier.0.end=$epochs")
-        local key
-        for key in train_cfg.max_epochs train_cfg.val_interval default_hooks.checkpoint.interval \
-            param_scheduler.0.end; do
-            OPTIONS+=("auxiliary.0.options.$key=$EPOCHS")
-        done
-    else
-        OPTIONS+=("param_scheduler.0.end=$epochs")
-    fi
-}
-
-# take over the finished stages of another run: their records, marked reused_from
-reuse_stages() {
-    local source=$1 target=$2
-    shift 2
-    mkdir -p "$target/stages"
-    local stage
-    for stage in "$@"; do
-        if [ -f "$source/stages/$stage.json" ] && [ ! -f "$target/stages/$stage.json" ]; then
-            "$PY" -c 'import json, os, sys
-record = json.load(open(sys.argv[1]))
-record["reused_from"] = sys.argv[3]
-with open(sys.argv[2] + ".tmp", "w") as f:
-    json.dump(record, f, indent=1)
-os.replace(sys.argv[2] + ".tmp", sys.argv[2])' \
-                "$source/stages/$stage.json" "$target/stages/$stage.json" "$source"
-        fi
-    done
+    # the schedulers and the checkpoint / validation intervals follow max_epochs
+    OPTIONS+=("train_cfg.max_epochs=$epochs")
+    [ "$method" != P-NOC+LS ] || OPTIONS+=("auxiliary.0.options.train_cfg.max_epochs=$EPOCHS")
 }
 
 CAM_STAGES=(train_auxiliary train_cam eval_classifier)
@@ -224,14 +191,17 @@ run_one() {
         [ -n "$quiet" ] || echo "[results] $method, seed $seed, $name: recorded ($record)"
         return 0
     fi
+    # AdvCAM and SegMix take over the CAM run's finished stages (run_pipeline --take-over)
+    local take_over=()
     case $method in
         AdvCAM | SegMix)
             run_one "$data" "$seed" CAM quiet
             local cam_work=$WORK_ROOT/$name/cam_seed$seed
-            if [ "$method" = AdvCAM ]; then
-                reuse_stages "$cam_work" "$work" "${CAM_STAGES[@]}"
-            else
-                reuse_stages "$cam_work" "$work" "${CAM_STAGES[@]}" "${REFINE_STAGES[@]}"
+            take_over=(--take-over-from "$cam_work" --take-over "${CAM_STAGES[@]}")
+            if [ "$method" = SegMix ]; then
+                take_over+=("${REFINE_STAGES[@]}")
+                # the folders the segmentation stages and the gallery read
+                mkdir -p "$work"
                 local folder
                 for folder in cams crf_seeds walked pseudo_masks; do
                     if [ -d "$cam_work/$folder" ] && [ ! -e "$work/$folder" ]; then
@@ -243,7 +213,7 @@ run_one() {
     esac
     method_args "$method" "$seed"
     local command=(tools/run_pipeline.py "${ARGS[@]}" --data-root "$data" --work-dir "$work"
-        --cfg-options "${OPTIONS[@]}" "${EXTRA[@]}")
+        "${take_over[@]}" --cfg-options "${OPTIONS[@]}" "${EXTRA[@]}")
     mkdir -p "$work"
     echo "[results] $method, seed $seed, $name: running (log: $work/run.log)"
     local start=$SECONDS

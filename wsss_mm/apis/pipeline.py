@@ -111,6 +111,11 @@ class PipelineContext:
             on the training images (see :func:`select_masks`).
         overwrite (bool): run every stage again in a work dir made by another
             recipe (or by this one), instead of refusing it (see :func:`run_pipeline`).
+        take_over_from (str, optional): another run's work dir whose finished
+            stages named in ``take_over`` this run takes over instead of
+            running them (:func:`take_over_stages`), e.g. AdvCAM on the
+            network of a CAM run.
+        take_over (Sequence[str]): the stages to take over.
         results (dict): results of the stages done so far, by stage name.
     """
 
@@ -121,6 +126,8 @@ class PipelineContext:
     cfg_options: dict = field(default_factory=dict)
     auto_refine: bool = False
     overwrite: bool = False
+    take_over_from: Optional[str] = None
+    take_over: Sequence[str] = ()
     results: Dict[str, dict] = field(default_factory=dict)
 
     def config(self) -> Config:
@@ -589,13 +596,55 @@ STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
 ]
 
 
+def take_over_stages(ctx: PipelineContext, log: Callable[[str], None] = print) -> List[str]:
+    """Takes over the stages ``ctx.take_over`` that the run in
+    ``ctx.take_over_from`` has finished: their records are copied into
+    ``WORK_DIR/stages/`` with ``reused_from`` (that work dir) added, so that
+    they do not run here and the later stages read their results (e.g. the
+    CAM network's checkpoint). A record already here is kept; a stage the
+    other run has not finished runs here. Output folders are not copied: a
+    later stage that reads one (e.g. ``train_seg`` the pseudo masks) needs it
+    under this work dir (a link to the other run's).
+
+    Returns:
+        list[str]: the stages taken over now.
+
+    Raises:
+        ValueError: a name in ``ctx.take_over`` is not a stage of :data:`STAGES`.
+        FileNotFoundError: ``ctx.take_over_from`` has no ``stages/`` folder.
+    """
+    names = [name for name, _ in STAGES]
+    unknown = [name for name in ctx.take_over if name not in names]
+    if unknown:
+        raise ValueError(f'take over: unknown stage {unknown[0]}; the stages: {", ".join(names)}')
+    source = osp.join(ctx.take_over_from or '', 'stages')
+    if not osp.isdir(source):
+        raise FileNotFoundError(
+            f'take over: {ctx.take_over_from} has no stages/ folder: not a pipeline work dir'
+        )
+    taken = []
+    for name in ctx.take_over:
+        record, target = osp.join(source, name + '.json'), ctx.path('stages', name + '.json')
+        if not osp.isfile(record) or osp.isfile(target):
+            continue
+        with open(record) as f:
+            result = dict(json.load(f), reused_from=ctx.take_over_from)
+        with atomic_path(target) as tmp, open(tmp, 'w') as f:
+            json.dump(result, f, indent=1)
+        log(f'[pipeline] {name}: taken over from {ctx.take_over_from}')
+        taken.append(name)
+    return taken
+
+
 def run_pipeline(
     ctx: PipelineContext,
     stages: Optional[List[Tuple[str, Stage]]] = None,
     log: Callable[[str], None] = print,
     verbose: bool = True,
 ) -> Dict[str, dict]:
-    """Runs the stages in order, skipping those already done.
+    """Runs the stages in order, skipping those already done (or taken over
+    from another run once the work dir is claimed: ``ctx.take_over``,
+    :func:`take_over_stages`).
 
     Args:
         ctx (PipelineContext): the run.
@@ -630,6 +679,8 @@ def run_pipeline(
         for record in records:
             os.remove(record)
     os.makedirs(ctx.path('stages'), exist_ok=True)
+    if ctx.take_over:
+        take_over_stages(ctx, log)
     for name, stage in stages:
         done = ctx.path('stages', name + '.json')
         if osp.isfile(done):
