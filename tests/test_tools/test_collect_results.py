@@ -50,3 +50,15 @@ def test_records_then_page_then_bad_input(tmp_path, run_tool):
     assert proc.returncode == 2 and 'broken.json: key "config" must be a str' in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 2  # the message and the debug hint
     assert out.read_text() == page
+
+
+def test_a_records_folder_without_records_says_so(tmp_path, run_tool):
+    """docs/results/ before any run holds only its README: one line that says how to
+    make the records, no page written."""
+    records = tmp_path / 'results'
+    _write(str(records / 'README.md'), '# Run records\n')
+    out = tmp_path / 'results.md'
+    proc = run_tool(TOOL, str(records), '--out', str(out), check=False)
+    assert proc.returncode == 2 and not out.exists()
+    assert f'{records}: no run records yet' in proc.stderr
+    assert 'run_results.sh DATA_DEFAULT DATA_PARTS' in proc.stderr

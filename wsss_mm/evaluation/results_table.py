@@ -312,7 +312,13 @@ def load_records(
         if osp.isdir(path):
             files = sorted(glob.glob(osp.join(path, '**', '*.json'), recursive=True))
             if not files:
-                raise FileNotFoundError(f'{path}: no run records (*.json) and no stages/ folder')
+                raise FileNotFoundError(
+                    f'{path}: no run records yet (no <data set>/<method>_seed<k>.json below it) '
+                    'and no stages/ folder: make them with bash '
+                    'tools/analysis_tools/run_results.sh DATA_DEFAULT DATA_PARTS, or the record '
+                    'of one tools/run_pipeline.py work dir with collect_results.py WORK_DIR '
+                    '--name METHOD --save-records DIR'
+                )
         elif osp.isfile(path):
             files = [path]
         else:
