@@ -10,6 +10,12 @@ Style options change the data's character (see ``SyntheticStyle``)::
 
     python tools/make_synthetic_voc.py data/synthvoc_small --num-train 300 --num-val 100 \
         --object-scale 0.5 --thin-fraction 0.3 --classes bottle chair dog person --clutter 2
+
+``--regime parts`` gives every class the same bodies, so that only the small part
+names the class and CAMs cover parts, as on VOC (docs/data_preparation.md)::
+
+    python tools/make_synthetic_voc.py data/synthvoc_parts --num-train 300 --num-val 100 \
+        --regime parts
 """
 
 import argparse
@@ -37,6 +43,8 @@ def style_text(style) -> str:
         parts.append(f"classes {'/'.join(VOC_CLASSES[c] for c in style.classes)}")
     if style.clutter != default.clutter:
         parts.append(f'clutter {style.clutter:g}')
+    if style.regime != default.regime:
+        parts.append(f'regime {style.regime}')
     return ', '.join(parts)
 
 
@@ -49,8 +57,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     Returns:
         argparse.Namespace: ``out``, ``num_train``, ``num_val``, ``size``,
         ``seed``, ``layout``, ``overwrite``, the style options ``object_scale``,
-        ``thin_fraction``, ``classes`` (names or None), ``clutter`` and
-        ``style`` (the :class:`SyntheticStyle` they make).
+        ``thin_fraction``, ``classes`` (names or None), ``clutter``, ``regime``
+        and ``style`` (the :class:`SyntheticStyle` they make).
     """
     parser = argparse.ArgumentParser(
         description='Write a synthetic VOC-layout dataset '
@@ -113,6 +121,14 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         help='background clutter: scales the number of distractors, above 1 '
         'also their size and colour (>= 0; 0: none; default 1)',
     )
+    style.add_argument(
+        '--regime',
+        choices=('default', 'parts'),  # wsss_mm.datasets.synthetic_voc.REGIMES
+        default='default',
+        help='parts: every class draws its body from the same shapes and colours, so that '
+        'only the small part names the class and CAMs cover parts, as on VOC (VOC layout '
+        'only; default: default)',
+    )
     args = parser.parse_args(argv)
     # after --help: imports wsss_mm
     from wsss_mm.datasets.synthetic_voc import (
@@ -145,6 +161,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         )
     if args.classes is not None and args.layout == 'coco':
         parser.error('argument --classes: selects VOC classes, not available with --layout coco')
+    if args.regime != 'default' and args.layout == 'coco':
+        parser.error(f'argument --regime: {args.regime} is not available with --layout coco')
     if args.classes is not None:
         if len(args.classes) < 2:
             parser.error(
@@ -162,6 +180,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
             else tuple(VOC_CLASSES.index(name) for name in args.classes)
         ),
         clutter=args.clutter,
+        regime=args.regime,
     )
     if osp.exists(args.out) and not osp.isdir(args.out):
         parser.error(f'output path {args.out} exists and is not a folder')

@@ -1,7 +1,8 @@
 """Run the WSSS pipeline end to end, skipping stages already done.
 
     python tools/run_pipeline.py CONFIG --work-dir DIR [--data-root DIR] [--method NAME]
-        [--auto-refine] [--overwrite] [--verbose] [--cfg-options ...]
+        [--auto-refine] [--overwrite] [--take-over-from DIR --take-over STAGE ...]
+        [--verbose] [--cfg-options ...]
 
 Stages: train the CAM network -> infer CAMs (multi-scale + flip) -> evaluate
 the seeds -> + dense CRF -> affinity labels -> AffinityNet -> random walk and
@@ -12,15 +13,23 @@ multi-scale + flip test on val. The stages after the seeds need the config's
 ``pipeline`` section (configs/quickstart/pipeline_synthvoc.py). The table
 marks every train-set stage that scores below the previous one. Each stage's
 output lies in the work dir; the last line printed is one JSON object:
-``seed_miou``, ``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``,
-``floor_miou`` (null where a stage did not run), ``seg_trained_on`` and
-``below_previous`` (the marked stages).
+``val_map`` (the CAM network's classification mAP on val), ``seed_miou``,
+``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``, ``floor_miou``
+(null where a stage did not run), ``seg_trained_on`` and ``below_previous``
+(the marked stages).
 
 WORK_DIR/.recipe.json records what the work dir is made from (the resolved
 config and sub-configs, --cfg-options, --method, --data-root, --auto-refine); a
 rerun of another recipe is refused, naming the settings that differ, unless
 ``--overwrite``, which forgets the stage records and runs every stage again
 (a per-image stage keeps the files of a folder whose own recipe still holds).
+
+``--take-over-from OTHER_WORK_DIR --take-over train_cam eval_classifier`` runs
+on another run's finished stages instead of running them (e.g. AdvCAM on the
+network of a CAM run): their records are copied into WORK_DIR/stages/, marked
+``reused_from``; a stage that reads an output folder of a taken-over stage
+(e.g. the segmentation network the pseudo masks) needs it under WORK_DIR too
+(a link).
 
 The terminal gets one line per stage, when it ends (with its Runner's log
 file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
@@ -61,6 +70,19 @@ def parse_args() -> argparse.Namespace:
         'refused',
     )
     parser.add_argument(
+        '--take-over-from',
+        metavar='DIR',
+        help="another run's work dir: take over its finished stages named by --take-over",
+    )
+    parser.add_argument(
+        '--take-over',
+        nargs='+',
+        default=[],
+        metavar='STAGE',
+        help='the stages to take over from --take-over-from (their records, marked '
+        'reused_from) instead of running them',
+    )
+    parser.add_argument(
         '--verbose',
         action='store_true',
         help="MMEngine's logs on the terminal too (they are always in each stage's work dir)",
@@ -68,7 +90,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={}, help='override config settings'
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if bool(args.take_over_from) != bool(args.take_over):
+        parser.error('--take-over-from and --take-over go together')
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
@@ -88,6 +113,8 @@ def main(args: argparse.Namespace) -> None:
         dict(args.cfg_options),
         args.auto_refine,
         args.overwrite,
+        args.take_over_from,
+        args.take_over,
     )
     results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))
@@ -107,6 +134,7 @@ def final_numbers(results: dict) -> dict:
     """The last line's numbers (percent mIoU) and the label maps the
     segmentation network learned from."""
     return dict(
+        val_map=stage_value(results, 'eval_classifier', 'val_map'),
         seed_miou=stage_value(results, 'eval_cams', 'seed_miou'),
         crf_miou=stage_value(results, 'eval_crf', 'crf_miou'),
         walk_miou=stage_value(results, 'eval_walk', 'walk_miou'),
@@ -193,6 +221,9 @@ def format_tables(results: dict, method: str) -> str:
         f'{label:<58}{"-" if miou is None else f"{miou:.2f}":>8}  {mark}'.rstrip()
         for label, miou, mark in rows
     ]
+    val_map = results.get('eval_classifier', {}).get('val_map')
+    if val_map is not None:
+        lines.append(f'{"CAM network classification (val mAP)":<58}{val_map:>8.2f}')
     selected = results.get('select_masks')
     if selected:
         how = 'picked by --auto-refine on train' if selected['auto_refine'] else 'default'

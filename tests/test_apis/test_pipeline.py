@@ -52,3 +52,42 @@ def test_a_work_dir_of_another_recipe_is_refused_unless_overwrite(tmp_path, quic
     run({'cam_infer.scales': (1.0,)}, method='GradCAM', overwrite=True)
     run({'cam_infer.scales': (1.0,)}, method='GradCAM')
     assert runs == ['CAM', 'GradCAM']
+
+
+def test_stages_taken_over_from_another_run(tmp_path, quickstart_config):
+    """``take_over``: the other run's finished stages are recorded here with
+    ``reused_from`` once the work dir is claimed, and do not run; the others run;
+    a resume keeps the records; unknown stages and a source that is not a work dir
+    are refused."""
+    runs = []
+    stages = [
+        (name, lambda ctx, name=name: runs.append(name) or {'value': name})
+        for name in ('train_cam', 'eval_classifier', 'infer_cams')
+    ]
+    source, work_dir = str(tmp_path / 'cam'), str(tmp_path / 'advcam')
+    pipeline.run_pipeline(PipelineContext(quickstart_config, source), stages, log=lambda _: None)
+    assert runs == ['train_cam', 'eval_classifier', 'infer_cams']
+
+    def run(take_over, source=source):
+        ctx = PipelineContext(
+            quickstart_config,
+            work_dir,
+            method='GradCAM',
+            take_over_from=source,
+            take_over=take_over,
+        )
+        return pipeline.run_pipeline(ctx, stages, log=lambda _: None)
+
+    runs.clear()
+    results = run(['train_cam', 'eval_classifier', 'saliency'])  # saliency: not in source
+    assert runs == ['infer_cams']
+    assert results['train_cam'] == dict(
+        value='train_cam', seconds=results['train_cam']['seconds'], reused_from=source
+    )
+    assert 'reused_from' not in results['infer_cams']
+    run(['train_cam', 'eval_classifier'])  # a resume: every stage done
+    assert runs == ['infer_cams']
+    with pytest.raises(ValueError, match='unknown stage train_net; the stages: train_auxiliary'):
+        run(['train_net'])
+    with pytest.raises(FileNotFoundError, match='has no stages/ folder'):
+        run(['train_cam'], source=str(tmp_path))

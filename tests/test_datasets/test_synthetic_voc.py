@@ -1,6 +1,7 @@
 """Tests of the synthetic VOC-layout dataset generator and its command line."""
 
 import dataclasses
+import hashlib
 import importlib.util
 import json
 import os
@@ -634,3 +635,100 @@ def test_command_line_writes_the_coco_layout(tmp_path, capsys):
             + ['--classes', 'dog', 'cat']
         )
     assert '--layout coco' in _error(capsys)
+
+
+def test_default_set_is_byte_identical_to_before_the_regime_option(tmp_path):
+    """The images, masks and summary of the default set are those the generator made
+    before ``regime`` existed (hashes taken then): the option changes nothing by default."""
+    digest = hashlib.sha256()
+    schedule = sv.class_schedule(np.random.default_rng([0, 0, 1]), 6)
+    for j, classes in enumerate(schedule):
+        sample = sv.render_sample(np.random.default_rng([0, 0, 0, j]), 64, classes)
+        digest.update(sample.image.tobytes())
+        digest.update(sample.label.tobytes())
+    assert digest.hexdigest() == (
+        '3b4d06b18216518753de95d537385cc70d3a55c79cd4a49534973258e1663e48'
+    )
+    sv.make_synthetic_voc(str(tmp_path), 4, 2, size=64, seed=0)
+    with open(tmp_path / sv.MARKER_FILE, 'rb') as f:
+        assert hashlib.sha256(f.read()).hexdigest() == (
+            'd3addec92f37d79915a7b309f217fd2d1579996751c090e94cce9edfc2cf8e39'
+        )
+
+
+def _bodies(monkeypatch, style, cls, num=40):
+    """Shape names and mean body hues (radians) of ``num`` objects of class ``cls``."""
+    shapes, hues = [], []
+    place = sv._place_shape
+
+    def record(rng, shape, *args, **kwargs):
+        shapes.append(shape)
+        return place(rng, shape, *args, **kwargs)
+
+    monkeypatch.setattr(sv, '_place_shape', record)
+    for j in range(num):
+        obj = sv._sample_object(np.random.default_rng([5, j]), cls, 128, style)
+        body = obj.rgb[obj.mask & ~obj.part_mask].mean(axis=0).astype(np.float32)
+        hues.append(float(cv2.cvtColor((body / 255.0)[None, None], cv2.COLOR_RGB2HSV)[0, 0, 0]))
+    monkeypatch.undo()
+    return shapes, np.radians(hues)
+
+
+def test_parts_regime_gives_every_class_the_same_bodies(monkeypatch):
+    parts = sv.SyntheticStyle(regime='parts')
+    for cls in (1, 12):
+        default_shapes, default_hues = _bodies(monkeypatch, sv.DEFAULT_STYLE, cls)
+        parts_shapes, parts_hues = _bodies(monkeypatch, parts, cls)
+        assert set(default_shapes) == {sv.CLASS_SHAPES[cls]}
+        assert set(parts_shapes) == set(sv.SHAPES)
+        # resultant length of the hues: concentrated around the class's hue by default,
+        # spread over the circle in the parts regime
+        assert np.abs(np.exp(1j * default_hues).mean()) > 0.6
+        assert np.abs(np.exp(1j * parts_hues).mean()) < 0.35
+    # the part still names the class
+    rng = np.random.default_rng(3)
+    sample = sv.render_sample(rng, 128, [1, 12], parts)
+    for cls, part in zip(sample.classes, sample.part_masks):
+        colour = np.array(sv.PART_COLOURS[sv.CLASS_PARTS[cls][0]], float)
+        assert (np.abs(sample.image[part].astype(float) - colour).sum(axis=1) < 60).mean() > 0.4
+
+
+def test_parts_regime_set_and_command_line(tmp_path, capsys):
+    out = tmp_path / 'parts'
+    tool.main([str(out), '--num-train', '3', '--num-val', '1', '--size', '64', '--regime', 'parts'])
+    assert 'regime parts' in capsys.readouterr().out
+    with open(out / sv.MARKER_FILE) as f:
+        assert json.load(f)['style']['regime'] == 'parts'
+    default = tmp_path / 'default'
+    sv.make_synthetic_voc(str(default), 3, 1, size=64)
+    parts, plain = _all_files(str(out)), _all_files(str(default))
+    assert (
+        parts['SegmentationClass/synth_000000.png'] != plain['SegmentationClass/synth_000000.png']
+    )
+    assert 'regime' not in sv.DEFAULT_STYLE.to_dict()
+    with pytest.raises(ValueError, match="regime must be one of \\('default', 'parts'\\)"):
+        sv.SyntheticStyle(regime='wholes')
+    with pytest.raises(ValueError, match='VOC-only'):
+        sv.make_synthetic_voc(
+            str(tmp_path / 'coco'),
+            1,
+            1,
+            size=64,
+            style=sv.SyntheticStyle(regime='parts'),
+            layout='coco',
+        )
+    with pytest.raises(SystemExit):
+        tool.main(
+            [
+                str(tmp_path / 'c'),
+                '--num-train',
+                '1',
+                '--num-val',
+                '1',
+                '--layout',
+                'coco',
+                '--regime',
+                'parts',
+            ]
+        )
+    assert '--regime' in _error(capsys) and not (tmp_path / 'c').exists()

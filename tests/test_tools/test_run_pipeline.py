@@ -22,6 +22,8 @@ TINY = (
         'train_dataloader.persistent_workers=False',
         'train_cfg.max_epochs=1',
         'cam_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
         'cam_infer.scales=(1.0,)',
     ]
     + [
@@ -41,6 +43,7 @@ TINY = (
 STAGES = [
     'train_auxiliary',
     'train_cam',
+    'eval_classifier',
     'infer_cams',
     'eval_cams',
     'eval_crf',
@@ -93,6 +96,7 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path, run_tool, pi
     assert len(os.listdir(osp.join(work_dir, 'cam_overlays'))) == 10
     numbers = json.loads(first.stdout.strip().splitlines()[-1])
     assert set(numbers) == {
+        'val_map',
         'seed_miou',
         'crf_miou',
         'walk_miou',
@@ -102,8 +106,13 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path, run_tool, pi
         'seg_trained_on',
         'below_previous',
     }
-    for key in ('seed_miou', 'walk_miou', 'pseudo_miou', 'val_miou', 'floor_miou'):
+    for key in ('val_map', 'seed_miou', 'walk_miou', 'pseudo_miou', 'val_miou', 'floor_miou'):
         assert 0 <= numbers[key] <= 100
+    assert 'CAM network classification (val mAP)' in first.stdout
+    with open(osp.join(work_dir, 'stages', 'eval_classifier.json')) as f:
+        assert json.load(f)['val_map'] == pytest.approx(numbers['val_map'], abs=0.01)
+    with open(osp.join(work_dir, 'stages', 'infer_cams.json')) as f:
+        assert json.load(f)['method'] == 'CAM'
     assert (numbers['crf_miou'] is None) == (not crf_available())
     assert numbers['seg_trained_on'] == 'pseudo masks'
     assert 'pseudo masks (random walk' in first.stdout
@@ -274,3 +283,20 @@ def test_pipeline_runs_on_a_coco_layout_set_at_81_labels(tmp_path, run_tool, rep
     cam = np.load(osp.join(work_dir, 'cams', train_ids[0] + '.npz'))
     gt = read_mask(osp.join(root, 'SegmentationClass', 'train2014', train_ids[0] + '.png'))
     assert set(cam['keys'].tolist()) == set(np.unique(gt).tolist()) - {0, 255}
+
+
+def test_take_over_needs_both_options(tmp_path, run_tool, pipeline_config):
+    work_dir = tmp_path / 'work'
+    for options in (['--take-over-from', str(tmp_path)], ['--take-over', 'train_cam']):
+        proc = run_tool(
+            'tools/run_pipeline.py',
+            pipeline_config,
+            '--work-dir',
+            str(work_dir),
+            *options,
+            check=False,
+        )
+        assert proc.returncode == 2 and '--take-over-from and --take-over go together' in (
+            proc.stderr
+        )
+    assert not work_dir.exists()

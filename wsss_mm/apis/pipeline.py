@@ -32,7 +32,8 @@ segmentation stages need its ``pipeline`` section::
 with the two config paths relative to the pipeline config's folder.
 
 Work dir layout: ``aux/<name>/`` (auxiliary networks, e.g. OC-CSE's ordinary
-classifier), ``cam/`` (CAM network), ``cams/`` (CAM files), ``saliency_net/`` and
+classifier), ``cam/`` (CAM network), ``cam_val/`` (its test logs: val mAP),
+``cams/`` (CAM files), ``saliency_net/`` and
 ``saliency/`` (with ``saliency_config``),
 ``aff_labels/``, ``affinity/`` (AffinityNet), ``walked/`` (walked scores as
 CAM files), ``pseudo_masks/<image_id>.png``, ``seed_masks/`` (when
@@ -110,6 +111,11 @@ class PipelineContext:
             on the training images (see :func:`select_masks`).
         overwrite (bool): run every stage again in a work dir made by another
             recipe (or by this one), instead of refusing it (see :func:`run_pipeline`).
+        take_over_from (str, optional): another run's work dir whose finished
+            stages named in ``take_over`` this run takes over instead of
+            running them (:func:`take_over_stages`), e.g. AdvCAM on the
+            network of a CAM run.
+        take_over (Sequence[str]): the stages to take over.
         results (dict): results of the stages done so far, by stage name.
     """
 
@@ -120,6 +126,8 @@ class PipelineContext:
     cfg_options: dict = field(default_factory=dict)
     auto_refine: bool = False
     overwrite: bool = False
+    take_over_from: Optional[str] = None
+    take_over: Sequence[str] = ()
     results: Dict[str, dict] = field(default_factory=dict)
 
     def config(self) -> Config:
@@ -261,9 +269,29 @@ def train_cam(ctx: PipelineContext) -> dict:
     return dict(checkpoint=last_checkpoint(ctx.path('cam')))
 
 
+def eval_classifier(ctx: PipelineContext) -> dict:
+    """(1b) The CAM network's classification quality on its test split (val):
+    ``test_evaluator`` (``MultiLabelMetric``: mAP and F1, in percent) as
+    ``tools/test.py`` gives it, logged to ``WORK_DIR/cam_val``; None where the
+    config has no test dataloader or evaluator."""
+    cfg = ctx.config()
+    if not cfg.get('test_dataloader') or not cfg.get('test_evaluator'):
+        return dict(val_map=None, val_f1=None)
+    cfg.load_from = ctx.results['train_cam']['checkpoint']
+    # as tools/test.py: a test builds no training or validation data
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    metrics = build_runner(cfg, work_dir=ctx.path('cam_val'), data_root=ctx.data_root).test()
+    metrics = {k: float(v) for k, v in metrics.items()}
+    return dict(
+        val_map=metrics.get('multilabel/mAP'), val_f1=metrics.get('multilabel/F1'), metrics=metrics
+    )
+
+
 def infer_seed_cams(ctx: PipelineContext) -> dict:
     """(2) Multi-scale + flip CAMs of the CAM split, into ``WORK_DIR/cams``."""
-    return infer_cams(
+    result = infer_cams(
         ctx.config(),
         ctx.results['train_cam']['checkpoint'],
         ctx.path('cams'),
@@ -273,6 +301,7 @@ def infer_seed_cams(ctx: PipelineContext) -> dict:
         num_vis=10,
         overwrite=IF_STALE,
     )
+    return dict(result, method=ctx.method)
 
 
 def eval_seed_cams(ctx: PipelineContext) -> dict:
@@ -548,6 +577,7 @@ def test_seg(ctx: PipelineContext) -> dict:
 CAM_STAGES: List[Tuple[str, Stage]] = [
     ('train_auxiliary', train_auxiliary),
     ('train_cam', train_cam),
+    ('eval_classifier', eval_classifier),
     ('infer_cams', infer_seed_cams),
     ('eval_cams', eval_seed_cams),
 ]
@@ -566,13 +596,55 @@ STAGES: List[Tuple[str, Stage]] = CAM_STAGES + [
 ]
 
 
+def take_over_stages(ctx: PipelineContext, log: Callable[[str], None] = print) -> List[str]:
+    """Takes over the stages ``ctx.take_over`` that the run in
+    ``ctx.take_over_from`` has finished: their records are copied into
+    ``WORK_DIR/stages/`` with ``reused_from`` (that work dir) added, so that
+    they do not run here and the later stages read their results (e.g. the
+    CAM network's checkpoint). A record already here is kept; a stage the
+    other run has not finished runs here. Output folders are not copied: a
+    later stage that reads one (e.g. ``train_seg`` the pseudo masks) needs it
+    under this work dir (a link to the other run's).
+
+    Returns:
+        list[str]: the stages taken over now.
+
+    Raises:
+        ValueError: a name in ``ctx.take_over`` is not a stage of :data:`STAGES`.
+        FileNotFoundError: ``ctx.take_over_from`` has no ``stages/`` folder.
+    """
+    names = [name for name, _ in STAGES]
+    unknown = [name for name in ctx.take_over if name not in names]
+    if unknown:
+        raise ValueError(f'take over: unknown stage {unknown[0]}; the stages: {", ".join(names)}')
+    source = osp.join(ctx.take_over_from or '', 'stages')
+    if not osp.isdir(source):
+        raise FileNotFoundError(
+            f'take over: {ctx.take_over_from} has no stages/ folder: not a pipeline work dir'
+        )
+    taken = []
+    for name in ctx.take_over:
+        record, target = osp.join(source, name + '.json'), ctx.path('stages', name + '.json')
+        if not osp.isfile(record) or osp.isfile(target):
+            continue
+        with open(record) as f:
+            result = dict(json.load(f), reused_from=ctx.take_over_from)
+        with atomic_path(target) as tmp, open(tmp, 'w') as f:
+            json.dump(result, f, indent=1)
+        log(f'[pipeline] {name}: taken over from {ctx.take_over_from}')
+        taken.append(name)
+    return taken
+
+
 def run_pipeline(
     ctx: PipelineContext,
     stages: Optional[List[Tuple[str, Stage]]] = None,
     log: Callable[[str], None] = print,
     verbose: bool = True,
 ) -> Dict[str, dict]:
-    """Runs the stages in order, skipping those already done.
+    """Runs the stages in order, skipping those already done (or taken over
+    from another run once the work dir is claimed: ``ctx.take_over``,
+    :func:`take_over_stages`).
 
     Args:
         ctx (PipelineContext): the run.
@@ -607,6 +679,8 @@ def run_pipeline(
         for record in records:
             os.remove(record)
     os.makedirs(ctx.path('stages'), exist_ok=True)
+    if ctx.take_over:
+        take_over_stages(ctx, log)
     for name, stage in stages:
         done = ctx.path('stages', name + '.json')
         if osp.isfile(done):
