@@ -9,7 +9,11 @@ from typing import Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.structures import PixelData
 from torch import Tensor
+
+from .objectives import IGNORE_INDEX
 
 #: the value range of the image space
 PIXEL_MIN, PIXEL_MAX = 0.0, 255.0
@@ -46,6 +50,10 @@ class ImageSpace:
     def to_pixels(self, data: dict) -> Tuple[Tensor, list]:
         """A dataloader batch as pixels.
 
+        Images of different sizes (e.g. a training loader's crops of small
+        images) are first padded at their bottom / right to the largest, with
+        0 and their ``gt_sem_seg`` with 255, as a training batch is.
+
         Args:
             data (dict): ``inputs`` (list of uint8 (3, H, W) images as loaded, BGR)
                 and ``data_samples``.
@@ -55,6 +63,7 @@ class ImageSpace:
             (stacked, and padded with 0 where the preprocessor pads), and the data
             samples as the preprocessor returns them.
         """
+        data = pad_to_largest(data)
         pre = self.preprocessor
         pre._enable_normalize = False
         try:
@@ -72,6 +81,26 @@ class ImageSpace:
             pixels = pixels.flip(1)
         pre = self.preprocessor
         return (pixels - pre.mean) / pre.std
+
+
+def pad_to_largest(data: dict) -> dict:
+    """A dataloader batch whose ``inputs`` (list of (3, H_i, W_i)) differ in size,
+    padded at their bottom / right to the largest (images with 0, the samples'
+    ``gt_sem_seg`` with 255); a batch of one size is returned as it is."""
+    inputs = data['inputs']
+    height = max(x.shape[-2] for x in inputs)
+    width = max(x.shape[-1] for x in inputs)
+    if all(tuple(x.shape[-2:]) == (height, width) for x in inputs):
+        return data
+    padded = []
+    for x in inputs:
+        padded.append(F.pad(x, (0, width - x.shape[-1], 0, height - x.shape[-2])))
+    for sample in data.get('data_samples') or []:
+        if 'gt_sem_seg' in sample:
+            gt = sample.gt_sem_seg.data
+            pad = (0, width - gt.shape[-1], 0, height - gt.shape[-2])
+            sample.gt_sem_seg = PixelData(data=F.pad(gt, pad, value=IGNORE_INDEX))
+    return dict(data, inputs=padded)
 
 
 def clamp_pixels(pixels: Tensor) -> Tensor:
