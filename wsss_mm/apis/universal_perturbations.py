@@ -34,6 +34,7 @@ import math
 import os.path as osp
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -318,6 +319,7 @@ class _CraftingData:
         self.holdout = list(range(num - num_holdout, num))
         self.space = ImageSpace(model)
         self.settings = settings
+        self._holdout_pixels: Optional[List[Tensor]] = None
 
     def pixels(self, index: int) -> Tensor:
         """Image ``index`` as (1, 3, H, W) RGB pixels, uint8 on the CPU."""
@@ -325,11 +327,14 @@ class _CraftingData:
         return pixels.round().to(torch.uint8).cpu()
 
     def selector(self, model: nn.Module, steps: int) -> Optional[FoolingRateSelector]:
+        """The fooling-rate pick over ``steps`` crafting steps; None without held-out images."""
         if not self.holdout:
             return None
+        if self._holdout_pixels is None:  # read once for every attack
+            self._holdout_pixels = [self.pixels(i) for i in self.holdout]
         return FoolingRateSelector(
             model,
-            [self.pixels(i) for i in self.holdout],
+            self._holdout_pixels,
             check_every=self.settings.check_every or max(1, steps // 10),
             patience=self.settings.patience,
             fit=self.settings.fit,
@@ -347,36 +352,6 @@ class _CraftingData:
         while True:
             for i in torch.randperm(len(indices), generator=generator).tolist():
                 yield self.pixels(indices[i]).to(device, torch.float32)
-
-
-def recipe(
-    attack: str, network: NetworkSpec, settings: AttackSettings, data_root: Optional[str]
-) -> dict:
-    """What shapes a crafted perturbation (compared before a cached one is reused)."""
-    digest = hashlib.sha256()
-    with open(network.checkpoint, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    out = dict(
-        attack=attack,
-        config=osp.abspath(network.config),
-        checkpoint_sha256=digest.hexdigest(),
-        eps=settings.eps,
-        craft_split=settings.craft_split,
-        holdout=settings.holdout,
-        check_every=settings.check_every,
-        patience=settings.patience,
-        fit=settings.fit,
-        seed=settings.seed,
-        data_root=osp.abspath(data_root) if data_root else None,
-    )
-    if attack == 'uap':
-        out.update(steps=settings.uap_steps, step_size=settings.uap_step_size)
-    else:
-        out.update(steps=settings.gd_uap_steps, lr=settings.gd_uap_lr, size=settings.size)
-        if attack == 'gd-uap-part':
-            out.update(part=settings.gd_uap_part)
-    return out
 
 
 def load_cached(path: str, wanted: dict, eps: float) -> Optional[Tuple[Tensor, dict]]:
@@ -406,67 +381,129 @@ def load_cached(path: str, wanted: dict, eps: float) -> Optional[Tuple[Tensor, d
     return load_perturbation(path, eps), record
 
 
-def craft(
-    attack: str,
-    network: NetworkSpec,
-    settings: AttackSettings,
-    cache_dir: str,
-    column: str,
-    cfg_options: Optional[dict],
-    data_root: Optional[str],
-    device: str,
-) -> Tuple[Tensor, dict, Optional[float]]:
-    """Reads the cached perturbation of ``attack`` on ``network`` or crafts it.
+class CraftingNetwork:
+    """A network universal perturbations are crafted on; its model, crafting
+    data and checkpoint digest are made on first use, once for all attacks.
 
-    Returns:
-        tuple: the (3, h, w) perturbation (CPU), its record (``recipe``,
-        ``fooling_rate``, ``kept_step``, ``checks``) and the seconds spent
-        crafting (None: read from the cache).
+    Args:
+        spec (NetworkSpec): the network.
+        settings (AttackSettings): the attacks' settings.
+        cfg_options (dict, optional): overrides of its config.
+        data_root (str, optional): overrides its dataloaders' data root.
+        device (str): where it runs.
     """
-    path = osp.join(cache_dir, f'{column}_eps{settings.eps:g}.npy')
-    wanted = recipe(attack, network, settings, data_root)
-    cached = load_cached(path, wanted, settings.eps)
-    if cached is not None:
-        return cached[0], cached[1], None
-    start = time.perf_counter()
-    cfg = run_config(network.config, cfg_options, data_root)
-    model = load_network(cfg, network.checkpoint, device)
-    data = _CraftingData(cfg, model, settings)
-    if attack == 'uap':
-        selector = data.selector(model, settings.uap_steps)
-        loader = Runner.build_dataloader(cfg.train_dataloader, seed=settings.seed)
-        step = settings.uap_step_size or settings.eps / 10
-        v = craft_uap(model, loader, settings.eps, step, settings.uap_steps, selector=selector)
-    else:
-        selector = data.selector(model, settings.gd_uap_steps)
-        mode = attack[len('gd-uap-') :]
-        size = settings.size or cfg.model.get('data_preprocessor', {}).get('size')
-        if not size:
-            raise KeyError(
-                f'{network.config}: model.data_preprocessor.size is not set; give the '
-                'GD-UAP perturbation size (--uap-size H W)'
-            )
-        v = craft_gd_uap(
-            model,
-            tuple(int(s) for s in size),
-            settings.eps,
-            settings.gd_uap_steps,
-            images=None if mode == 'no' else data.images(mode),
-            lr=settings.gd_uap_lr,
-            generator=torch.Generator().manual_seed(settings.seed),
-            selector=selector,
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        settings: AttackSettings,
+        cfg_options: Optional[dict],
+        data_root: Optional[str],
+        device: str,
+    ):
+        self.spec = spec
+        self.settings = settings
+        self.cfg_options = cfg_options
+        self.data_root = data_root
+        self.device = device
+
+    @cached_property
+    def cfg(self) -> Config:
+        return run_config(self.spec.config, self.cfg_options, self.data_root)
+
+    @cached_property
+    def model(self) -> nn.Module:
+        return load_network(self.cfg, self.spec.checkpoint, self.device)
+
+    @cached_property
+    def data(self) -> '_CraftingData':
+        return _CraftingData(self.cfg, self.model, self.settings)
+
+    @cached_property
+    def digest(self) -> str:
+        """The SHA-256 of the checkpoint file."""
+        digest = hashlib.sha256()
+        with open(self.spec.checkpoint, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def recipe(self, attack: str) -> dict:
+        """What shapes the perturbation of ``attack`` (compared before a cached
+        one is reused)."""
+        settings = self.settings
+        out = dict(
+            attack=attack,
+            config=osp.abspath(self.spec.config),
+            checkpoint_sha256=self.digest,
+            eps=settings.eps,
+            craft_split=settings.craft_split,
+            holdout=settings.holdout,
+            check_every=settings.check_every,
+            patience=settings.patience,
+            fit=settings.fit,
+            seed=settings.seed,
+            data_root=osp.abspath(self.data_root) if self.data_root else None,
         )
-    record = dict(
-        recipe=wanted,
-        fooling_rate=None if selector is None else round(selector.best_rate, 6),
-        kept_step=None if selector is None else selector.best_step,
-        checks=[] if selector is None else [[s, round(r, 6)] for s, r in selector.history],
-    )
-    save_perturbation(path, v)
-    with atomic_path(osp.splitext(path)[0] + '.json') as tmp:
-        with open(tmp, 'w') as f:
-            json.dump(record, f, indent=2)
-    return v.cpu(), record, round(time.perf_counter() - start, 2)
+        if attack == 'uap':
+            out.update(steps=settings.uap_steps, step_size=settings.uap_step_size)
+        else:
+            out.update(steps=settings.gd_uap_steps, lr=settings.gd_uap_lr, size=settings.size)
+            if attack == 'gd-uap-part':
+                out.update(part=settings.gd_uap_part)
+        return out
+
+    def craft(self, attack: str, path: str) -> Tuple[Tensor, dict, Optional[float]]:
+        """Reads the cached perturbation of ``attack`` at ``path`` or crafts and
+        saves it.
+
+        Returns:
+            tuple: the (3, h, w) perturbation (CPU), its record (``recipe``,
+            ``fooling_rate``, ``kept_step``, ``checks``) and the seconds spent
+            crafting (None: read from the cache).
+        """
+        settings = self.settings
+        wanted = self.recipe(attack)
+        cached = load_cached(path, wanted, settings.eps)
+        if cached is not None:
+            return cached[0], cached[1], None
+        start = time.perf_counter()
+        model, data = self.model, self.data
+        if attack == 'uap':
+            selector = data.selector(model, settings.uap_steps)
+            loader = Runner.build_dataloader(self.cfg.train_dataloader, seed=settings.seed)
+            step = settings.uap_step_size or settings.eps / 10
+            v = craft_uap(model, loader, settings.eps, step, settings.uap_steps, selector=selector)
+        else:
+            selector = data.selector(model, settings.gd_uap_steps)
+            mode = attack[len('gd-uap-') :]
+            size = settings.size or self.cfg.model.get('data_preprocessor', {}).get('size')
+            if not size:
+                raise KeyError(
+                    f'{self.spec.config}: model.data_preprocessor.size is not set; give '
+                    'the GD-UAP perturbation size (--uap-size H W)'
+                )
+            v = craft_gd_uap(
+                model,
+                tuple(int(s) for s in size),
+                settings.eps,
+                settings.gd_uap_steps,
+                images=None if mode == 'no' else data.images(mode),
+                lr=settings.gd_uap_lr,
+                generator=torch.Generator().manual_seed(settings.seed),
+                selector=selector,
+            )
+        record = dict(
+            recipe=wanted,
+            fooling_rate=None if selector is None else round(selector.best_rate, 6),
+            kept_step=None if selector is None else selector.best_step,
+            checks=[] if selector is None else [[s, round(r, 6)] for s, r in selector.history],
+        )
+        save_perturbation(path, v)
+        with atomic_path(osp.splitext(path)[0] + '.json') as tmp:
+            with open(tmp, 'w') as f:
+                json.dump(record, f, indent=2)
+        return v.cpu(), record, round(time.perf_counter() - start, 2)
 
 
 def universal_perturbations(
@@ -495,14 +532,21 @@ def universal_perturbations(
             f'{wanted} need a network to craft on: --surrogate [NAME=]CONFIG:CKPT (not '
             'an evaluated model), or --white-box first|each'
         )
+    specs = [n for n in networks if n.name != SELF]
+    specs += list(models) if white_box == 'each' else []
+    crafters = {
+        spec: CraftingNetwork(spec, settings, cfg_options, data_root, device) for spec in specs
+    }
+
+    def cache_file(column: str) -> str:
+        return osp.join(cache_dir, f'{column}_eps{settings.eps:g}.npy')
+
     columns = []
     for attack in wanted:
         for network in networks:
             column = f'{attack}@{network.name}'
             if network.name != SELF:
-                v, record, seconds = craft(
-                    attack, network, settings, cache_dir, column, cfg_options, data_root, device
-                )
+                v, record, seconds = crafters[network].craft(attack, cache_file(column))
                 columns.append(
                     Perturbation(
                         column,
@@ -517,15 +561,8 @@ def universal_perturbations(
                 continue
             vectors, rates, total = {}, [], None
             for model in models:
-                v, record, seconds = craft(
-                    attack,
-                    model,
-                    settings,
-                    cache_dir,
-                    f'{attack}@{SELF}-{model.name}',
-                    cfg_options,
-                    data_root,
-                    device,
+                v, record, seconds = crafters[model].craft(
+                    attack, cache_file(f'{attack}@{SELF}-{model.name}')
                 )
                 vectors[model.name] = v
                 if record['fooling_rate'] is not None:
@@ -538,8 +575,8 @@ def universal_perturbations(
                     column, attack, 'each evaluated model (white box)', vectors, total, rate
                 )
             )
-    for name, path in files:
+    for name, file in files:
         columns.append(
-            Perturbation(name, 'file', path, {'*': load_perturbation(path, settings.eps)})
+            Perturbation(name, 'file', file, {'*': load_perturbation(file, settings.eps)})
         )
     return columns
