@@ -128,6 +128,11 @@ def test_fooling_rate_selector_keeps_the_best_on_gd_uaps_schedule(tiny_segmentor
     selector = FoolingRateSelector(tiny_segmentor, held_out, check_every=4, patience=2)
     assert selector.fooling_rate(torch.zeros(3, 8, 8)) == 0.0
     assert 0 < selector.fooling_rate(torch.full((3, 8, 8), 120.0)) <= 1
+    # uint8 held-out images are pixels like float ones (a negative perturbation included)
+    v = torch.linspace(-EPS, EPS, 3 * 8 * 8).reshape(3, 8, 8)
+    as_float = FoolingRateSelector(tiny_segmentor, [x.float() for x in held_out], 4)
+    assert selector.fooling_rate(v) == as_float.fooling_rate(v)
+    assert selector.fooling_rate(-v) == as_float.fooling_rate(-v)
     rates = iter([0.2, 0.5, 0.5, 0.4])
     selector.fooling_rate = lambda v: next(rates)
     vs = [torch.full((3, 8, 8), float(step)) for step in range(17)]

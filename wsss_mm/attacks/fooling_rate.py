@@ -49,7 +49,9 @@ class FoolingRateSelector:
         model (nn.Module): the crafting network (eval mode) with a normalising
             data preprocessor and ``forward(inputs, mode='tensor')``.
         images (Sequence[Tensor]): held-out RGB pixel batches (B, 3, H, W) in
-            [0, 255] (any sizes: the perturbation is fitted to each).
+            [0, 255], any dtype (e.g. uint8 on the CPU, moved to the model's
+            device as float when used) and any sizes (the perturbation is
+            fitted to each).
         check_every (int): crafting steps between two checks (>= 1).
         patience (int): checks without improvement before :meth:`update` says
             stop (GD-UAP's 10).
@@ -82,12 +84,13 @@ class FoolingRateSelector:
             )
         self.model = model
         self.space = ImageSpace(model)
+        self.device = self.space.preprocessor.mean.device
         self.images = list(images)
         self.check_every = check_every
         self.patience = patience
         self.fit = fit
         with torch.no_grad():
-            self.clean = [predictions(model, self.space.normalize(x)) for x in self.images]
+            self.clean = [predictions(model, self.space.normalize(self._pixels(x))) for x in images]
         self.best: Optional[Tensor] = None
         self.best_rate = -1.0
         self.best_step: Optional[int] = None
@@ -95,13 +98,16 @@ class FoolingRateSelector:
         self._last_check = 0
         self._misses = 0
 
+    def _pixels(self, images: Tensor) -> Tensor:
+        return images.to(self.device, torch.float32)
+
     @torch.no_grad()
     def fooling_rate(self, perturbation: Tensor) -> float:
         """The fraction of predictions (pixels or images) of the held-out images
         that ``perturbation`` (3, h, w) changes."""
         flipped = total = 0
         for pixels, clean in zip(self.images, self.clean):
-            adv = apply_perturbation(pixels, perturbation, self.fit)
+            adv = apply_perturbation(self._pixels(pixels), perturbation, self.fit)
             flipped += int((predictions(self.model, self.space.normalize(adv)) != clean).sum())
             total += clean.numel()
         return flipped / max(total, 1)
