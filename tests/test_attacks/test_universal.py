@@ -177,8 +177,10 @@ def test_batches_of_several_sizes_are_padded_as_for_training(tiny_segmentor, seg
     data['inputs'][1] = data['inputs'][1][:, :5, :6]
     cut = data['data_samples'][1].gt_sem_seg.data[:, :5, :6]
     data['data_samples'][1].gt_sem_seg = PixelData(data=cut)
+    data['data_samples'][1].gt_phantom_seg = PixelData(data=cut.clone())  # a mixed sample's
     pixels, samples = ImageSpace(tiny_segmentor).to_pixels(data)
     assert pixels.shape == (2, 3, 8, 8)
     assert (pixels[1, :, 5:] == 0).all() and (pixels[1, :, :, 6:] == 0).all()
-    gt = samples[1].gt_sem_seg.data
-    assert gt.shape == (1, 8, 8) and (gt[:, 5:] == 255).all() and (gt[:, :, 6:] == 255).all()
+    for gt in (samples[1].gt_sem_seg.data, samples[1].gt_phantom_seg.data):
+        assert gt.shape == (1, 8, 8) and (gt[:, 5:] == 255).all() and (gt[:, :, 6:] == 255).all()
+        assert torch.equal(gt[:, :5, :6], cut)

@@ -85,8 +85,10 @@ class ImageSpace:
 
 def pad_to_largest(data: dict) -> dict:
     """A dataloader batch whose ``inputs`` (list of (3, H_i, W_i)) differ in size,
-    padded at their bottom / right to the largest (images with 0, the samples'
-    ``gt_sem_seg`` with 255); a batch of one size is returned as it is."""
+    padded at their bottom / right to the largest: images with 0, and every
+    label map of a data sample at the image's size (``gt_sem_seg``, a mixed
+    sample's ``gt_phantom_seg``, ...) with 255. A batch of one size is
+    returned as it is."""
     inputs = data['inputs']
     height = max(x.shape[-2] for x in inputs)
     width = max(x.shape[-1] for x in inputs)
@@ -95,11 +97,12 @@ def pad_to_largest(data: dict) -> dict:
     padded = []
     for x in inputs:
         padded.append(F.pad(x, (0, width - x.shape[-1], 0, height - x.shape[-2])))
-    for sample in data.get('data_samples') or []:
-        if 'gt_sem_seg' in sample:
-            gt = sample.gt_sem_seg.data
-            pad = (0, width - gt.shape[-1], 0, height - gt.shape[-2])
-            sample.gt_sem_seg = PixelData(data=F.pad(gt, pad, value=IGNORE_INDEX))
+    for x, sample in zip(inputs, data.get('data_samples') or []):
+        for key in sample.keys():
+            value = getattr(sample, key)
+            if isinstance(value, PixelData) and value.shape == tuple(x.shape[-2:]):
+                pad = (0, width - x.shape[-1], 0, height - x.shape[-2])
+                setattr(sample, key, PixelData(data=F.pad(value.data, pad, value=IGNORE_INDEX)))
     return dict(data, inputs=padded)
 
 
