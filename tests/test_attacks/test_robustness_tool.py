@@ -14,6 +14,7 @@ from wsss_mm.apis.robustness import ATTACKS, check_attacks
 from wsss_mm.apis.universal_perturbations import (
     UNIVERSAL,
     NetworkSpec,
+    Perturbation,
     check_sources,
     crafting_networks,
     least_background,
@@ -102,6 +103,15 @@ def test_a_surrogate_that_is_an_evaluated_model_needs_white_box(tmp_path):
         'deeplab',
     ]
     assert [n.name for n in crafting_networks([model], [model], 'first')] == ['deeplab']
+
+
+def test_a_crafted_perturbation_is_one_array_for_every_model_unless_white_box_each():
+    shared = Perturbation('uap@cls', 'uap', 'cls (cls.py:cls.pth)', {'*': torch.ones(3, 2, 2)})
+    assert shared.for_model('deeplab') is shared.for_model('binding-cc')
+    own = {'deeplab': torch.zeros(3, 2, 2), 'binding-cc': torch.ones(3, 2, 2)}
+    white = Perturbation('uap@self', 'uap', 'each evaluated model (white box)', own)
+    assert white.for_model('deeplab') is own['deeplab']
+    assert white.for_model('binding-cc') is own['binding-cc']
 
 
 def test_a_cached_perturbation_is_reused_only_for_its_recipe(tmp_path):
