@@ -24,6 +24,7 @@ def test_every_table2_row_has_a_trainval_config():
     }
 
 
+@pytest.mark.slow  # reads two VOC configs each
 @pytest.mark.parametrize('path', TRAINVAL, ids=osp.basename)
 def test_trainval_config_fine_tunes_its_train_aug_run_on_trainval(path):
     cfg = Config.fromfile(path)
