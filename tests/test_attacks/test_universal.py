@@ -1,13 +1,16 @@
 """UAP (surrogate classifier) and GD-UAP (encoder): one perturbation within ε,
-saved and reloaded identically, fitted to other image sizes."""
+saved and reloaded identically, fitted to other image sizes, and kept by its
+fooling rate on held-out images."""
 
 import itertools
 
 import numpy as np
 import pytest
 import torch
+from mmengine.structures import PixelData
 
 from wsss_mm.attacks import (
+    FoolingRateSelector,
     ImageSpace,
     activation_loss,
     apply_perturbation,
@@ -116,3 +119,68 @@ def test_perturbation_files_refuse_bad_content(tmp_path):
         load_perturbation(str(tmp_path / 'missing.npy'), EPS)
     with pytest.raises(ValueError, match='is \\(3, h, w\\)'):
         save_perturbation(path, torch.zeros(4, 4))
+
+
+def test_fooling_rate_selector_keeps_the_best_on_gd_uaps_schedule(tiny_segmentor, seg_batch):
+    space = ImageSpace(tiny_segmentor)
+    pixels, _ = space.to_pixels(seg_batch(size=24))
+    held_out = [pixels[:1].byte(), pixels[1:].byte()]
+    selector = FoolingRateSelector(tiny_segmentor, held_out, check_every=4, patience=2)
+    assert selector.fooling_rate(torch.zeros(3, 8, 8)) == 0.0
+    assert 0 < selector.fooling_rate(torch.full((3, 8, 8), 120.0)) <= 1
+    # uint8 held-out images are pixels like float ones (a negative perturbation included)
+    v = torch.linspace(-EPS, EPS, 3 * 8 * 8).reshape(3, 8, 8)
+    as_float = FoolingRateSelector(tiny_segmentor, [x.float() for x in held_out], 4)
+    assert selector.fooling_rate(v) == as_float.fooling_rate(v)
+    assert selector.fooling_rate(-v) == as_float.fooling_rate(-v)
+    rates = iter([0.2, 0.5, 0.5, 0.4])
+    selector.fooling_rate = lambda v: next(rates)
+    vs = [torch.full((3, 8, 8), float(step)) for step in range(17)]
+    stops = [selector.update(step, vs[step], rescaling=step == 7) for step in range(1, 16)]
+    # every 4 steps, and before the halving at step 7 (3 > 4 / 2 steps since the last
+    # check), counting again from there; a tie keeps the later; 2 misses in a row stop
+    assert [step for step, _ in selector.history] == [4, 7, 11, 15]
+    assert stops == [False] * 14 + [True]
+    assert selector.best_step == 11 and selector.best_rate == 0.5
+    assert torch.equal(selector.best, vs[11])
+    assert torch.equal(selector.finish(15, vs[15]), vs[11])  # step 15 was checked
+    with pytest.raises(ValueError, match='at least one held-out image'):
+        FoolingRateSelector(tiny_segmentor, [], check_every=1)
+
+
+@pytest.mark.parametrize('attack', ['uap', 'gd-uap'])
+def test_crafting_returns_the_selected_perturbation_and_stops(
+    attack, tiny_segmentor, tiny_classifier, seg_batch, cls_batches
+):
+    model = tiny_classifier if attack == 'uap' else tiny_segmentor
+    pixels, _ = ImageSpace(model).to_pixels(seg_batch(size=24))
+    selector = FoolingRateSelector(model, [pixels], check_every=1, patience=1)
+    seen = []
+    rates = iter([0.5, 0.1])
+
+    def scripted(v):
+        seen.append(v.clone())
+        return next(rates)
+
+    selector.fooling_rate = scripted
+    if attack == 'uap':
+        v = craft_uap(model, cls_batches(k=4), EPS, 2.0, steps=10, selector=selector)
+    else:
+        v = craft_gd_uap(model, (16, 16), EPS, steps=10, selector=selector)
+    # checked after steps 1 and 2; no improvement at 2 ends the crafting with step 1's
+    assert [step for step, _ in selector.history] == [1, 2]
+    assert torch.equal(v, seen[0]) and not torch.equal(seen[0], seen[1])
+
+
+def test_batches_of_several_sizes_are_padded_as_for_training(tiny_segmentor, seg_batch):
+    data = seg_batch(n=2, size=8)
+    data['inputs'][1] = data['inputs'][1][:, :5, :6]
+    cut = data['data_samples'][1].gt_sem_seg.data[:, :5, :6]
+    data['data_samples'][1].gt_sem_seg = PixelData(data=cut)
+    data['data_samples'][1].gt_phantom_seg = PixelData(data=cut.clone())  # a mixed sample's
+    pixels, samples = ImageSpace(tiny_segmentor).to_pixels(data)
+    assert pixels.shape == (2, 3, 8, 8)
+    assert (pixels[1, :, 5:] == 0).all() and (pixels[1, :, :, 6:] == 0).all()
+    for gt in (samples[1].gt_sem_seg.data, samples[1].gt_phantom_seg.data):
+        assert gt.shape == (1, 8, 8) and (gt[:, 5:] == 255).all() and (gt[:, :, 6:] == 255).all()
+        assert torch.equal(gt[:, :5, :6], cut)

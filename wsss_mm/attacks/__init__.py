@@ -1,9 +1,11 @@
 """Adversarial attacks for the robustness evaluation of segmentors (SegMix, seed
 000, Table 5; docs/robustness.md): white-box FGSM / PGD on the segmentation loss,
-UAP crafted on a surrogate classifier, GD-UAP on an encoder. All work in RGB pixel
+UAP crafted on a surrogate network, GD-UAP on its encoder, either kept by its
+fooling rate on held-out images. All work in RGB pixel
 units (0-255) before the model's normalisation (:class:`ImageSpace`)."""
 
 from .fgsm import fgsm
+from .fooling_rate import FoolingRateSelector, predictions
 from .gd_uap import DATA_MODES, activation_loss, craft_gd_uap
 from .image_space import ImageSpace, clamp_pixels, project
 from .objectives import classifier_loss, segmentation_loss
@@ -20,6 +22,7 @@ from .universal import (
 __all__ = [
     'DATA_MODES',
     'FITS',
+    'FoolingRateSelector',
     'ImageSpace',
     'activation_loss',
     'apply_perturbation',
@@ -31,6 +34,7 @@ __all__ = [
     'fit_perturbation',
     'load_perturbation',
     'pgd',
+    'predictions',
     'project',
     'save_perturbation',
     'segmentation_loss',

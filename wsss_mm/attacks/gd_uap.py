@@ -13,6 +13,11 @@ changes by less than 1e-5 (their saturation rescaling). The input x is
   subtraction, as their ``no_data`` prior;
 - ``part`` / ``all`` data (R-Part / R-All): a training image plus v, the images
   drawn from a part of the training set or all of it.
+
+With a :class:`~wsss_mm.attacks.FoolingRateSelector` the perturbation returned is
+the one that fooled the crafting network most on held-out images over the steps
+(checked before each halving too), and crafting stops after the selector's
+patience runs out, as in their code; without, the last iterate.
 """
 
 from typing import Iterator, List, Optional, Sequence
@@ -22,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .fooling_rate import FoolingRateSelector
 from .image_space import ImageSpace, clamp_pixels
 
 #: GD-UAP's data settings: R-No, R-Part, R-All in the SegMix paper's Table 5
@@ -66,6 +72,7 @@ def craft_gd_uap(
     images: Optional[Iterator[Tensor]] = None,
     lr: float = 0.1,
     generator: Optional[torch.Generator] = None,
+    selector: Optional[FoolingRateSelector] = None,
 ) -> Tensor:
     """Crafts a GD-UAP perturbation on ``model.backbone``.
 
@@ -80,6 +87,8 @@ def craft_gd_uap(
         lr (float): Adam's learning rate in pixel units.
         generator (torch.Generator, optional): v's uniform initialisation in
             [-eps, eps] (on the CPU).
+        selector (FoolingRateSelector, optional): keeps the perturbation that
+            fools ``model`` most on held-out images; None: the last iterate.
 
     Returns:
         Tensor: (3, h, w) RGB perturbation, ``|v| <= eps``.
@@ -101,7 +110,7 @@ def craft_gd_uap(
     v = init.to(device).requires_grad_(True)
     optimizer = torch.optim.Adam([v], lr=lr)
     saturation = 0.0
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         if images is None:
             pixels = mean_rgb + v[None]
         else:
@@ -116,6 +125,12 @@ def craft_gd_uap(
         with torch.no_grad():
             v.clamp_(-eps, eps)
             previous, saturation = saturation, (v.abs() >= eps).float().mean().item()
-            if saturation > SATURATION and abs(saturation - previous) < SATURATION_CHANGE:
+            rescale = saturation > SATURATION and abs(saturation - previous) < SATURATION_CHANGE
+            stop = selector is not None and selector.update(step, v, rescaling=rescale)
+            if rescale:
                 v.div_(2)
-    return v.detach()
+        if stop:
+            break
+    if selector is None:
+        return v.detach()
+    return selector.finish(step, v.detach())

@@ -9,7 +9,11 @@ from typing import Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.structures import PixelData
 from torch import Tensor
+
+from .objectives import IGNORE_INDEX
 
 #: the value range of the image space
 PIXEL_MIN, PIXEL_MAX = 0.0, 255.0
@@ -46,6 +50,10 @@ class ImageSpace:
     def to_pixels(self, data: dict) -> Tuple[Tensor, list]:
         """A dataloader batch as pixels.
 
+        Images of different sizes (e.g. a training loader's crops of small
+        images) are first padded at their bottom / right to the largest, with
+        0 and their ``gt_sem_seg`` with 255, as a training batch is.
+
         Args:
             data (dict): ``inputs`` (list of uint8 (3, H, W) images as loaded, BGR)
                 and ``data_samples``.
@@ -55,6 +63,7 @@ class ImageSpace:
             (stacked, and padded with 0 where the preprocessor pads), and the data
             samples as the preprocessor returns them.
         """
+        data = pad_to_largest(data)
         pre = self.preprocessor
         pre._enable_normalize = False
         try:
@@ -72,6 +81,29 @@ class ImageSpace:
             pixels = pixels.flip(1)
         pre = self.preprocessor
         return (pixels - pre.mean) / pre.std
+
+
+def pad_to_largest(data: dict) -> dict:
+    """A dataloader batch whose ``inputs`` (list of (3, H_i, W_i)) differ in size,
+    padded at their bottom / right to the largest: images with 0, and every
+    label map of a data sample at the image's size (``gt_sem_seg``, a mixed
+    sample's ``gt_phantom_seg``, ...) with 255. A batch of one size is
+    returned as it is."""
+    inputs = data['inputs']
+    height = max(x.shape[-2] for x in inputs)
+    width = max(x.shape[-1] for x in inputs)
+    if all(tuple(x.shape[-2:]) == (height, width) for x in inputs):
+        return data
+    padded = []
+    for x in inputs:
+        padded.append(F.pad(x, (0, width - x.shape[-1], 0, height - x.shape[-2])))
+    for x, sample in zip(inputs, data.get('data_samples') or []):
+        for key in sample.keys():
+            value = getattr(sample, key)
+            if isinstance(value, PixelData) and value.shape == tuple(x.shape[-2:]):
+                pad = (0, width - x.shape[-1], 0, height - x.shape[-2])
+                setattr(sample, key, PixelData(data=F.pad(value.data, pad, value=IGNORE_INDEX)))
+    return dict(data, inputs=padded)
 
 
 def clamp_pixels(pixels: Tensor) -> Tensor:

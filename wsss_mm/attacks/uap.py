@@ -7,7 +7,10 @@ training", AAAI 2020), with signed steps: starting from v = 0, for each minibatc
 x of the surrogate's data, ``v <- clip(v + step_size * sign(grad_v L(x + v)), -eps,
 eps)``, L the surrogate's own training loss (a CAM network's multi-label loss, an
 mmpretrain classifier's cross-entropy). It replaces the DeepFool inner loop of
-Moosavi-Dezfooli et al., which needs per-image, per-class gradients.
+Moosavi-Dezfooli et al., which needs per-image, per-class gradients. With a
+:class:`~wsss_mm.attacks.FoolingRateSelector` the perturbation returned is the one
+that fooled the surrogate most on held-out images over the steps (crafting stops
+when the selector's patience runs out); without, the last iterate.
 """
 
 from typing import Iterable, Optional
@@ -16,6 +19,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from .fooling_rate import FoolingRateSelector
 from .image_space import ImageSpace, clamp_pixels
 from .objectives import classifier_loss
 
@@ -27,6 +31,7 @@ def craft_uap(
     step_size: float,
     steps: int,
     size: Optional[tuple] = None,
+    selector: Optional[FoolingRateSelector] = None,
 ) -> Tensor:
     """Crafts one image-agnostic perturbation on a classifier.
 
@@ -52,8 +57,8 @@ def craft_uap(
         raise ValueError(f'UAP steps must be >= 1, got {steps}')
     space = ImageSpace(model)
     v = None
-    done = 0
-    while done < steps:
+    done, stop = 0, False
+    while not stop:
         seen = False
         for data in batches:
             seen = True
@@ -69,8 +74,11 @@ def craft_uap(
             (grad,) = torch.autograd.grad(loss, v)
             v = (v.detach() + step_size * grad.sign()).clamp(-eps, eps)
             done += 1
-            if done == steps:
+            stop = done == steps or (selector is not None and selector.update(done, v))
+            if stop:
                 break
         if not seen:
             raise ValueError('UAP: the surrogate dataloader yielded no batch')
-    return v.detach()
+    if selector is None:
+        return v.detach()
+    return selector.finish(done, v)

@@ -103,6 +103,49 @@ def test_cooccurrence_dominant_weight_and_bad_ids(tmp_path):
         CoOccurrenceMix(MATRIX, alpha=-1.0)
 
 
+def test_cooccurrence_max_k_leaves_pairs_above_gamma_unblended():
+    # Table 10's "max = 2": the pairs of test_cooccurrence_delta_rule_and_gamma_override
+    # above 2 classes keep their own image, delta 1 and no phantom labels
+    inputs, samples = batch([[1, 3], [2], [4], [3]])
+    labels = torch.stack([s.gt_sem_seg.data for s in samples])
+    np.random.seed(0)
+    expected = np.random.beta(0.5, 0.5)
+    np.random.seed(0)
+    mix = CoOccurrenceMix(MATRIX, alpha=0.5, gamma=2, gamma_mode='max')
+    mixed, out = mix(inputs, samples)
+    for k in range(3):
+        assert out[k].mix_delta == 1.0
+        torch.testing.assert_close(mixed[k], inputs[k])
+        assert (out[k].gt_phantom_seg.data == 255).all()
+        assert torch.equal(out[k].gt_sem_seg.data, labels[k])
+    # sample 3 {3} + its partner 2 {4}: 2 classes, blended with the drawn delta
+    assert out[3].mix_delta == pytest.approx(expected)
+    assert torch.equal(out[3].gt_phantom_seg.data, labels[2])
+    torch.testing.assert_close(
+        mixed[3], torch.full_like(mixed[3], expected * 4 + (1 - expected) * 3)
+    )
+    with pytest.raises(ValueError, match="gamma_mode must be one of \\('ratio', 'max'\\)"):
+        CoOccurrenceMix(MATRIX, alpha=1.0, gamma=2, gamma_mode='skip')
+
+
+def test_cooccurrence_delta_range_draws_each_sample_uniformly():
+    labels = batch_labels([[1], [2], [3], [4]] * 64)
+    np.random.seed(0)
+    expected = np.random.uniform(0.7, 1.0, size=256)
+    np.random.seed(0)
+    mix = CoOccurrenceMix(MATRIX, alpha=1.0, delta_range=(0.7, 1.0), dominant_weight=True)
+    _, deltas = mix.pair(labels)
+    # one draw per sample, as ClusterMixDataset's, in place of the batch's Beta draw
+    torch.testing.assert_close(deltas, torch.as_tensor(expected))
+    assert deltas.min() >= 0.7 and deltas.max() <= 1.0 and deltas.std() > 0.05
+    # the gamma rule still applies on top (0.9, inside the range)
+    _, deltas = CoOccurrenceMix(MATRIX, alpha=1.0, gamma=0, delta_range=(0.7, 1.0)).pair(labels)
+    assert (deltas == 0.9).all()
+    for bad in [(0.8, 0.7), (0.5, 1.2), (0.7,)]:
+        with pytest.raises(ValueError, match='delta_range must be \\(low, high\\)'):
+            CoOccurrenceMix(MATRIX, alpha=1.0, delta_range=bad)
+
+
 def batch_labels(label_sets):
     return torch.stack([s.gt_sem_seg.data for s in batch(label_sets)[1]])
 
