@@ -127,6 +127,55 @@ def test_pretrained_quickstart_configs_load_the_backbone_through_init_cfg(name, 
     assert not torch.equal(model.head.classifier.weight, source.head.classifier.weight)
 
 
+@pytest.mark.parametrize(
+    'name',
+    [
+        'cam_synthvoc_fair_pretrained.py',
+        'puzzle_synthvoc_pretrained.py',
+        'pnoc_synthvoc_pretrained.py',
+    ],
+)
+def test_pnoc_family_recipe_builds_the_authors_parameter_groups(name):
+    """lucasdavid/PNOC's get_optimizer('sgd') (tools/ai/optim_utils.py): no momentum;
+    weights (BatchNorm's too) at lr with weight decay, every bias (BatchNorm's too) at
+    2 lr without it, the classifier learned from scratch at 10 lr; 2 accumulated steps
+    but for the ordinary classifier's own run; P-NOC's ordinary classifier (mode='fix')
+    leaves its BatchNorm out of its optimizer."""
+    from mmengine.optim import build_optim_wrapper
+
+    wsss_mm.register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', name))
+    cfg.model.get('generator', cfg.model).backbone.init_cfg = None
+    if 'ordinary_classifier' in cfg.model:
+        cfg.model.ordinary_classifier.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
+    networks = dict(getattr(wrappers, 'optim_wrappers', {'': wrappers}))
+    assert set(networks) == ({'generator', 'ordinary_classifier'} if 'pnoc' in name else {''})
+    for key, wrapper in networks.items():
+        net = getattr(model, key) if key else model
+        optimizer = wrapper.optimizer
+        base = optimizer.defaults
+        assert base['momentum'] == 0
+        assert wrapper._accumulative_counts == (1 if name.startswith('cam') else 2)
+        groups = {id(p): g for g in optimizer.param_groups for p in g['params']}
+        for pname, param in net.named_parameters():
+            if not param.requires_grad:
+                assert id(param) not in groups, pname
+                continue
+            lr, wd = groups[id(param)]['lr'], groups[id(param)]['weight_decay']
+            if pname.endswith('bias'):
+                assert (lr, wd) == (pytest.approx(2 * base['lr']), 0), pname
+            elif 'head' in pname:
+                assert (lr, wd) == (pytest.approx(10 * base['lr']), base['weight_decay']), pname
+            else:
+                assert (lr, wd) == (pytest.approx(base['lr']), base['weight_decay']), pname
+        bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        frozen = key == 'ordinary_classifier'
+        assert all(p.requires_grad != frozen for m in bns for p in m.parameters())
+
+
 def _build_in_scope(registry, cfg: dict, scope: str):
     """Builds ``cfg`` as the Runner would with the default scope ``scope`` (a dict
     inherited from an ``mmseg::`` base carries ``_scope_='mmseg'``, which wins)."""
