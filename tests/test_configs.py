@@ -127,6 +127,111 @@ def test_pretrained_quickstart_configs_load_the_backbone_through_init_cfg(name, 
     assert not torch.equal(model.head.classifier.weight, source.head.classifier.weight)
 
 
+@pytest.mark.parametrize(
+    'name',
+    [
+        'cam_synthvoc_fair_pretrained.py',
+        'puzzle_synthvoc_pretrained.py',
+        'pnoc_synthvoc_pretrained.py',
+    ],
+)
+def test_pnoc_family_recipe_builds_the_authors_parameter_groups(name):
+    """lucasdavid/PNOC's get_optimizer('sgd') (tools/ai/optim_utils.py): no momentum;
+    weights (BatchNorm's too) at lr with weight decay, every bias (BatchNorm's too) at
+    2 lr without it, the classifier learned from scratch at 10 lr; 2 accumulated steps
+    but for the ordinary classifier's own run; P-NOC's ordinary classifier (mode='fix')
+    leaves its BatchNorm out of its optimizer."""
+    from mmengine.optim import build_optim_wrapper
+
+    wsss_mm.register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'quickstart', name))
+    cfg.model.get('generator', cfg.model).backbone.init_cfg = None
+    if 'ordinary_classifier' in cfg.model:
+        cfg.model.ordinary_classifier.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        wrappers = build_optim_wrapper(model, cfg.optim_wrapper)
+    networks = dict(getattr(wrappers, 'optim_wrappers', {'': wrappers}))
+    assert set(networks) == ({'generator', 'ordinary_classifier'} if 'pnoc' in name else {''})
+    for key, wrapper in networks.items():
+        net = getattr(model, key) if key else model
+        optimizer = wrapper.optimizer
+        base = optimizer.defaults
+        assert base['momentum'] == 0
+        assert wrapper._accumulative_counts == (1 if name.startswith('cam') else 2)
+        groups = {id(p): g for g in optimizer.param_groups for p in g['params']}
+        for pname, param in net.named_parameters():
+            if not param.requires_grad:
+                assert id(param) not in groups, pname
+                continue
+            lr, wd = groups[id(param)]['lr'], groups[id(param)]['weight_decay']
+            if pname.endswith('bias'):
+                assert (lr, wd) == (pytest.approx(2 * base['lr']), 0), pname
+            elif 'head' in pname:
+                assert (lr, wd) == (pytest.approx(10 * base['lr']), base['weight_decay']), pname
+            else:
+                assert (lr, wd) == (pytest.approx(base['lr']), base['weight_decay']), pname
+        bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        frozen = key == 'ordinary_classifier'
+        assert all(p.requires_grad != frozen for m in bns for p in m.parameters())
+
+
+@pytest.mark.parametrize(
+    'name',
+    [
+        'cam/cam_rs269_1xb32-15e_voc12aug-512x512.py',
+        'puzzle/puzzle_rs269_1xb16-15e_voc12aug-512x512.py',
+        'poc/poc_rs269_1xb16-15e_voc12aug-512x512.py',
+        'pnoc/pnoc_rs269_1xb16-15e_voc12aug-512x512.py',
+    ],
+)
+def test_pnoc_family_voc_configs_carry_the_authors_recipe(name):
+    """The VOC configs of the P-NOC family, point by point against lucasdavid/PNOC: SGD
+    without momentum; ResNeSt-269 with layer4 dilated (output stride 16) and a 128-channel
+    stem; every bias x2 without weight decay; Puzzle / P-OC / P-NOC at batch 16 with 2
+    accumulated steps and no PhotoMetricDistortion; the ordinary classifier's BatchNorm
+    fixed with its affine parameters (mode='fix'). Read from the configs alone (building
+    ResNeSt-269 is left to test_config_builds_its_model)."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+    cam = name.startswith('cam/')
+    model = cfg.model
+    networks = (
+        [model.generator, model.ordinary_classifier] if 'ordinary_classifier' in model else [model]
+    )
+    for net in networks:
+        backbone = net.backbone
+        assert backbone.type == 'DilatedResNeSt' and backbone.depth == 269
+        assert tuple(backbone.strides) == (1, 2, 2, 1) and tuple(backbone.dilations) == (1, 1, 1, 2)
+        assert backbone.stem_channels == 128
+    if 'ordinary_classifier' in model:
+        assert model.ordinary_classifier.freeze_bn and model.ordinary_classifier.freeze_bn_affine
+    wrappers = (
+        [cfg.optim_wrapper.generator, cfg.optim_wrapper.ordinary_classifier]
+        if 'generator' in cfg.optim_wrapper
+        else [cfg.optim_wrapper]
+    )
+    for wrapper in wrappers:
+        assert wrapper.optimizer.type == 'SGD' and wrapper.optimizer.momentum == 0
+        assert wrapper.paramwise_cfg.custom_keys['.bias'] == dict(lr_mult=2.0, decay_mult=0.0)
+        assert wrapper.get('accumulative_counts', 1) == (1 if cam else 2)
+    assert cfg.train_dataloader.batch_size == (32 if cam else 16)
+    transforms = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'PhotoMetricDistortion' not in transforms
+    assert ('mmpretrain.RandAugment' in transforms) == cam  # only the ordinary classifier's
+
+
+def test_c2am_h_configs_sample_the_hints_as_the_authors():
+    """C²AM-H's hints are resampled bicubically at the map's cells, then thresholded
+    (lucasdavid/PNOC's scripts/ccam/train_hints.py): LoadCAMHint(sampling='bicubic')."""
+    for name in (
+        'c2am/c2am-h_r50_1xb64-10e_voc12aug-448x448.py',
+        'quickstart/c2am_synthvoc_hints.py',
+    ):
+        cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+        (hint,) = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'LoadCAMHint']
+        assert hint['sampling'] == 'bicubic', name
+
+
 def _build_in_scope(registry, cfg: dict, scope: str):
     """Builds ``cfg`` as the Runner would with the default scope ``scope`` (a dict
     inherited from an ``mmseg::`` base carries ``_scope_='mmseg'``, which wins)."""

@@ -1,6 +1,9 @@
 # The ordinary classifier of seed 002's OC-CSE / P-OC / P-NOC (lucasdavid/PNOC's "vanilla"
-# RS269 run): ResNeSt-269, VOC train_aug, SGD lr 0.1 (head x10), wd 1e-4, 15 epochs, batch 32,
-# crop 512 from a long side in [320, 640], label smoothing 0.1 and RandAugment (thesis, A.2).
+# RS269 run, runners/1-priors.sh, scripts/cam/train_vanilla.py): ResNeSt-269 at output stride
+# 16, VOC train_aug, 15 epochs, batch 32, crop 512 from a long side in [320, 640], label
+# smoothing 0.1 and RandAugment (thesis, A.2); SGD without momentum (get_optimizer's 'sgd'),
+# lr 0.1, wd 1e-4, poly 0.9; the code's four parameter groups: weights x1, biases x2 without
+# weight decay, the classifier (from scratch) x10; BatchNorm trained (mode 'normal').
 _base_ = [
     '../_base_/models/cam_rs269.py',
     '../_base_/datasets/voc_cls.py',
@@ -31,6 +34,13 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=32, dataset=dict(pipeline=train_pipeline, label_cache='cls_labels.json')
+)
+# every bias (BatchNorm's too) at 2 x lr without weight decay: MMEngine's bias_lr_mult skips
+# the norm layers' biases, so a name key does it ('.bias' is longer than 'head': it wins)
+optim_wrapper = dict(
+    paramwise_cfg=dict(
+        custom_keys={'head': dict(lr_mult=10.0), '.bias': dict(lr_mult=2.0, decay_mult=0.0)}
+    )
 )
 param_scheduler = [
     dict(

@@ -1,7 +1,9 @@
 # P-NOC+LS (seed 002, Algorithm 1, Eqs. 27-28), after lucasdavid/PNOC's runners: P-OC whose
 # ordinary classifier is trained every step (k_noc = 1) on images with the generator's region
-# of the erased class above δ_noc = 0.2 hidden; λ_noc 0 -> 1; label smoothing 0.1; two SGD
-# optimizers (lr 0.1, heads x10, poly over 15 epochs).
+# of the erased class above δ_noc = 0.2 hidden, its BatchNorm fixed (mode='fix'); λ_noc 0 -> 1;
+# label smoothing 0.1; two SGD optimizers as the code's get_optimizer('sgd'): no momentum,
+# lr 0.1 and wd 1e-4 over 2 accumulated batches of 16 (MMEngine, which averages them: lr 0.2,
+# wd 5e-5), biases x2 without decay, classifiers x10, poly over 15 epochs.
 _base_ = ['../poc/poc_rs269_1xb16-15e_voc12aug-512x512.py']
 model = dict(
     type='PNOC',
@@ -13,20 +15,19 @@ model = dict(
     loss_noc=dict(type='MultiLabelSoftMarginLoss', loss_name='loss_noc', label_smoothing=0.1),
     cse_grads_to_noc=False,
 )
-_sgd = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)
+_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.2, momentum=0.0, weight_decay=5e-5),
+    accumulative_counts=2,
+    paramwise_cfg=dict(
+        custom_keys={'head': dict(lr_mult=10.0), '.bias': dict(lr_mult=2.0, decay_mult=0.0)}
+    ),
+)
 optim_wrapper = dict(
     _delete_=True,
     constructor='MultiOptimWrapperConstructor',
-    generator=dict(
-        type='OptimWrapper',
-        optimizer=_sgd,
-        paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)}),
-    ),
-    ordinary_classifier=dict(
-        type='OptimWrapper',
-        optimizer=_sgd,
-        paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)}),
-    ),
+    generator=_wrapper,
+    ordinary_classifier=_wrapper,
 )
 _poly = dict(
     type='PolyLR',

@@ -51,6 +51,41 @@ def test_hints_are_the_thresholded_max_over_classes(tmp_path):
     assert (out['gt_hint'] == 255).all()
 
 
+def test_bicubic_sampling_keeps_the_margin_for_the_model(tmp_path):
+    """The authors' order: the continuous maximum goes with the image; the model
+    thresholds after resampling. gt_hint is max_k CAM_k - fg_threshold, float32, and
+    survives mmseg's resize, crop and flip and the packing as a float map."""
+    cam = np.zeros((2, 4, 5), np.float32)
+    cam[0, 0, :] = [0.1, 0.39, 0.4, 0.9, 0.0]
+    cam[1, 0, :] = [0.5, 0.0, 0.0, 0.0, 0.02]
+    save_cam_file(cam_path(str(tmp_path), 'a'), np.array([3, 7]), cam)
+    img = np.zeros((4, 5, 3), np.uint8)
+    load = dict(type='LoadCAMHint', cam_dir=str(tmp_path), sampling='bicubic')
+    out = TRANSFORMS.build(load)(results_for(img))
+    assert out['gt_hint'].dtype == np.float32 and out['seg_fields'] == ['gt_hint']
+    np.testing.assert_allclose(out['gt_hint'][0], [0.1, -0.01, 0.0, 0.5, -0.38], atol=1e-6)
+    assert np.allclose(out['gt_hint'][1:], -0.4)
+    pipeline = Compose(
+        [
+            TRANSFORMS.build(t)
+            for t in [
+                load,
+                dict(type='RandomResize', scale=(8, 8), ratio_range=(1.0, 1.25), keep_ratio=True),
+                dict(type='RandomCrop', crop_size=(4, 4)),
+                dict(type='RandomFlip', prob=0.5),
+                dict(type='PackCAMInputs'),
+            ]
+        ]
+    )
+    hint = pipeline(results_for(img))['data_samples'].gt_hint.data
+    assert hint.dtype == torch.float32 and hint.shape == (1, 4, 4)
+    assert {round(float(v), 4) for v in hint.unique()} <= {0.1, -0.01, 0.0, 0.5, -0.38, -0.4}
+    with pytest.raises(ValueError, match='foreground hints only'):
+        TRANSFORMS.build({**load, 'bg_threshold': 0.05})
+    with pytest.raises(ValueError, match='sampling must be one of'):
+        TRANSFORMS.build({**load, 'sampling': 'bilinear'})
+
+
 def test_resize_crop_flip_keep_the_hint_on_the_image(tmp_path):
     """The image's red channel marks where the hint is: after mmseg's resize, crop and
     flip (and packing) both still agree."""

@@ -122,6 +122,26 @@ def test_infer_then_eval_and_rerun_skips(c2am_checkpoint, synth_root, tmp_path, 
     assert summary['miou'] == round(direct['miou'], 2)
 
 
+def test_saliency_takes_the_irn_geometry(c2am_checkpoint):
+    """saliency_infer.geometry reaches the aggregation: on a 40 x 40 image (not a
+    multiple of 16) 'irn' crops the map from 48 x 48, 'bilinear' fits it to 40 x 40."""
+    from wsss_mm.apis.saliency import multiscale_saliency
+    from wsss_mm.cams.multiscale import maps_to_image_size
+    from wsss_mm.utils.maps import max_normalize
+
+    config, _ = c2am_checkpoint
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model).eval()
+    model.polarity = 'positive'
+    inputs = torch.randn(1, 3, 40, 40)
+    irn = multiscale_saliency(model, inputs, (1.0,), False, 'irn')
+    bilinear = multiscale_saliency(model, inputs, (1.0,), False)
+    with torch.no_grad():
+        scores = model.saliency_scores(inputs)
+    torch.testing.assert_close(irn, max_normalize(maps_to_image_size(scores, (40, 40), 'irn')))
+    assert not torch.allclose(irn, bilinear)
+
+
 @pytest.mark.slow
 def test_bad_input_is_named(c2am_checkpoint, synth_root, tmp_path, run_tool, quickstart_config):
     config, ckpt = c2am_checkpoint

@@ -139,7 +139,9 @@ def infer_cams(
         split (str, optional): a split file (absolute or relative to the data
             root) replacing the config's.
         scales, flip, group_size: override ``cfg.cam_infer`` (default
-            ``scales=(1.0, 0.5, 1.5, 2.0), flip=True, group_size=1``).
+            ``scales=(1.0, 0.5, 1.5, 2.0), flip=True, group_size=1``; its
+            ``geometry``, default ``'bilinear'``, is
+            :func:`~wsss_mm.cams.multiscale_cams`'s).
         data_root (str, optional): replaces the config's data root.
         vis_dir (str, optional): where to save overlays of the first
             ``num_vis`` images (each class's map under its name, with a
@@ -160,7 +162,7 @@ def infer_cams(
     """
     if data_root is not None:
         override_data_root(cfg, data_root)
-    infer_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, group_size=1)
+    infer_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, group_size=1, geometry='bilinear')
     infer_cfg.update(cfg.get('cam_infer', {}))
     scales = tuple(scales if scales is not None else infer_cfg['scales'])
     flip = infer_cfg['flip'] if flip is None else flip
@@ -188,7 +190,15 @@ def infer_cams(
         inputs, labels, samples = group_inputs(model, data, device)
         sample = samples[0]
         with model.grouped(labels) if group_size > 1 else nullcontext():
-            cams = multiscale_cams(cam_method, model, inputs, labels, scales=scales, flip=flip)[0]
+            cams = multiscale_cams(
+                cam_method,
+                model,
+                inputs,
+                labels,
+                scales=scales,
+                flip=flip,
+                geometry=infer_cfg['geometry'],
+            )[0]
         present = labels[0].nonzero().flatten()
         cams = cams[present].cpu().numpy()
         save_cam_file(cam_path(out_dir, sample.img_id), present.cpu().numpy() + 1, cams)

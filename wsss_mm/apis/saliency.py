@@ -46,7 +46,11 @@ def check_saliency_network(model: nn.Module) -> None:
 
 
 def multiscale_saliency(
-    model: nn.Module, inputs: torch.Tensor, scales: Sequence[float], flip: bool
+    model: nn.Module,
+    inputs: torch.Tensor,
+    scales: Sequence[float],
+    flip: bool,
+    geometry: str = 'bilinear',
 ) -> torch.Tensor:
     """The saliency of ``model`` summed over scales and horizontal flips at
     the input size, max-normalised per image (the authors'
@@ -58,6 +62,8 @@ def multiscale_saliency(
         inputs (Tensor): (B, 3, H, W) normalised images of one size.
         scales (Sequence[float]): input scales.
         flip (bool): add the horizontally flipped images.
+        geometry (str): ``'bilinear'`` or ``'irn'`` (the authors' resize to the
+            next multiple of 16 and crop), as :func:`multiscale_cams`'s.
 
     Returns:
         Tensor: (B, 1, H, W) in [0, 1].
@@ -71,6 +77,7 @@ def multiscale_saliency(
             ones,
             scales=scales,
             flip=flip,
+            geometry=geometry,
         )
 
 
@@ -95,7 +102,8 @@ def infer_saliency(
 
     Args:
         cfg (Config): a C2AM config with a ``cam_dataloader`` (the images,
-            original size, batch 1) and ``saliency_infer = dict(scales, flip)``.
+            original size, batch 1) and ``saliency_infer = dict(scales, flip)``
+            (and optionally ``geometry``, :func:`multiscale_saliency`'s).
         checkpoint (str, optional): trained weights (None: as initialised).
         out_dir (str): where the saliency files go.
         split (str, optional): a split file (absolute or relative to the data
@@ -116,7 +124,7 @@ def infer_saliency(
     """
     if data_root is not None:
         override_data_root(cfg, data_root)
-    infer_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True)
+    infer_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, geometry='bilinear')
     infer_cfg.update(cfg.get('saliency_infer', {}))
     scales = tuple(scales if scales is not None else infer_cfg['scales'])
     flip = infer_cfg['flip'] if flip is None else flip
@@ -134,7 +142,9 @@ def infer_saliency(
         data = model.data_preprocessor(data, False)
         sample = data['data_samples'][0]
         height, width = sample.ori_shape
-        saliency = multiscale_saliency(model, data['inputs'].to(device), scales, flip)
+        saliency = multiscale_saliency(
+            model, data['inputs'].to(device), scales, flip, infer_cfg['geometry']
+        )
         saliency = saliency[0, :, :height, :width].cpu().numpy()
         save_saliency_file(cam_path(out_dir, sample.img_id), saliency)
     return plan.summary()

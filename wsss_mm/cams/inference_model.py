@@ -45,6 +45,9 @@ class CAMInferenceModel(BaseTTAModel):
             Default: ``'CAM'``.
         scales (Sequence[float]): input scales. Default: (1.0, 0.5, 1.5, 2.0).
         flip (bool): add the horizontally flipped images. Default: True.
+        geometry (str): how images are rescaled and maps resized back
+            (:func:`~wsss_mm.cams.multiscale_cams`): ``'bilinear'`` (default)
+            or ``'irn'``.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class CAMInferenceModel(BaseTTAModel):
         method: Union[str, dict] = 'CAM',
         scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
         flip: bool = True,
+        geometry: str = 'bilinear',
     ) -> None:
         super().__init__(module=module)
         check_cam_network(self.module)
@@ -65,6 +69,7 @@ class CAMInferenceModel(BaseTTAModel):
         self.method = CAM_METHODS.build(method)
         self.scales = tuple(scales)
         self.flip = flip
+        self.geometry = geometry
 
     def test_step(self, data: dict) -> List[SegDataSample]:
         """The CAMs (and the network's predictions) of a batch.
@@ -92,7 +97,13 @@ class CAMInferenceModel(BaseTTAModel):
             samples = self.module(inputs, samples, mode='predict')
         labels = torch.stack([s.gt_labels for s in samples]).to(inputs)
         cams = multiscale_cams(
-            self.method, self.module, inputs, labels, scales=self.scales, flip=self.flip
+            self.method,
+            self.module,
+            inputs,
+            labels,
+            scales=self.scales,
+            flip=self.flip,
+            geometry=self.geometry,
         )
         for sample, sample_cams in zip(samples, cams.detach()):
             height, width = sample.img_shape[:2]

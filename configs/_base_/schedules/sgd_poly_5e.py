@@ -1,9 +1,14 @@
-# IRN CAM schedule: SGD, lr 0.1 (classifier x10), wd 1e-4, poly 0.9 per iteration, 5 epochs;
-# checkpoints every epoch (the last two kept), logging counted in epochs (MMEngine's default
-# log_processor, so that this file also combines with mmseg::_base_/default_runtime.py).
+# IRN CAM schedule: SGD without momentum, lr 0.1 (classifier x10), wd 1e-4, poly 0.9 per
+# iteration, 5 epochs; checkpoints every epoch (the last two kept), logging counted in epochs
+# (MMEngine's default log_processor, so that this file also combines with
+# mmseg::_base_/default_runtime.py). No momentum: IRN's PolyOptimizer (misc/torchutils.py)
+# calls torch.optim.SGD(params, lr, weight_decay), where SGD's third argument is the momentum,
+# so IRN (and AdvCAM, PSA, SEAM and Puzzle-CAM, which copy it) train with momentum = the
+# weight decay (1e-4 or 5e-4: none in effect) and its "momentum=0.9" is the poly power; P-NOC's
+# get_optimizer(algorithm='sgd') sets momentum 0.
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.0, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)}),
 )
 param_scheduler = [

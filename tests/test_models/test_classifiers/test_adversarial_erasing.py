@@ -1,6 +1,7 @@
 """Puzzle-CAM, OC-CSE / P-OC and P-NOC (seed 002): losses, the frozen or trained
 ordinary classifier, P-NOC's alternation of two optimizers, and resume."""
 
+import copy
 import os.path as osp
 
 import pytest
@@ -186,6 +187,46 @@ def test_pnoc_noc_step_uses_only_its_own_loss(oc_checkpoint, cse_grads_to_noc, n
     before = {k: v.clone() for k, v in model.state_dict().items()}
     model.train_step(batch(), wrappers)
     assert changed(before, model, 'ordinary_classifier.head') == noc_changes
+
+
+def test_pnoc_accumulates_only_the_noc_loss_in_noc(oc_checkpoint):
+    """accumulative_counts=2: after the first step noc holds half its own loss's
+    gradient (the generator's λ_cse pass adds nothing); after the second it has
+    stepped by lr times the mean of both steps' gradients. The reference recomputes
+    L_noc on the hidden images that noc saw, with a copy of its first weights."""
+    model = build('PNOC', oc_checkpoint, lambda_noc=1.0, lambda_cse=1.0)
+    sgd = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1), accumulative_counts=2)
+    cfg = dict(constructor='MultiOptimWrapperConstructor', generator=sgd, ordinary_classifier=sgd)
+    with DefaultScope.overwrite_default_scope('wsss_mm'):
+        wrappers = build_optim_wrapper(model, cfg)
+    wrappers.initialize_count_status(model, 0, 2)
+    noc = model.ordinary_classifier
+    reference = copy.deepcopy(noc)
+    seen = []
+    hook = noc.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    labels = []
+    for step in range(2):
+        data = batch(step)
+        labels.append(torch.stack([s.gt_labels for s in data['data_samples']]))
+        model.train_step(data, wrappers)
+        if step == 0:
+            first_grads = {n: p.grad.clone() for n, p in noc.named_parameters() if p.requires_grad}
+    hook.remove()
+    hidden = seen[1::2]  # each step: the λ_cse pass on x̂, then noc's own pass on x̃
+    grads = []
+    for x, y in zip(hidden, labels):
+        reference.zero_grad()
+        model.loss_noc(reference(x, mode='tensor'), y).backward()
+        grads.append(
+            {n: p.grad.clone() for n, p in reference.named_parameters() if p.requires_grad}
+        )
+    for name, grad in first_grads.items():
+        torch.testing.assert_close(grad, grads[0][name] / 2)
+    start = dict(reference.named_parameters())
+    for name, param in noc.named_parameters():
+        if param.requires_grad:
+            expected = start[name] - 0.1 * (grads[0][name] + grads[1][name]) / 2
+            torch.testing.assert_close(param, expected)
 
 
 def test_pnoc_refuses_a_single_optimizer(oc_checkpoint):

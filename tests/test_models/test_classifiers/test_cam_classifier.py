@@ -85,6 +85,25 @@ def test_freeze_bn_keeps_running_statistics(freeze_bn):
     assert torch.equal(bn.running_mean, before) == freeze_bn
 
 
+def test_freeze_bn_affine_keeps_weight_and_bias_out_of_the_update():
+    """P-NOC's ordinary classifier (the code's mode='fix'): BN statistics and affine
+    parameters stay, the convolutions and the classifier train."""
+    model = tiny_model(freeze_bn=True, freeze_bn_affine=True).train()
+    wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.1, weight_decay=0.1)))
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and not any(p.requires_grad for m in bns for p in m.parameters())
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    labels = torch.tensor([[1.0, 0, 0, 1, 0], [0, 1, 0, 0, 0]])
+    wrapper.update_params(
+        model(torch.randn(2, 3, 32, 32), samples(labels), mode='loss')['loss_cls']
+    )
+    after = model.state_dict()
+    bn_keys = [k for k in before if '.bn' in k or 'downsample.1' in k]
+    assert bn_keys and all(torch.equal(before[k], after[k]) for k in bn_keys)
+    assert not torch.equal(before['backbone.conv1.weight'], after['backbone.conv1.weight'])
+    assert not torch.equal(before['head.classifier.weight'], after['head.classifier.weight'])
+
+
 def test_the_cam_schedule_gives_the_classifier_ten_times_the_learning_rate(quickstart_config):
     """The CAM configs' schedule (IRN's: the classifier at 10 x the learning rate)
     matches the CAM network's parameter names: the head's classifier, and only it."""

@@ -170,6 +170,33 @@ def test_hints_are_padded_and_resized_with_the_inputs():
         model.stack_hints([SegDataSample()], (32, 32), (4, 4))
 
 
+def test_margin_hints_are_sampled_bicubically_at_the_cell_centres():
+    """LoadCAMHint(sampling='bicubic'): a 32 x 32 margin map at stride 8 is read around
+    each cell's centre 8 i + 3.5, by the 4 x 4 pixels 8 i + 2 .. 8 i + 5 with the
+    bicubic weights (a = -0.75) at distances 1.5, 0.5, 0.5, 1.5: -0.09375, 0.59375,
+    0.59375, -0.09375; a hint where the result is >= 0. The reference sums them by
+    hand. The nearest pixel (8 i, 8 j) decides the integer hints instead."""
+    model = build_c2am(loss_hint=dict(type='C2AMHintLoss'))
+    rng = np.random.default_rng(0)
+    margins = rng.normal(size=(32, 32)).astype(np.float32)
+    sample = SegDataSample()
+    sample.gt_hint = PixelData(data=torch.from_numpy(margins)[None])
+    hints = model.stack_hints([sample], (32, 32), (4, 4))
+    weights = np.array([-0.09375, 0.59375, 0.59375, -0.09375])
+    expected = np.full((4, 4), 255)
+    for i in range(4):
+        for j in range(4):
+            patch = margins[8 * i + 2 : 8 * i + 6, 8 * j + 2 : 8 * j + 6]
+            if weights @ patch @ weights >= 0:
+                expected[i, j] = 1
+    assert hints.dtype == torch.long and hints[0].tolist() == expected.tolist()
+    assert (expected == 1).any() and (expected == 255).any()
+    # the padding (rows 24..31 of a 24 x 32 map) is a margin of -1: no hint
+    sample.gt_hint = PixelData(data=torch.full((1, 24, 32), 0.5))
+    hints = model.stack_hints([sample], (32, 32), (4, 4))
+    assert hints[0, :2].eq(1).all() and hints[0, 3].eq(255).all()
+
+
 def test_hint_loss_counts_only_the_hinted_positions_of_the_model():
     """C²AM-H's hint mask: changing the map where there is no hint leaves the loss."""
     model = build_c2am(loss_hint=dict(type='C2AMHintLoss'))

@@ -16,6 +16,8 @@ from wsss_mm.registry import TRANSFORMS
 
 #: the value of a pixel without a hint
 NO_HINT = 255
+#: how the model samples the hints at its map's cells
+HINT_SAMPLINGS = ('nearest', 'bicubic')
 
 
 @TRANSFORMS.register_module()
@@ -35,11 +37,25 @@ class LoadCAMHint(BaseTransform):
     Place it after ``LoadImage`` (the CAM must have the image's original size)
     and before the geometric transforms.
 
+    Where the hints are thresholded (``sampling``): the model samples them at
+    its map's cells (``C2AM.stack_hints``).
+
+    - ``'nearest'``: thresholded here, at the image's size; the model takes
+      the pixel at the top left of each cell (``16 i`` at stride 16).
+    - ``'bicubic'`` (the authors' ``scripts/ccam/train_hints.py``): ``gt_hint``
+      holds the float32 margin ``max_k CAM_k - fg_threshold``; the model
+      resamples it bicubically to its map's size (around the cell's centre,
+      ``16 i + 7.5``) and hints where it is >= 0. The authors' loader resizes
+      the continuous map with the image bilinearly; mmseg's transforms resize
+      every ``seg_fields`` map by the nearest pixel.
+
     Args:
         cam_dir (str): folder of CAM files (``tools/infer_cams.py``).
         fg_threshold (float): delta_fg in (0, 1]. Default: 0.4 (thesis).
         bg_threshold (float, optional): background hints below it, in
-            [0, fg_threshold); None: none (C²AM-H). Default: None.
+            [0, fg_threshold); None: none (C²AM-H). Only with ``'nearest'``.
+            Default: None.
+        sampling (str): ``'nearest'`` or ``'bicubic'``. Default: 'nearest'.
         allow_pickle (bool): read legacy pickled ``.npy`` CAM files (only
             files you made). Default: False.
     """
@@ -49,6 +65,7 @@ class LoadCAMHint(BaseTransform):
         cam_dir: str,
         fg_threshold: float = 0.4,
         bg_threshold: Optional[float] = None,
+        sampling: str = 'nearest',
         allow_pickle: bool = False,
     ) -> None:
         if not 0 < fg_threshold <= 1:
@@ -58,14 +75,24 @@ class LoadCAMHint(BaseTransform):
                 f'LoadCAMHint: bg_threshold must be in [0, fg_threshold={fg_threshold}), '
                 f'got {bg_threshold}'
             )
+        if sampling not in HINT_SAMPLINGS:
+            raise ValueError(
+                f'LoadCAMHint: sampling must be one of {HINT_SAMPLINGS}, got "{sampling}"'
+            )
+        if sampling == 'bicubic' and bg_threshold is not None:
+            raise ValueError(
+                "LoadCAMHint: sampling='bicubic' makes foreground hints only (the authors'); "
+                "background hints need sampling='nearest'"
+            )
         self.cam_dir = cam_dir
         self.fg_threshold = fg_threshold
         self.bg_threshold = bg_threshold
+        self.sampling = sampling
         self.allow_pickle = allow_pickle
 
     def transform(self, results: dict) -> dict:
-        """Adds ``gt_hint`` ((H, W) uint8: 1, 0 or 255) and lists it in
-        ``seg_fields``.
+        """Adds ``gt_hint`` ((H, W) uint8: 1, 0 or 255; with ``'bicubic'``
+        float32 margins) and lists it in ``seg_fields``.
 
         Raises:
             FileNotFoundError: ``cam_dir`` or the image's CAM file is missing
@@ -85,6 +112,10 @@ class LoadCAMHint(BaseTransform):
                 'original size, put LoadCAMHint right after LoadImage'
             )
         peak = cam.max(axis=0) if len(cam) else np.zeros((height, width), np.float32)
+        if self.sampling == 'bicubic':
+            results['gt_hint'] = (peak - self.fg_threshold).astype(np.float32)
+            results.setdefault('seg_fields', []).append('gt_hint')
+            return results
         hint = np.full((height, width), NO_HINT, np.uint8)
         hint[peak >= self.fg_threshold] = 1
         if self.bg_threshold is not None:
@@ -96,5 +127,5 @@ class LoadCAMHint(BaseTransform):
     def __repr__(self) -> str:
         return (
             f'{type(self).__name__}(cam_dir={self.cam_dir!r}, fg_threshold={self.fg_threshold}, '
-            f'bg_threshold={self.bg_threshold})'
+            f'bg_threshold={self.bg_threshold}, sampling={self.sampling!r})'
         )

@@ -27,7 +27,8 @@ class PackCAMInputs(PackSegInputs):
     The data sample carries ``gt_labels`` ((C,) float32 multi-hot), when a
     mask was loaded ``gt_sem_seg``, and when hints were loaded (C²AM-H's
     ``LoadCAMHint``) ``gt_hint`` (``PixelData`` of (1, H, W) uint8: 1, 0 or
-    255). ``img_id`` is in its metainfo.
+    255; float32 margins with ``LoadCAMHint(sampling='bicubic')``). ``img_id``
+    is in its metainfo.
     """
 
     def __init__(self, meta_keys=CAM_META_KEYS) -> None:

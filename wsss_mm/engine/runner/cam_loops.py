@@ -23,8 +23,9 @@ def cam_inference_model(
     """The runner's CAM network wrapped for CAM inference with the config's settings.
 
     As ``tools/infer_cams.py --method METHOD``: the method's options come from
-    ``cfg.cam_methods[METHOD]``, the scales and flip from ``cfg.cam_infer``
-    (default (1.0, 0.5, 1.5, 2.0) and True) unless given.
+    ``cfg.cam_methods[METHOD]``, the scales, flip and geometry from
+    ``cfg.cam_infer`` (default (1.0, 0.5, 1.5, 2.0), True and ``'bilinear'``)
+    unless given.
 
     Args:
         runner (Runner): its ``model`` (unwrapped from DDP) is the CAM network.
@@ -37,7 +38,7 @@ def cam_inference_model(
     """
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     cfg = runner.cfg
-    infer = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True)
+    infer = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, geometry='bilinear')
     infer.update(cfg.get('cam_infer') or {})
     options = dict((cfg.get('cam_methods') or {}).get(method, {}))
     return CAMInferenceModel(
@@ -45,6 +46,7 @@ def cam_inference_model(
         method=dict(type=method, **options),
         scales=tuple(infer['scales'] if scales is None else scales),
         flip=infer['flip'] if flip is None else flip,
+        geometry=infer['geometry'],
     )
 
 

@@ -47,6 +47,11 @@ class CAMClassifier(BaseModel):
         neck (dict, optional): applied to the backbone's last output.
         freeze_bn (bool): keep every BatchNorm in eval mode during training
             (IRN / AdvCAM recipe; small batches make BN statistics noisy).
+        freeze_bn_affine (bool): also keep every BatchNorm's weight and bias
+            as they are (``requires_grad=False``: optimizers skip them). With
+            ``freeze_bn`` it is the ``mode='fix'`` of Puzzle-CAM's and P-NOC's
+            code (``FixedBatchNorm``), which P-NOC's ordinary classifier
+            trains with.
         data_preprocessor (dict, optional): e.g. ``mmseg.SegDataPreProcessor``.
         init_cfg (dict, optional): MMEngine init config.
     """
@@ -57,6 +62,7 @@ class CAMClassifier(BaseModel):
         head: dict,
         neck: Optional[dict] = None,
         freeze_bn: bool = False,
+        freeze_bn_affine: bool = False,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -65,6 +71,10 @@ class CAMClassifier(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
         self.freeze_bn = freeze_bn
+        if freeze_bn_affine:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.requires_grad_(False)
 
     @property
     def num_classes(self) -> int:

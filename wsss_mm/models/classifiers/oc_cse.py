@@ -185,11 +185,17 @@ class OCCSE(BaseModel):
         erased = self.erased_class_sampler(labels)
         masks = erasing_masks(outputs['cams'], erased, inputs.shape[-2:], self.mask_norm)
         targets = erased_targets(labels, erased)
-        oc_logits = self.ordinary_classifier(inputs * (1 - masks), mode='tensor')
+        oc_logits = self.erased_logits(inputs * (1 - masks))
         losses['loss_cse'] = self.lambda_cse * self.loss_cse(oc_logits, targets)
         if self.erased_class_sampler.strategy == 'focal':
             self.erased_class_sampler.update_focal(labels, targets, oc_logits)
         return losses, outputs, erased
+
+    def erased_logits(self, erased_inputs: torch.Tensor) -> torch.Tensor:
+        """The ordinary classifier's (B, C) logits of the erased images
+        (B, 3, H, W), differentiable in the images (and so in the generator's
+        maps)."""
+        return self.ordinary_classifier(erased_inputs, mode='tensor')
 
     def loss(self, inputs: torch.Tensor, data_samples: List[SegDataSample]) -> dict:
         """The generator's losses and ``loss_cse`` of a batch."""

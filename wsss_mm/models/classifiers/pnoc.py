@@ -3,7 +3,9 @@
 from typing import Dict, Union
 
 import torch
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
+from torch.func import functional_call
 
 from wsss_mm.registry import MODELS
 
@@ -35,11 +37,19 @@ class PNOC(OCCSE):
     The step counter that decides the ``k_noc`` phase is a buffer, so a
     resumed run continues the phase; the runner restores both optimizers.
 
-    The gradients that the generator's ``λ_cse`` term sends into ``noc``'s
-    weights are dropped before ``noc``'s step (Algorithm 1: "fix f and train
-    noc" on ``L_noc`` alone). The authors' code does not clear them, so
+    The generator's ``λ_cse`` term sends no gradient into ``noc``'s weights
+    (Algorithm 1: "fix f and train noc" on ``L_noc`` alone): that pass uses
+    ``noc`` with detached weights (``torch.func.functional_call``), so
+    gradients accumulated over several steps (``accumulative_counts`` of the
+    optim wrappers) are kept. The authors' code does not keep them apart, so
     ``noc``'s update also descends ``λ_cse · ℓ_cls(noc(x̂), y \\ {r})``;
     ``cse_grads_to_noc=True`` reproduces that.
+
+    Each network's optimizer steps when its wrapper's ``accumulative_counts``
+    is reached. MMEngine divides each loss by that count, where the authors'
+    code sums the accumulated gradients (``--accumulate_steps``): their lr
+    0.1 and weight decay 1e-4 over 2 steps are MMEngine's lr 0.2 and weight
+    decay 5e-5.
 
     Args:
         k_noc (int): generator steps per ``noc`` step. Default: 1 (the code's
@@ -51,7 +61,8 @@ class PNOC(OCCSE):
         cse_grads_to_noc (bool): keep the ``λ_cse`` gradients in ``noc``'s
             update (the authors' code). Default: False.
         **kwargs: :class:`OCCSE`'s arguments; the ordinary classifier should
-            have ``freeze_bn=True`` (the code's ``mode='fix'``).
+            have ``freeze_bn=True`` and ``freeze_bn_affine=True`` (the code's
+            ``mode='fix'``: BatchNorm statistics and affine parameters fixed).
     """
 
     trains_ordinary_classifier = True
@@ -114,8 +125,6 @@ class PNOC(OCCSE):
         if int(self.generator_steps) % self.k_noc:
             return log_vars
 
-        if not self.cse_grads_to_noc:
-            noc_wrapper.zero_grad()
         masks = erasing_masks(outputs['cams'].detach(), erased, inputs.shape[-2:], norm='image')
         hidden = inputs * (masks <= self.delta_noc).to(inputs)
         with noc_wrapper.optim_context(self.ordinary_classifier):
@@ -124,3 +133,14 @@ class PNOC(OCCSE):
         noc_wrapper.update_params(loss_noc)
         log_vars['loss_noc'] = loss_noc.detach()
         return log_vars
+
+    def erased_logits(self, erased_inputs: torch.Tensor) -> torch.Tensor:
+        """As :meth:`OCCSE.erased_logits`; unless ``cse_grads_to_noc``, with
+        ``noc``'s weights detached (its buffers as they are), outside its
+        distributed wrapper: no gradient reaches them."""
+        if self.cse_grads_to_noc:
+            return super().erased_logits(erased_inputs)
+        noc = self.ordinary_classifier
+        noc = noc.module if is_model_wrapper(noc) else noc
+        weights = {name: p.detach() for name, p in noc.named_parameters()}
+        return functional_call(noc, weights, (erased_inputs,), dict(mode='tensor'))

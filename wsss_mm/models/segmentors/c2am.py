@@ -34,7 +34,7 @@ class C2AM(BaseModel):
     ``core/ccam.py``, ``Disentangler``; ``core/networks.py``, ``CCAM``).
     Training minimises ``L_pos(v^f) + L_pos(v^b) + L_neg(v^b, v^f)`` and,
     with ``loss_hint``, the hint loss on the ``gt_hint`` maps of the data
-    samples (``LoadCAMHint``), resized (nearest) to the map's size.
+    samples (``LoadCAMHint``) sampled at the map's cells (:meth:`stack_hints`).
 
     **Polarity.** Eq. 7 has no anchor: the salient objects may end up on
     either side of the partition. C²AM-H's hints anchor it (foreground =
@@ -181,12 +181,14 @@ class C2AM(BaseModel):
         self, data_samples: Sequence[SegDataSample], input_size: Sequence[int], size: Sequence[int]
     ) -> torch.Tensor:
         """The ``gt_hint`` maps of a batch, padded to the input size with "no
-        hint" (as the data preprocessor pads the images) and resized (nearest)
-        to the map's size.
+        hint" (as the data preprocessor pads the images) and sampled at the
+        map's size: integer hints by the nearest pixel; float margins
+        (``LoadCAMHint(sampling='bicubic')``) bicubically, then a hint (1)
+        where the margin is >= 0 (the authors' ``train_hints.py``).
 
         Args:
             data_samples (Sequence[SegDataSample]): each with ``gt_hint``
-                (``PixelData`` of (1, H_i, W_i) hints).
+                (``PixelData`` of (1, H_i, W_i) hints or margins).
             input_size (Sequence[int]): (H, W) of the padded inputs.
             size (Sequence[int]): (h, w) of the map.
 
@@ -199,17 +201,22 @@ class C2AM(BaseModel):
                 'put LoadCAMHint in the train pipeline'
             )
         height, width = input_size
+        margins = data_samples[0].gt_hint.data.is_floating_point()
         hints = torch.stack(
             [
                 F.pad(
                     s.gt_hint.data.float(),
                     (0, width - s.gt_hint.shape[1], 0, height - s.gt_hint.shape[0]),
-                    value=self.loss_hint.ignore_index,
+                    value=-1.0 if margins else self.loss_hint.ignore_index,
                 )
                 for s in data_samples
             ]
         ).to(self.disentangler[0].weight.device)
-        return F.interpolate(hints, size=tuple(size), mode='nearest')[:, 0].long()
+        if not margins:
+            return F.interpolate(hints, size=tuple(size), mode='nearest')[:, 0].long()
+        sampled = F.interpolate(hints, size=tuple(size), mode='bicubic', align_corners=False)[:, 0]
+        no_hint = torch.full_like(sampled, self.loss_hint.ignore_index, dtype=torch.long)
+        return torch.where(sampled >= 0, torch.ones_like(no_hint), no_hint)
 
     @torch.no_grad()
     def _count_and_check_polarity(self, logits: torch.Tensor) -> None:
