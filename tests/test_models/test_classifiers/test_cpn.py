@@ -2,6 +2,7 @@
 CAM inference through the refinement hook, the paper config at 448 x 448, and the
 quickstart configs (learning rates, loading a CAM checkpoint)."""
 
+import inspect
 import os.path as osp
 
 import numpy as np
@@ -519,3 +520,97 @@ def test_from_cam_config_loads_a_cam_checkpoint_non_strictly(tmp_path, repo_root
         for p in g['params']
     }
     assert lrs == {('backbone', 0.01), ('head', 0.1), ('pcm', 0.1), ('prcm', 0.1)}
+
+
+def leaves(cfg, prefix=''):
+    """A config's leaves as ``{'a.b.0.c': value}`` (tuples of plain values are leaves)."""
+    if isinstance(cfg, dict):
+        items = cfg.items()
+    elif isinstance(cfg, (list, tuple)) and any(isinstance(v, (dict, list)) for v in cfg):
+        items = enumerate(cfg)
+    else:
+        return {prefix[:-1]: cfg}
+    out = {}
+    for key, value in items:
+        out.update(leaves(value, f'{prefix}{key}.'))
+    return out
+
+
+CP_STEP = 'cp_pairs'  # the pipeline's SuperpixelComplementaryPatches step
+AUTHORS_POINTS = {  # docs/methods/cpn.md's table: the paper's reading, Ferenas/CPN's code
+    'model.infer_aggregation': ('shift_max', 'sum_minmax'),  # 1
+    'model.loss_min_pool.type': (None, 'AdaptiveMinPoolingLoss'),  # 2
+    'model.cam_norm': ('max', 'minmax'),  # 3
+    'model.loss_cpcr.max_target': (False, True),
+    'model.loss_cpcr.bg_order': ('before_scaling', 'after_scaling'),
+    'model.loss_resolution': ('cams', 'input'),  # 4
+    f'{CP_STEP}.hide_mode': ('independent', 'draws'),  # 5
+    f'{CP_STEP}.lambda_by': ('patches', 'pixels'),
+    'model.loss_cam_dropout': (False, True),
+    'model.prcm.code_key_view': (False, True),  # 6
+    'model.seed_label_mask': (True, False),
+}
+
+
+@pytest.mark.parametrize(
+    'paper,authors,extra',
+    [
+        (
+            'cpn/cpn_r38_voc.py',
+            'cpn/cpn-authors_r38d_1xb4-8e_voc12aug-448x448.py',
+            {f'{CP_STEP}.n_segments': (200, 300)},
+        ),
+        (
+            'quickstart/cpn_synthvoc_from_cam.py',
+            'quickstart/cpn_synthvoc_from_cam_authors.py',
+            {
+                f'{CP_STEP}.n_segments': (50, 75),
+                'model.head.dropout': (None, 0.5),  # ResNet-38d's head has it already
+                'cam_infer.scales': ((1.0, 0.5, 1.5), (0.5, 1.0, 1.5, 2.0)),
+            },
+        ),
+    ],
+)
+def test_authors_config_differs_by_the_code_points_only(repo_root, paper, authors, extra):
+    """The authors preset is the paper config with exactly the code's points changed,
+    each one option, the paper's value where the paper config leaves it to the
+    class's default: nothing else differs, so one --cfg-options per point switches
+    it back; the quickstart one builds."""
+    from wsss_mm.datasets.transforms import SuperpixelComplementaryPatches
+    from wsss_mm.models.classifiers import CPN
+    from wsss_mm.models.layers import PRCM
+    from wsss_mm.models.losses import CPCRLoss
+
+    classes = {
+        'model': CPN,
+        'model.prcm': PRCM,
+        'model.loss_cpcr': CPCRLoss,
+        'model.head': None,
+        CP_STEP: SuperpixelComplementaryPatches,
+    }
+
+    def value(flat, key):  # the key's value, else the default of the class it configures
+        owner, _, name = key.rpartition('.')
+        if key in flat or classes.get(owner) is None:
+            return flat.get(key)
+        return inspect.signature(classes[owner]).parameters[name].default
+
+    cfgs = [Config.fromfile(osp.join(repo_root, 'configs', name)) for name in (paper, authors)]
+    flats = []
+    for cfg in cfgs:
+        steps = [s['type'] for s in cfg.train_dataloader.dataset.pipeline]
+        cp = f'train_dataloader.dataset.pipeline.{steps.index("SuperpixelComplementaryPatches")}.'
+        flat = leaves(cfg.to_dict())
+        flats.append({k.replace(cp, f'{CP_STEP}.'): v for k, v in flat.items()})
+    expected = {**AUTHORS_POINTS, **extra}
+    differing = {}
+    for key in set(flats[0]) | set(flats[1]):
+        if key.startswith(('train_pipeline', 'model.loss_min_pool.')) and key not in expected:
+            continue  # train_pipeline is the dataloader's; the min-pool term's settings
+        values = tuple(value(flat, key) for flat in flats)
+        if values[0] != values[1]:
+            differing[key] = values
+    assert differing == expected
+    if 'quickstart' in authors:
+        model = MODELS.build(cfgs[1].model)
+        assert model.infer_aggregation == 'sum_minmax' and model.loss_min_pool is not None
