@@ -93,6 +93,27 @@ def test_lambda_counts_hidden_patches_or_pixels():
                 assert out['cp_lambda'] == pytest.approx(mask.mean())
 
 
+def test_draws_hide_floor_half_of_the_ids_drawn_with_replacement():
+    """hide_mode='draws' (Ferenas/CPN's hide_patch_ss): floor(N / 2) of the N patch ids
+    drawn with replacement, so at most N / 2 and on average N (1 - (1 - 1/N)^(N/2)) of
+    them (about 39%) are hidden; 'independent' hides about half."""
+    img = blocky_image(32, 32)  # 4 px grid: N = 64 patches
+    hidden = {}
+    for mode in ('draws', 'independent'):
+        patches = TRANSFORMS.build(
+            dict(type='GridComplementaryPatches', grid_sizes=(4,), hide_mode=mode)
+        )
+        np.random.seed(0)
+        hidden[mode] = [
+            64 - patches(results_of(img))['cp_mask'][::4, ::4].sum() for _ in range(200)
+        ]
+    assert max(hidden['draws']) <= 32
+    assert np.mean(hidden['draws']) == pytest.approx(64 * (1 - (63 / 64) ** 32), rel=0.03)
+    assert np.mean(hidden['independent']) == pytest.approx(32, rel=0.05)
+    with pytest.raises(ValueError, match='hide_mode'):
+        TRANSFORMS.build(dict(type='GridComplementaryPatches', hide_mode='half'))
+
+
 @pytest.mark.parametrize('hide_prob,lam', [(0.0, 1.0), (1.0, 0.0)])
 def test_hide_probability_extremes(hide_prob, lam):
     out = TRANSFORMS.build(

@@ -5,6 +5,7 @@ import os
 import os.path as osp
 
 import numpy as np
+import pytest
 
 from wsss_mm.cams.cam_file import cam_path, legacy_cam_path, load_cam_file, save_cam_file
 from wsss_mm.utils.io import read_mask, read_split
@@ -119,3 +120,38 @@ def test_benchmark_training_compares_configs_side_by_side(run_tool, repo_root):
         'tools/analysis_tools/benchmark_training.py', 'x.py', '--iters', '0', check=False
     )
     assert bad.returncode == 2 and '--iters' in bad.stderr
+
+
+@pytest.mark.slow  # three runs of the tool (imports, model builds)
+def test_cpn_refinement_spread_of_a_uniform_affinity(synth_root, tmp_path, run_tool, repo_root):
+    """PCM whose embedding gives every pixel the same direction averages each map over
+    the whole grid (spread 1, its peak the seed's mean); its initialisation does not."""
+    import torch
+    from mmengine.config import Config
+
+    import wsss_mm
+    from wsss_mm.registry import MODELS
+
+    wsss_mm.register_all_modules(init_default_scope=False)
+    config = osp.join(repo_root, 'configs', 'quickstart', 'cpn_synthvoc.py')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    model.init_weights()
+    with torch.no_grad():  # every embedding channel: the sum of the ReLU'd projections
+        model.pcm.embed.weight.zero_()
+        model.pcm.embed.weight[:, 3:] = 1
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'cpn.pth')
+    args = ('tools/analysis_tools/cpn_refinement.py', config, str(tmp_path / 'cpn.pth'))
+    split = tmp_path / 'split.txt'
+    split.write_text(
+        '\n'.join(read_split(osp.join(synth_root, 'ImageSets/Segmentation/train.txt'))[:4])
+    )
+    args += ('--data-root', synth_root, '--split', str(split))
+    uniform = json.loads(run_tool(*args).stdout.strip().splitlines()[-1])
+    assert uniform['images'] > 0 and uniform['pairs'] >= uniform['images']
+    assert abs(uniform['spread'] - 1) < 1e-3 and uniform['pcm_peak'] < 0.5
+    initial = json.loads(run_tool(*args, '--reinit-refinement').stdout.strip().splitlines()[-1])
+    assert initial['spread'] < 0.999
+    cam_config = osp.join(repo_root, 'configs', 'quickstart', 'cam_synthvoc.py')
+    bad = run_tool(*args[:1], cam_config, *args[2:], check=False)
+    assert bad.returncode == 2 and 'not a CPN' in bad.stderr

@@ -103,7 +103,8 @@ def multiscale_cams(
     input size; the sum over scales is max-normalised per class. A network
     that refines CAMs itself (CPN's PCM + PRCM) has an optional protocol method
     ``model.refine_cams(inputs, cams, labels) -> cams`` ((B, C, h, w) >= 0, zero
-    for absent classes), applied here to the maps of any method.
+    for absent classes), applied here to the maps of any method, and may
+    normalise the sum itself with ``model.normalize_cams(total) -> cams``.
 
     Args:
         method: a CAM method (``CAM_METHODS``).
@@ -143,4 +144,6 @@ def multiscale_cams(
             cams = cams[:batch] + cams[batch:].flip(-1)
         cams = maps_to_image_size(cams, (height, width), geometry)
         total = cams if total is None else total + cams
+    if hasattr(model, 'normalize_cams'):  # the network's own normalisation (CPN)
+        return model.normalize_cams(total)
     return max_normalize(total.clamp(min=0))

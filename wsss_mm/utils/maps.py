@@ -19,3 +19,22 @@ def max_normalize(maps: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """
     peak = maps.flatten(-2).max(dim=-1).values[..., None, None]
     return maps / (peak + eps)
+
+
+def minmax_normalize(maps: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """``ReLU(Y - min Y - eps) / (max Y - min Y + eps)`` for each map ``Y``, the
+    form of ``Ferenas/CPN``'s ``max_norm`` (``tool/visualization.py``) and of
+    its inference (``infer_cam.py``): values within ``eps`` of the minimum
+    become 0.
+
+    Args:
+        maps (Tensor): (..., h, w).
+        eps (float): Default: 1e-5.
+
+    Returns:
+        Tensor: (..., h, w) in [0, 1); a constant map becomes 0.
+    """
+    flat = maps.flatten(-2)
+    low = flat.min(dim=-1).values[..., None, None]
+    high = flat.max(dim=-1).values[..., None, None]
+    return torch.relu(maps - low - eps) / (high - low + eps)

@@ -23,6 +23,16 @@ def test_ohem_keeps_each_samples_hardest_share():
         ohem_mean(losses, 0)
 
 
+def test_ohem_counts_the_elements_left_out_as_zero_losses():
+    losses = torch.tensor([[3.0, 1.0]])  # of 5 elements, the other 3 zero
+    assert ohem_mean(losses, 0.4, num_elements=5) == (3 + 1) / 2
+    assert ohem_mean(losses, 0.2, num_elements=5) == 3
+    assert ohem_mean(losses, 0.8, num_elements=5) == (3 + 1) / 4
+    assert ohem_mean(losses, 1.0, num_elements=5) == (3 + 1) / 5
+    with pytest.raises(ValueError, match='num_elements'):
+        ohem_mean(losses, 0.5, num_elements=1)
+
+
 def test_tcp_loss_hand_case_and_stop_gradient_on_the_pair():
     lam = torch.tensor([0.25])
     cams = [

@@ -31,10 +31,12 @@ from wsss_mm.registry import TRANSFORMS
 from .formatting import PackCAMInputs
 
 LAMBDA_MODES = ('patches', 'pixels')
+HIDE_MODES = ('independent', 'draws')
 
 
 class BaseComplementaryPatches(BaseTransform):
-    """Hides each patch of a partition of the image with probability ``hide_prob``.
+    """Hides patches of a partition of the image: each with probability
+    ``hide_prob``, or as many as ``floor(hide_prob · N)`` drawn with replacement.
 
     Subclasses define the partition (:meth:`patches`). Randomness comes from
     ``np.random``, which MMEngine seeds in every dataloader worker
@@ -48,15 +50,25 @@ class BaseComplementaryPatches(BaseTransform):
         lambda_by (str): ``'patches'``: ``λ = 1 - N_h / N`` over patches
             (the paper's Sec. 3.1); ``'pixels'``: the fraction of visible
             pixels (``Ferenas/CPN``'s code).
+        hide_mode (str): ``'independent'``: each patch is hidden with
+            probability ``hide_prob`` (the paper, Table 4); ``'draws'``:
+            ``floor(hide_prob · N)`` patch ids drawn uniformly with replacement
+            are hidden (``Ferenas/CPN``'s ``hide_patch_ss``), about 39% of the
+            patches at 0.5 (``1 - e^-0.5``).
     """
 
-    def __init__(self, hide_prob: float = 0.5, lambda_by: str = 'patches') -> None:
+    def __init__(
+        self, hide_prob: float = 0.5, lambda_by: str = 'patches', hide_mode: str = 'independent'
+    ) -> None:
         if not 0 <= hide_prob <= 1:
             raise ValueError(f'hide_prob must be in [0, 1], got {hide_prob}')
         if lambda_by not in LAMBDA_MODES:
             raise ValueError(f'lambda_by must be one of {LAMBDA_MODES}, got {lambda_by!r}')
+        if hide_mode not in HIDE_MODES:
+            raise ValueError(f'hide_mode must be one of {HIDE_MODES}, got {hide_mode!r}')
         self.hide_prob = hide_prob
         self.lambda_by = lambda_by
+        self.hide_mode = hide_mode
 
     def patches(self, img: np.ndarray) -> np.ndarray:
         """The partition of the image into patches.
@@ -72,7 +84,11 @@ class BaseComplementaryPatches(BaseTransform):
     def transform(self, results: dict) -> dict:
         patch_ids = self.patches(results['img'])
         present = np.bincount(patch_ids.ravel()) > 0
-        hidden = np.random.rand(len(present)) < self.hide_prob
+        if self.hide_mode == 'independent':
+            hidden = np.random.rand(len(present)) < self.hide_prob
+        else:
+            hidden = np.zeros(len(present), bool)
+            hidden[np.random.randint(len(present), size=int(self.hide_prob * len(present)))] = True
         mask = (~hidden)[patch_ids].astype(np.uint8)
         if self.lambda_by == 'patches':
             lam = 1.0 - (hidden & present).sum() / present.sum()
@@ -95,6 +111,7 @@ class SuperpixelComplementaryPatches(BaseComplementaryPatches):
             the superpixel ids (nearest): 2 is ~4x faster at 448 x 448.
         hide_prob (float): see :class:`BaseComplementaryPatches`.
         lambda_by (str): see :class:`BaseComplementaryPatches`.
+        hide_mode (str): see :class:`BaseComplementaryPatches`.
     """
 
     def __init__(
@@ -104,8 +121,9 @@ class SuperpixelComplementaryPatches(BaseComplementaryPatches):
         downscale: int = 1,
         hide_prob: float = 0.5,
         lambda_by: str = 'patches',
+        hide_mode: str = 'independent',
     ) -> None:
-        super().__init__(hide_prob, lambda_by)
+        super().__init__(hide_prob, lambda_by, hide_mode)
         if n_segments < 1 or downscale < 1:
             raise ValueError(
                 f'n_segments and downscale must be >= 1, got {n_segments} and {downscale}'
@@ -144,6 +162,7 @@ class GridComplementaryPatches(BaseComplementaryPatches):
         grid_sizes (Sequence[int]): the set ``K`` of patch sizes in pixels.
         hide_prob (float): see :class:`BaseComplementaryPatches`.
         lambda_by (str): see :class:`BaseComplementaryPatches`.
+        hide_mode (str): see :class:`BaseComplementaryPatches`.
     """
 
     def __init__(
@@ -151,8 +170,9 @@ class GridComplementaryPatches(BaseComplementaryPatches):
         grid_sizes: Sequence[int] = (56, 112),
         hide_prob: float = 0.5,
         lambda_by: str = 'patches',
+        hide_mode: str = 'independent',
     ) -> None:
-        super().__init__(hide_prob, lambda_by)
+        super().__init__(hide_prob, lambda_by, hide_mode)
         if not grid_sizes or min(grid_sizes) < 1:
             raise ValueError(f'grid_sizes must be positive sizes, got {grid_sizes}')
         self.grid_sizes = tuple(int(s) for s in grid_sizes)

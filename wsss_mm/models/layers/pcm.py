@@ -101,11 +101,22 @@ class PCM(BaseModule):
         batch, num_maps = cams.shape[:2]
         height, width = feats.shape[-2:]
         cams = _resize(cams, (height, width))
+        return (cams.flatten(2) @ self.affinity(feats)).view(batch, num_maps, height, width)
+
+    def affinity(self, feats: torch.Tensor) -> torch.Tensor:
+        """``J = ReLU(ĝᵀ ĝ)``, each column normalised to sum 1: column ``j``
+        holds the weights of the mean that makes pixel ``j``'s maps.
+
+        Args:
+            feats (Tensor): (B, in_channels, h, w) features ``X``.
+
+        Returns:
+            Tensor: (B, h w, h w).
+        """
         emb = self.embed(feats).flatten(2)
         emb = emb / (emb.norm(dim=1, keepdim=True) + 1e-5)
         aff = F.relu(emb.transpose(1, 2) @ emb)
-        aff = aff / (aff.sum(dim=1, keepdim=True) + 1e-5)
-        return (cams.flatten(2) @ aff).view(batch, num_maps, height, width)
+        return aff / (aff.sum(dim=1, keepdim=True) + 1e-5)
 
 
 def _resize(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:

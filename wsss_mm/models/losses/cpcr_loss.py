@@ -1,6 +1,6 @@
 """Complementary patch cross regularisation (CPCR) loss of CPN, with OHEM."""
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -10,13 +10,19 @@ from wsss_mm.registry import MODELS
 BG_ORDERS = ('after_scaling', 'before_scaling')
 
 
-def ohem_mean(losses: torch.Tensor, ratio: float) -> torch.Tensor:
+def ohem_mean(
+    losses: torch.Tensor, ratio: float, num_elements: Optional[int] = None
+) -> torch.Tensor:
     """Online hard example mining: the mean of each sample's largest losses.
 
     Args:
-        losses (Tensor): (B, ...) element-wise losses.
+        losses (Tensor): (B, ...) element-wise losses, >= 0.
         ratio (float): share of each sample's elements kept, in (0, 1]; at
             least one is kept. 1 is the plain mean.
+        num_elements (int, optional): the number of elements per sample that
+            ``ratio`` and the mean refer to, when ``losses`` holds only some of
+            them and the others are zero losses (at least the given ones).
+            Default: those of ``losses``.
 
     Returns:
         Tensor: scalar, the mean over the B x k kept elements.
@@ -24,10 +30,12 @@ def ohem_mean(losses: torch.Tensor, ratio: float) -> torch.Tensor:
     if not 0 < ratio <= 1:
         raise ValueError(f'OHEM ratio must be in (0, 1], got {ratio}')
     flat = losses.flatten(1)
-    if ratio == 1:
-        return flat.mean()
-    k = max(1, int(ratio * flat.shape[1]))
-    return flat.topk(k, dim=1).values.mean()
+    total = flat.shape[1] if num_elements is None else num_elements
+    if total < flat.shape[1]:
+        raise ValueError(f'num_elements {total} is below the {flat.shape[1]} losses given')
+    k = total if ratio == 1 else max(1, int(ratio * total))
+    kept = flat if k >= flat.shape[1] else flat.topk(k, dim=1).values
+    return kept.sum() / (flat.shape[0] * k)
 
 
 def keep_channel_max(maps: torch.Tensor) -> torch.Tensor:
@@ -152,6 +160,7 @@ class CPCRLoss(nn.Module):
         refined: Sequence[torch.Tensor],
         lam: torch.Tensor,
         bg_alpha: float = 1.0,
+        num_classes: Optional[int] = None,
     ) -> torch.Tensor:
         """
         Args:
@@ -161,6 +170,11 @@ class CPCRLoss(nn.Module):
                 (``Ỹ_o`` is not used).
             lam (Tensor): (B,) λ.
             bg_alpha (float): α of Eq. 16 (the CPN's). Default: 1.
+            num_classes (int, optional): the number of classes of the full
+                maps when the maps hold only some of their channels, the others
+                zero in every map (CPN passes each image's present classes and
+                at least one absent one); OHEM then keeps its share of the
+                ``(num_classes + 1) h w`` elements. Default: C.
 
         Returns:
             Tensor: scalar loss.
@@ -180,9 +194,11 @@ class CPCRLoss(nn.Module):
                 self.weighted_maps(ref_h, lam, bg_alpha),
             ),
         )
+        height, width = cam_o.shape[-2:]
+        num_elements = None if num_classes is None else (num_classes + 1) * height * width
         loss = 0
         for target, pred in pairs:
             if self.max_target:
                 target = keep_channel_max(target)
-            loss = loss + ohem_mean((target - pred).abs(), self.ohem_ratio)
+            loss = loss + ohem_mean((target - pred).abs(), self.ohem_ratio, num_elements)
         return self.loss_weight * loss

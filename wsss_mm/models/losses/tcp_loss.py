@@ -1,6 +1,6 @@
 """Triplet complementary patch (TCP) loss of CPN."""
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -46,7 +46,11 @@ class TCPLoss(nn.Module):
         self.loss_name = loss_name
 
     def forward(
-        self, cams: Sequence[torch.Tensor], refined: Sequence[torch.Tensor], lam: torch.Tensor
+        self,
+        cams: Sequence[torch.Tensor],
+        refined: Sequence[torch.Tensor],
+        lam: torch.Tensor,
+        num_classes: Optional[int] = None,
     ) -> torch.Tensor:
         """
         Args:
@@ -55,12 +59,18 @@ class TCPLoss(nn.Module):
             refined (Sequence[Tensor]): ``(Ỹ_o, Ỹ_h, Ỹ_h̄)``, the refined maps,
                 same shapes.
             lam (Tensor): (B,) λ.
+            num_classes (int, optional): the number of classes of the full
+                maps when the maps hold only some of their channels, the others
+                zero in every map; the means are over all of them. Default: C.
 
         Returns:
             Tensor: scalar loss.
         """
         cam_o, cam_h, cam_hbar = cams
         ref_o, ref_h, ref_hbar = refined
-        cam_term = (mix_pair(lam, cam_h.detach(), cam_hbar.detach()) - cam_o).abs().mean()
-        ref_term = (mix_pair(lam, ref_h, ref_hbar) - ref_o).abs().mean()
-        return self.loss_weight * (cam_term + ref_term)
+        count = cam_o.numel()
+        if num_classes is not None:
+            count = count // cam_o.shape[1] * num_classes
+        cam_term = (mix_pair(lam, cam_h.detach(), cam_hbar.detach()) - cam_o).abs().sum()
+        ref_term = (mix_pair(lam, ref_h, ref_hbar) - ref_o).abs().sum()
+        return self.loss_weight * (cam_term + ref_term) / count
