@@ -172,9 +172,10 @@ class GroupWSSS(CAMClassifier):
     def readout_weights(self, head) -> torch.Tensor:
         """(C, K): a readout's linear classifier on the nodes: the head's
         weights, or the identity on class-map nodes."""
+        weights = head.cam_weights()
         if self.graph_nodes == 'class_maps':
-            return torch.eye(self.num_classes, device=head.cam_weights().device)
-        return head.cam_weights()
+            return torch.eye(self.num_classes, dtype=weights.dtype, device=weights.device)
+        return weights
 
     def cam_weights(self) -> torch.Tensor:
         """(C, K) or, for ``'ensemble'``, (C, 2K) = ``[W_pre, W] / 2``."""
