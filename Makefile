@@ -5,16 +5,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= work_dirs/demo
 DEMO_DATA ?= data/synthvoc
+OPENMIM_VERSION := 0.3.9
 
 .PHONY: install test test-fast lint demo clean
 
 install: $(STAMP)
 
-# Re-runs only when a requirements file or setup.py changes.
-$(STAMP): requirements/runtime.txt requirements/tests.txt requirements/lint.txt requirements/optional.txt setup.py
+# Re-runs only when a requirements file or setup.py changes. openmim goes in without its
+# dependencies, which would downgrade setuptools below torch's need (requirements/mim.txt).
+$(STAMP): requirements/runtime.txt requirements/tests.txt requirements/lint.txt requirements/mim.txt requirements/optional.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/lint.txt
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt \
+		-r requirements/lint.txt -r requirements/mim.txt
+	$(PY) -m pip install -q --no-deps openmim==$(OPENMIM_VERSION)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip install -q -r requirements/optional.txt || \
 		echo "pydensecrf2 did not build: the dense CRF stages and tests are skipped"

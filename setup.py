@@ -48,7 +48,10 @@ def add_mim_extension() -> None:
     where MMEngine finds them for ``_base_ = ['wsss_mm::cam/cam_r50_voc.py']``:
     symlinks to the originals for an editable install (``pip install -e .``, which
     runs ``editable_wheel``, or the legacy ``develop``), copies when a wheel or a
-    source distribution is built (``pip install .``); nothing otherwise."""
+    source distribution is built (``pip install .``); nothing otherwise. Links an
+    editable install made are kept when a wheel is built in the same tree: the wheel
+    holds the files they point to, and the editable install keeps seeing the
+    repository's configs and tools (not copies that go stale)."""
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         # symlinks fail on Windows without privileges
         mode = 'copy' if platform.system() == 'Windows' else 'symlink'
@@ -64,6 +67,8 @@ def add_mim_extension() -> None:
         if not osp.exists(src_path):
             continue
         tar_path = osp.join(mim_path, filename)
+        if osp.islink(tar_path) and osp.realpath(tar_path) == osp.realpath(src_path):
+            continue
         if osp.isfile(tar_path) or osp.islink(tar_path):
             os.remove(tar_path)
         elif osp.isdir(tar_path):

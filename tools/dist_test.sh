@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py options]
 set -e
+USAGE="usage: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [options of tools/test.py]
+  torchrun with NUM_PROCS processes (one per GPU, nccl; without CUDA, CPU processes, gloo);
+  NNODES, NODE_RANK, PORT, MASTER_ADDR and PYTHON from the environment"
+case "${1:-}" in -h|--help) echo "$USAGE"; exit 0 ;; esac
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -9,7 +13,7 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 if [ -z "$CONFIG" ] || [ -z "$CHECKPOINT" ] || [ -z "$GPUS" ]; then
-    echo "usage: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [options of tools/test.py]" >&2
+    echo "$USAGE" >&2
     exit 2
 fi
 PYTHON=${PYTHON:-python}

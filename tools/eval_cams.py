@@ -43,7 +43,7 @@ def parse_args() -> argparse.Namespace:
         nargs=3,
         default=(0.01, 0.95, 0.01),
         metavar=('START', 'STOP', 'STEP'),
-        help='background thresholds START..STOP (inclusive) by STEP',
+        help='background thresholds START..STOP (inclusive) by STEP, in [0, 1]',
     )
     parser.add_argument(
         '--crf', action='store_true', help='also evaluate the seeds refined by a dense CRF'
@@ -56,8 +56,13 @@ def parse_args() -> argparse.Namespace:
         default={},
         help='override the CRF settings, e.g. crf.spatial_units=pixels',
     )
-    parser.add_argument('--workers', type=int, default=2, help='CRF processes')
+    parser.add_argument(
+        '--workers', type=int, default=2, help='CRF processes (0 or 1: in this process)'
+    )
     args = parser.parse_args()
+    from wsss_mm.utils.cli import at_least, between, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--thresholds': between(0, 1), '--workers': at_least(0)})
     if (args.crf_config or args.cfg_options) and not args.crf:
         parser.error('--crf-config and --cfg-options need --crf')
     if any(not key.startswith('crf.') for key in args.cfg_options):
@@ -66,7 +71,10 @@ def parse_args() -> argparse.Namespace:
         )
     start, stop, step = args.thresholds
     if step <= 0 or stop < start:
-        parser.error(f'--thresholds needs START <= STOP and STEP > 0, got {args.thresholds}')
+        parser.error(
+            f'argument --thresholds: needs START <= STOP and STEP > 0, got '
+            f'{" ".join(map(str, args.thresholds))}'
+        )
     return args
 
 

@@ -32,12 +32,18 @@ def parse_args() -> argparse.Namespace:
         nargs=3,
         default=(0.01, 0.95, 0.01),
         metavar=('START', 'STOP', 'STEP'),
-        help='saliency thresholds START..STOP (inclusive) by STEP',
+        help='saliency thresholds START..STOP (inclusive) by STEP, in [0, 1]',
     )
     args = parser.parse_args()
+    from wsss_mm.utils.cli import between, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--thresholds': between(0, 1)})
     start, stop, step = args.thresholds
     if step <= 0 or stop < start:
-        parser.error(f'--thresholds needs START <= STOP and STEP > 0, got {args.thresholds}')
+        parser.error(
+            f'argument --thresholds: needs START <= STOP and STEP > 0, got '
+            f'{" ".join(map(str, args.thresholds))}'
+        )
     return args
 
 

@@ -60,8 +60,9 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     args = parser.parse_args()
-    if args.batch_size < 1:
-        parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
+    from wsss_mm.utils.cli import at_least, between, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--batch-size': at_least(1), '--detect-threshold': between(0, 1)})
     return args
 
 

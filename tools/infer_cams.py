@@ -2,10 +2,13 @@
 
     python tools/infer_cams.py CONFIG CHECKPOINT --out-dir DIR [--method NAME]
         [--split LIST] [--scales 1.0 0.5 1.5 2.0] [--no-flip] [--data-root DIR]
-        [--group-size K]
+        [--group-size K] [--overwrite]
 
-Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically; a rerun
-skips images already done.
+Writes ``DIR/<image_id>.npz`` (docs/design.md, "CAM files") atomically, and
+``DIR/.recipe.json``, what made them (checkpoint, method and options, scales,
+flip, config settings, split). A rerun of the same recipe skips the images
+whose file is there and whole; a rerun of another recipe is refused with the
+settings that differ, unless ``--overwrite``.
 """
 
 import argparse
@@ -18,13 +21,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='CAM network config')
     parser.add_argument('checkpoint', help='trained CAM network checkpoint')
     parser.add_argument('--out-dir', required=True, help='folder for the CAM files')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='remake every CAM file, also where --out-dir was made by another recipe '
+        '(its .recipe.json); without it a rerun resumes a folder of the same recipe and '
+        'refuses another',
+    )
     parser.add_argument('--method', default='CAM', help='registered CAM method (default CAM)')
     parser.add_argument('--split', help='split file (absolute or relative to the data root)')
     parser.add_argument('--scales', type=float, nargs='+', help='input scales')
     parser.add_argument('--no-flip', action='store_true', help='no horizontal flips')
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--vis-dir', help='save image | CAM overlays here')
-    parser.add_argument('--num-vis', type=int, default=20, help='overlays to save')
+    parser.add_argument('--num-vis', type=int, default=20, help='overlays to save (default 20)')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
     parser.add_argument(
         '--group-size',
@@ -37,16 +47,20 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     args = parser.parse_args()
-    if args.scales is not None and any(s <= 0 for s in args.scales):
-        parser.error(f'--scales must be positive, got {args.scales}')
-    if args.group_size is not None and args.group_size < 1:
-        parser.error(f'--group-size must be >= 1, got {args.group_size}')
+    from wsss_mm.utils.cli import at_least, check_ranges, positive  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {'--scales': positive(), '--num-vis': at_least(0), '--group-size': at_least(1)},
+    )
     return args
 
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis import infer_cams
     from wsss_mm.apis.train import load_config
+    from wsss_mm.utils.manifest import repaired_note
     from wsss_mm.utils.setup_env import register_all_modules
 
     register_all_modules()
@@ -64,9 +78,10 @@ def main(args: argparse.Namespace) -> None:
         num_vis=args.num_vis,
         device=args.device,
         group_size=args.group_size,
+        overwrite=args.overwrite,
     )
     print(
-        f'CAMs in {args.out_dir}: {summary["done"]} written, '
+        f'CAMs in {args.out_dir}: {summary["done"]} written{repaired_note(summary)}, '
         f'{summary["skipped"]} already there, {summary["total"]} in the split'
     )
 

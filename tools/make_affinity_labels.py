@@ -2,7 +2,7 @@
 
     python tools/make_affinity_labels.py CONFIG --cam-dir DIR --out-dir DIR
         [--data-root DIR] [--split LIST] [--workers N] [--seed-threshold T]
-        [--saliency-dir DIR] [--allow-pickle] [--cfg-options ...]
+        [--saliency-dir DIR] [--allow-pickle] [--overwrite] [--cfg-options ...]
 
 CONFIG is an AffinityNet config (e.g. configs/affinity/affinity_r50_voc.py);
 its ``affinity_labels`` dict sets the thresholds, the CRF and the saliency
@@ -13,8 +13,10 @@ bg = bg_ratio * T. With ``--saliency-dir`` (or ``affinity_labels.saliency_dir``)
 background comes from saliency maps (tools/infer_saliency.py's ``.npz`` or grey
 ``.png``): background where the saliency is at most ``affinity_labels.saliency_threshold``,
 the CAMs' confident foreground inside the salient region, 255 elsewhere (P-NOC's
-C²AM-H guidance). Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) atomically;
-a rerun skips images already done. Then train AffinityNet with
+C²AM-H guidance). Writes ``DIR/<image_id>.png`` (VOC palette, 255 = ignored) atomically,
+and ``DIR/.recipe.json``, what made them (thresholds, CRF, CAM and saliency folders,
+split); a rerun of the same recipe skips images already done, one of another recipe is
+refused unless ``--overwrite``. Then train AffinityNet with
 ``tools/train.py CONFIG --cfg-options train_dataloader.dataset.mask_dir=DIR``.
 """
 
@@ -35,9 +37,20 @@ def parse_args() -> argparse.Namespace:
         'you made',
     )
     parser.add_argument('--out-dir', required=True, help='folder for the label maps')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='remake every label map, also where --out-dir was made by another recipe '
+        '(its .recipe.json); without it a rerun resumes a folder of the same recipe and '
+        'refuses another',
+    )
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
-    parser.add_argument('--workers', type=int, help='processes (default: refine_workers)')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        help='processes (default: refine_workers; 0 or 1: in this process)',
+    )
     parser.add_argument(
         '--seed-threshold',
         type=float,
@@ -54,12 +67,17 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override config settings, e.g. affinity_labels.crf=False',
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    from wsss_mm.utils.cli import at_least, between, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--workers': at_least(0), '--seed-threshold': between(0, 1)})
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.make_affinity_labels import make_affinity_labels
     from wsss_mm.apis.train import load_config
+    from wsss_mm.utils.manifest import repaired_note
 
     cfg = load_config(args.config, args.cfg_options)
     summary = make_affinity_labels(
@@ -72,6 +90,7 @@ def main(args: argparse.Namespace) -> None:
         args.seed_threshold,
         args.allow_pickle,
         args.saliency_dir,
+        args.overwrite,
     )
     saliency_dir = args.saliency_dir or cfg.affinity_labels.get('saliency_dir')
     background = (
@@ -80,7 +99,7 @@ def main(args: argparse.Namespace) -> None:
         else f'bg threshold {summary["bg_threshold"]}'
     )
     print(
-        f'affinity labels in {args.out_dir}: {summary["done"]} written, '
+        f'affinity labels in {args.out_dir}: {summary["done"]} written{repaired_note(summary)}, '
         f'{summary["skipped"]} already there (fg threshold {summary["fg_threshold"]}, '
         f'{background})'
     )

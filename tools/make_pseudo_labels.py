@@ -2,12 +2,14 @@
 
     python tools/make_pseudo_labels.py CONFIG CHECKPOINT --cam-dir DIR --out-dir DIR
         [--data-root DIR] [--split LIST] [--device cpu|cuda] [--allow-pickle]
-        [--cfg-options ...]
+        [--overwrite] [--cfg-options ...]
 
 CONFIG is the AffinityNet config (its ``random_walk`` and ``pseudo_labels``
 dicts), CHECKPOINT the trained AffinityNet. Writes ``DIR/<image_id>.png``
 (VOC palette; 255 = ignore where ``pseudo_labels.ignore_band`` is set)
-atomically; a rerun skips images already done. Where every image has a
+atomically, and ``DIR/.recipe.json``, what made them (checkpoint, settings, CAM
+folder, split); a rerun of the same recipe skips images already done, one of
+another recipe is refused unless ``--overwrite``. Where every image has a
 ground-truth mask, prints the pseudo masks' per-class IoU and, as its last
 line, one JSON object ``{"miou": .., "ignored": .., "num_images": ..}``.
 """
@@ -31,17 +33,33 @@ def parse_args() -> argparse.Namespace:
         'you made',
     )
     parser.add_argument('--out-dir', required=True, help='folder for the pseudo masks')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='remake every pseudo mask, also where --out-dir was made by another recipe '
+        '(its .recipe.json); without it a rerun resumes a folder of the same recipe and '
+        'refuses another',
+    )
     parser.add_argument('--data-root', help='override the data root')
     parser.add_argument('--split', help='split file (default: the AffinityNet training split)')
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
-    parser.add_argument('--workers', type=int, default=2, help='evaluation processes')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=2,
+        help='evaluation processes (default 2; 0 or 1: in this process)',
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. random_walk.beta=8',
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    from wsss_mm.utils.cli import at_least, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--workers': at_least(0)})
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
@@ -52,6 +70,7 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis.train import load_config
     from wsss_mm.evaluation import eval_label_dir
     from wsss_mm.utils.io import read_split
+    from wsss_mm.utils.manifest import repaired_note
     from wsss_mm.utils.setup_env import register_all_modules
 
     register_all_modules()
@@ -73,9 +92,10 @@ def main(args: argparse.Namespace) -> None:
         split,
         args.device,
         args.allow_pickle,
+        overwrite=args.overwrite,
     )
     print(
-        f'pseudo masks in {args.out_dir}: {summary["done"]} written, '
+        f'pseudo masks in {args.out_dir}: {summary["done"]} written{repaired_note(summary)}, '
         f'{summary["skipped"]} already there'
     )
     result = eval_label_dir(

@@ -13,75 +13,20 @@ Style options change the data's character (see ``SyntheticStyle``)::
 """
 
 import argparse
-import math
 import os
 import os.path as osp
 import time
-from collections.abc import Callable
 from typing import Optional
 
-from wsss_mm.datasets.coco_layout import COCO_CLASSES
-from wsss_mm.datasets.synthetic_voc import (
-    LAYOUTS,
-    MARKER_FILE,
-    MAX_OBJECT_SCALE,
-    VOC_CLASSES,
-    SyntheticStyle,
-    is_synthetic_voc_dir,
-    make_synthetic_voc,
-)
 
-
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse ``type`` that accepts integers >= ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}')
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f'must be >= {minimum}, got {value}')
-        return value
-
-    return parse
-
-
-def _float_in(low: float, high: float = math.inf, low_open: bool = False) -> Callable[[str], float]:
-    """An argparse ``type`` for finite numbers >= ``low`` (> if ``low_open``), <= ``high``."""
-    expected = (f'> {low:g}' if low_open else f'>= {low:g}') + (
-        f' and <= {high:g}' if high < math.inf else ''
-    )
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f'expected a number {expected}, got {text!r}')
-        if not (
-            math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
-        ):
-            raise argparse.ArgumentTypeError(f'must be {expected}, got {text}')
-        return value
-
-    return parse
-
-
-def _voc_class(text: str) -> str:
-    """An argparse ``type`` that accepts a VOC class name (not background)."""
-    if text not in VOC_CLASSES[1:]:
-        raise argparse.ArgumentTypeError(
-            f'unknown VOC class {text!r}; valid names: {" ".join(VOC_CLASSES[1:])}'
-        )
-    return text
-
-
-def style_text(style: SyntheticStyle) -> str:
+def style_text(style) -> str:
     """A short description of the fields of ``style`` that differ from the default.
 
     Returns:
         str: e.g. ``'object scale 0.5, classes bottle/dog'``; '' for the default.
     """
+    from wsss_mm.datasets.synthetic_voc import VOC_CLASSES, SyntheticStyle
+
     default = SyntheticStyle()
     parts = []
     if style.object_scale != default.object_scale:
@@ -115,21 +60,16 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument('out', help='output folder')
     parser.add_argument(
-        '--num-train', type=_int_at_least(1), required=True, help='number of train images (>= 1)'
+        '--num-train', type=int, required=True, help='number of train images (>= 1)'
     )
+    parser.add_argument('--num-val', type=int, required=True, help='number of val images (>= 1)')
     parser.add_argument(
-        '--num-val', type=_int_at_least(1), required=True, help='number of val images (>= 1)'
+        '--size', type=int, default=128, help='image side in pixels (>= 64, default 128)'
     )
-    parser.add_argument(
-        '--size',
-        type=_int_at_least(64),
-        default=128,
-        help='image side in pixels (>= 64, default 128)',
-    )
-    parser.add_argument('--seed', type=_int_at_least(0), default=0, help='random seed (default 0)')
+    parser.add_argument('--seed', type=int, default=0, help='random seed (>= 0, default 0)')
     parser.add_argument(
         '--layout',
-        choices=LAYOUTS,
+        choices=('voc', 'coco'),
         default='voc',
         help='voc: PASCAL VOC 2012 layout, 20 classes (default); coco: COCO 2014 WSSS layout, '
         '80 classes',
@@ -144,22 +84,22 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     )
     style.add_argument(
         '--object-scale',
-        type=_float_in(0, MAX_OBJECT_SCALE, low_open=True),
+        type=float,
         default=1.0,
         metavar='FLOAT',
-        help=f'object size relative to the default (> 0 and '
-        f'<= {MAX_OBJECT_SCALE:g}; 0.5: small objects; default 1)',
+        help='object size relative to the default (> 0, up to the largest that fits the '
+        'image, MAX_OBJECT_SCALE of wsss_mm.datasets.synthetic_voc; 0.5: small objects; '
+        'default 1)',
     )
     style.add_argument(
         '--thin-fraction',
-        type=_float_in(0, 1),
+        type=float,
         default=0.0,
         metavar='FLOAT',
         help='share of thin objects, aspect ratio 4-8 (0..1, default 0)',
     )
     style.add_argument(
         '--classes',
-        type=_voc_class,
         nargs='+',
         metavar='NAME',
         help='use only these VOC classes (at least 2 names, e.g. bottle chair '
@@ -167,13 +107,42 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     )
     style.add_argument(
         '--clutter',
-        type=_float_in(0),
+        type=float,
         default=1.0,
         metavar='FLOAT',
         help='background clutter: scales the number of distractors, above 1 '
         'also their size and colour (>= 0; 0: none; default 1)',
     )
     args = parser.parse_args(argv)
+    # after --help: imports wsss_mm
+    from wsss_mm.datasets.synthetic_voc import (
+        MARKER_FILE,
+        MAX_OBJECT_SCALE,
+        VOC_CLASSES,
+        SyntheticStyle,
+        is_synthetic_voc_dir,
+    )
+    from wsss_mm.utils.cli import at_least, between, check_ranges
+
+    check_ranges(
+        parser,
+        args,
+        {
+            '--num-train': at_least(1),
+            '--num-val': at_least(1),
+            '--size': at_least(64),
+            '--seed': at_least(0),
+            '--object-scale': between(0, MAX_OBJECT_SCALE, low_open=True),
+            '--thin-fraction': between(0, 1),
+            '--clutter': at_least(0),
+        },
+    )
+    unknown = [name for name in args.classes or [] if name not in VOC_CLASSES[1:]]
+    if unknown:
+        parser.error(
+            f'argument --classes: unknown VOC class {unknown[0]!r}; valid names: '
+            f'{" ".join(VOC_CLASSES[1:])}'
+        )
     if args.classes is not None and args.layout == 'coco':
         parser.error('argument --classes: selects VOC classes, not available with --layout coco')
     if args.classes is not None:
@@ -212,6 +181,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[list[str]] = None) -> None:
     """Writes the dataset and prints a one-line summary."""
     args = parse_args(argv)
+    from wsss_mm.datasets.coco_layout import COCO_CLASSES
+    from wsss_mm.datasets.synthetic_voc import VOC_CLASSES, make_synthetic_voc
+
     start = time.perf_counter()
     summary = make_synthetic_voc(
         args.out,

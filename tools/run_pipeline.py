@@ -1,7 +1,7 @@
 """Run the WSSS pipeline end to end, skipping stages already done.
 
     python tools/run_pipeline.py CONFIG --work-dir DIR [--data-root DIR] [--method NAME]
-        [--auto-refine] [--verbose] [--cfg-options ...]
+        [--auto-refine] [--overwrite] [--verbose] [--cfg-options ...]
 
 Stages: train the CAM network -> infer CAMs (multi-scale + flip) -> evaluate
 the seeds -> + dense CRF -> affinity labels -> AffinityNet -> random walk and
@@ -15,6 +15,12 @@ output lies in the work dir; the last line printed is one JSON object:
 ``seed_miou``, ``crf_miou``, ``walk_miou``, ``pseudo_miou``, ``val_miou``,
 ``floor_miou`` (null where a stage did not run), ``seg_trained_on`` and
 ``below_previous`` (the marked stages).
+
+WORK_DIR/.recipe.json records what the work dir is made from (the resolved
+config and sub-configs, --cfg-options, --method, --data-root, --auto-refine); a
+rerun of another recipe is refused, naming the settings that differ, unless
+``--overwrite``, which forgets the stage records and runs every stage again
+(a per-image stage keeps the files of a folder whose own recipe still holds).
 
 The terminal gets one line per stage, when it ends (with its Runner's log
 file, WORK_DIR/<stage dir>/<timestamp>/<timestamp>.log), then the tables and
@@ -47,6 +53,14 @@ def parse_args() -> argparse.Namespace:
         'CRF-refined seeds and the pseudo masks scores best on train',
     )
     parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='run every stage again where --work-dir was made by another recipe (its '
+        '.recipe.json: config settings, --cfg-options, --method, --data-root, '
+        '--auto-refine): its stage records are forgotten; without it such a work dir is '
+        'refused',
+    )
+    parser.add_argument(
         '--verbose',
         action='store_true',
         help="MMEngine's logs on the terminal too (they are always in each stage's work dir)",
@@ -73,6 +87,7 @@ def main(args: argparse.Namespace) -> None:
         args.method,
         dict(args.cfg_options),
         args.auto_refine,
+        args.overwrite,
     )
     results = run_pipeline(ctx, verbose=args.verbose)
     print(format_tables(results, args.method))

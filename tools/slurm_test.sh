@@ -1,5 +1,13 @@
 #!/usr/bin/env bash
 # Testing on a Slurm cluster: bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py options]
+USAGE="usage: bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [options of tools/test.py]
+  srun with GPUS tasks (default 4), GPUS_PER_NODE (4), CPUS_PER_TASK (5), SRUN_ARGS and
+  PYTHON from the environment"
+case "${1:-}" in -h|--help) echo "$USAGE"; exit 0 ;; esac
+if [ -z "${4:-}" ]; then
+    echo "$USAGE" >&2
+    exit 2
+fi
 set -x
 PARTITION=$1
 JOB_NAME=$2

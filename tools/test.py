@@ -86,6 +86,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    from wsss_mm.utils.cli import at_least, check_ranges, positive  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {'--wait-time': at_least(0), '--cooc-thresholds': positive(), '--local-rank': at_least(0)},
+    )
     if args.seed_miou and (args.tta or args.out):
         parser.error(
             '--seed-miou computes multi-scale + flip CAMs itself and writes no '
@@ -100,8 +107,6 @@ def parse_args() -> argparse.Namespace:
         parser.error('--cooccurrence is read by --subsets only: add --subsets')
     if args.cooc_thresholds and not args.cooccurrence:
         parser.error('--cooc-thresholds needs --subsets --cooccurrence FILE')
-    if args.cooc_thresholds and min(args.cooc_thresholds) <= 0:
-        parser.error(f'--cooc-thresholds must be positive, got {args.cooc_thresholds}')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -111,20 +116,20 @@ def main(args: argparse.Namespace) -> None:
     from wsss_mm.apis import close_distributed
     from wsss_mm.apis.train import (
         build_runner,
+        check_checkpoint_fits,
         load_config,
         use_seed_evaluation,
         use_visualization_hook,
     )
     from wsss_mm.apis.train_seg import enable_tta
 
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     if args.cooccurrence and not osp.isfile(args.cooccurrence):
-        raise SystemExit(
+        raise FileNotFoundError(
             f'co-occurrence file not found: {args.cooccurrence} (make it with '
             'tools/analysis_tools/cooccurrence.py on the training split)'
         )
     cfg = load_config(args.config, args.cfg_options)
+    check_checkpoint_fits(cfg, args.checkpoint)
     cfg.load_from = args.checkpoint
     # a test builds no training data: mmseg's visualization hook reads runner.iter, which
     # would build the training loop (e.g. pseudo masks that need not exist where one tests)

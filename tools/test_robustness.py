@@ -70,13 +70,28 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, help='override settings of every config'
     )
     args = parser.parse_args()
-    if args.eps <= 0:
-        parser.error(f'--eps must be positive, got {args.eps}')
-    for name in ('pgd_steps', 'uap_steps', 'gd_uap_steps'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
-    if not 0 < args.gd_uap_part <= 1:
-        parser.error(f'--gd-uap-part must be in (0, 1], got {args.gd_uap_part}')
+    from wsss_mm.utils.cli import (  # after --help: imports wsss_mm
+        at_least,
+        between,
+        check_ranges,
+        positive,
+    )
+
+    check_ranges(
+        parser,
+        args,
+        {
+            '--eps': positive(),
+            '--pgd-steps': at_least(1),
+            '--pgd-step-size': positive(),
+            '--uap-steps': at_least(1),
+            '--uap-step-size': positive(),
+            '--gd-uap-steps': at_least(1),
+            '--gd-uap-part': between(0, 1, low_open=True),
+            '--uap-size': at_least(1),
+            '--seed': at_least(0),
+        },
+    )
     return args
 
 

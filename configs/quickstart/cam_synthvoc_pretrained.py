@@ -5,8 +5,8 @@
 #   python tools/make_synthetic_voc.py data/synthvoc_pretrain --num-train 3000 \
 #       --num-val 100 --seed 1
 #   python tools/train.py configs/quickstart/cam_synthvoc.py --data-root data/synthvoc_pretrain \
-#       --work-dir data/synthvoc_pretrain/r18w16 --cfg-options train_cfg.max_epochs=20 \
-#       param_scheduler.0.end=20 default_hooks.checkpoint.interval=20
+#       --work-dir data/synthvoc_pretrain/r18w16 --epochs 20
+#   (--epochs also ends the PolyLR and sets the checkpoint interval at epoch 20)
 # Then the IRN / AdvCAM recipe from pretrained weights: BN frozen, lr 0.1 (head x10), 5 epochs.
 _base_ = ['./cam_synthvoc.py']
 pretrained = 'data/synthvoc_pretrain/r18w16/epoch_20.pth'

@@ -42,3 +42,31 @@ def test_seeds_from_the_cam_networks_training(tmp_path, repo_root, synth_root, w
     for img_id in ids:
         copied = tmp_path / 'cams' / f'{img_id}.npz'
         assert copied.read_bytes() == (source / f'{img_id}.npz').read_bytes()
+
+
+def test_a_work_dir_of_another_recipe_is_refused_unless_overwrite(tmp_path, quickstart_config):
+    """The work dir records the resolved config, method, data root: a rerun with a
+    setting that changes the outputs is refused naming it; worker counts are not part
+    of the recipe; ``overwrite`` forgets the stage records and runs every stage again."""
+    runs = []
+    stages = [('count', lambda ctx: runs.append(ctx.method) or {})]
+    work_dir = str(tmp_path / 'work')
+
+    def run(cfg_options=None, **options):
+        ctx = PipelineContext(quickstart_config, work_dir, cfg_options=cfg_options or {}, **options)
+        return pipeline.run_pipeline(ctx, stages, log=lambda line: None)
+
+    run()
+    run({'cam_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False})
+    assert runs == ['CAM']
+    with pytest.raises(
+        ValueError,
+        match=r"work was made by another recipe \(.recipe.json\): method: 'CAM' -> 'GradCAM'; "
+        r'settings.cam.cam_infer.scales: \[1.0, 0.5, 1.5\] -> \[1.0\]. '
+        r'Rerun with --overwrite to redo it, or choose a new --work-dir',
+    ):
+        run({'cam_infer.scales': (1.0,)}, method='GradCAM')
+    assert runs == ['CAM'] and osp.isfile(osp.join(work_dir, 'stages', 'count.json'))
+    run({'cam_infer.scales': (1.0,)}, method='GradCAM', overwrite=True)
+    run({'cam_infer.scales': (1.0,)}, method='GradCAM')
+    assert runs == ['CAM', 'GradCAM']

@@ -18,6 +18,7 @@ from wsss_mm.cams.cam_file import (
     missing_cam_files,
     save_cam_file,
 )
+from wsss_mm.cams.saliency_file import load_saliency_file
 
 
 def save_legacy(path, keys, cam):
@@ -126,6 +127,27 @@ def test_an_npz_holding_a_pickle_is_refused_unread(tmp_path):
     with pytest.raises(ValueError, match='raw.npz is not a valid CAM file'):
         load_cam_file(raw, allow_pickle=True)
     assert not marker.exists()
+
+
+def test_a_file_that_is_not_an_archive_is_named_so_not_a_pickle(tmp_path):
+    """A text file (or a copy cut short) named .npz is "not a valid .npz archive";
+    the pickle message is kept for real object arrays (previous test)."""
+    text = tmp_path / 'notes.npz'
+    text.write_text('keys,cam\n1,0.5\n')
+    short = str(tmp_path / 'short.npz')
+    save_cam_file(short, np.array([1]), np.zeros((1, 8, 8)))
+    with open(short, 'r+b') as f:
+        f.truncate(200)
+    for path in (str(text), short):
+        for read in (load_cam_file, load_saliency_file):
+            with pytest.raises(ValueError, match='not a valid .npz archive: not a zip') as info:
+                read(path)
+            assert 'pickle' not in str(info.value) and path in str(info.value)
+    single = str(tmp_path / 'single.npz')
+    with open(single, 'wb') as f:
+        np.save(f, np.zeros(3))
+    with pytest.raises(ValueError, match='not a valid .npz archive: it is a single .npy array'):
+        load_cam_file(single)
 
 
 def test_legacy_npy_needs_allow_pickle(tmp_path):

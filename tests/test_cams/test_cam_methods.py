@@ -15,7 +15,6 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from analysis_tools.advcam_reference import reference_advcam
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
@@ -33,6 +32,7 @@ from wsss_mm.cams import (
 from wsss_mm.cams import grad_cam as grad_cam_module
 from wsss_mm.models.heads import GAPClassifierHead
 from wsss_mm.registry import CAM_METHODS, MODELS
+from wsss_mm.testing.advcam_reference import reference_advcam
 from wsss_mm.utils.maps import max_normalize
 
 #: every registered method (one parametrized test covers them all)
@@ -494,7 +494,7 @@ def test_advcam_flip_pairs_need_a_flip_batch(model, build_method):
 
 
 def test_advcam_authors_preset_equals_the_authors_loop_in_float64(build_method, tiny_cam_network):
-    """The batched preset against tools/analysis_tools/advcam_reference.py, an
+    """The batched preset against wsss_mm/testing/advcam_reference.py, an
     independent transcription of the authors' hooked, per-class, per-scale loop."""
     net = tiny_cam_network().double()
     torch.manual_seed(1)

@@ -107,7 +107,7 @@ def test_affinity_labels_resume_and_name_missing_cams(
     out = str(tmp_path / 'aff')
     cfg = affinity_config
     assert make_affinity_labels(cfg, gt_cams, out, synth_root) == dict(
-        done=24, skipped=0, total=24, fg_threshold=0.1, bg_threshold=0.02
+        done=24, skipped=0, total=24, unreadable=0, fg_threshold=0.1, bg_threshold=0.02
     )
     labels = read_mask(label_path(out, 'synth_000000'))
     assert labels.shape == (64, 64) and set(np.unique(labels)) <= set(range(21)) | {255}
@@ -142,12 +142,15 @@ def test_pseudo_masks_resume_and_cli(
     cfg = affinity_config
     checkpoint = str(tmp_path / 'aff.pth')
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
+    # the settings of the command line below, so that it resumes this folder
+    cfg.pseudo_labels.ignore_band = (0.2, 0.6)
+    cfg.random_walk.beta = 100
     out = str(tmp_path / 'pseudo')
     assert make_pseudo_labels(cfg, checkpoint, gt_cams, out, synth_root) == dict(
-        done=24, skipped=0, total=24
+        done=24, skipped=0, total=24, unreadable=0
     )
     mask = read_mask(label_path(out, 'synth_000001'))
-    assert mask.shape == (64, 64) and mask.max() <= 20
+    assert mask.shape == (64, 64) and set(np.unique(mask)) <= set(range(21)) | {255}
 
     # beta 100: the untrained network's affinities vanish, the walk keeps the CAMs
     os.remove(label_path(out, 'synth_000002'))
@@ -208,7 +211,38 @@ def test_pseudo_masks_in_worker_processes_equal_one_process(
             device='cpu',
             num_workers=workers,
         )
-        assert summary == dict(done=8, skipped=0, total=8)
+        assert summary == dict(done=8, skipped=0, total=8, unreadable=0)
     for img_id in ids:
         one, two = (read_mask(label_path(outs[w], img_id)) for w in (1, 2))
         assert np.array_equal(one, two), img_id
+
+
+def test_label_map_folders_refuse_another_recipe_and_repair_broken_files(
+    synth_root, gt_cams, tmp_path, affinity_config
+):
+    """Affinity labels and pseudo masks record their recipe: a PNG cut short is made
+    again; other thresholds or another checkpoint are refused, naming what differs."""
+    cfg = affinity_config
+    out = str(tmp_path / 'aff')
+    make_affinity_labels(cfg, gt_cams, out, synth_root, num_workers=0)
+    with open(label_path(out, 'synth_000004'), 'r+b') as f:
+        f.truncate(50)
+    again = make_affinity_labels(cfg, gt_cams, out, synth_root, num_workers=0)
+    assert (again['done'], again['skipped'], again['unreadable']) == (1, 23, 1)
+    assert read_mask(label_path(out, 'synth_000004')).shape == (64, 64)
+    cfg.affinity_labels.fg_threshold = 0.3
+    with pytest.raises(ValueError, match=r'another recipe .*fg_threshold: 0.1 -> 0.3\. Rerun'):
+        make_affinity_labels(cfg, gt_cams, out, synth_root, num_workers=0)
+    assert make_affinity_labels(cfg, gt_cams, out, synth_root, 0, overwrite=True)['done'] == 24
+
+    wsss_mm.register_all_modules(init_default_scope=False)
+    first, second = str(tmp_path / 'a.pth'), str(tmp_path / 'b.pth')
+    for checkpoint in (first, second):
+        torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
+    split = tmp_path / 'few.txt'
+    split.write_text('synth_000000\nsynth_000001\n')
+    pseudo = str(tmp_path / 'pseudo')
+    options = dict(split=str(split), device='cpu', num_workers=0)
+    make_pseudo_labels(cfg, first, gt_cams, pseudo, synth_root, **options)
+    with pytest.raises(ValueError, match=r"checkpoint.path: '.*a.pth' -> '.*b.pth'"):
+        make_pseudo_labels(cfg, second, gt_cams, pseudo, synth_root, **options)

@@ -125,7 +125,7 @@ def test_walked_scores_are_cam_files(synth_root, tmp_path, affinity_config_path)
     cam_dir, walked = str(tmp_path / 'cams'), str(tmp_path / 'walked')
     write_powered_cams(synth_root, cam_dir, 1.0)
     summary = walk_cam_files(cfg, checkpoint, cam_dir, walked, synth_root, device='cpu')
-    assert summary == dict(done=24, skipped=0, total=24)
+    assert summary == dict(done=24, skipped=0, total=24, unreadable=0)
     cam, walk = (load_cam_file(cam_path(d, 'synth_000004')) for d in (cam_dir, walked))
     assert (walk['keys'] == cam['keys']).all() and walk['cam'].shape == cam['cam'].shape
     assert walk['cam'].min() >= 0 and walk['cam'].max() == pytest.approx(1.0)

@@ -75,7 +75,7 @@ def test_a_stage_out_of_memory_fails_alone(run_tool, repo_root):
         (['configs/none.py'], 'config not found: configs/none.py'),
         (['crf=configs/none.py'], 'config not found: configs/none.py'),
         (['wal=configs/cam/cam_r50_voc.py'], 'unknown stage "wal"'),
-        (['--num-images', '0'], '--num-images and --batch-size must be >= 1'),
+        (['--num-images', '0'], 'argument --num-images: must be >= 1, got 0'),
     ],
 )
 def test_bad_input_is_named(run_tool, args, message):

@@ -50,25 +50,25 @@ def test_infer_then_eval_and_rerun_skips(trained_cam, synth_root, tmp_path, run_
     assert cam['cam'].max() <= 1 + 1e-6 and cam['cam'].min() >= 0
     assert np.all((cam['keys'] >= 1) & (cam['keys'] <= 20))
 
-    # a killed run: two files gone and a stale temporary file left behind
-    assert sorted(os.listdir(out))[:2] == ['synth_000000.npz', 'synth_000001.npz']
+    # a killed run: two files gone, one cut short, a stale temporary file left behind
+    assert sorted(os.listdir(out))[:3] == ['.recipe.json', 'synth_000000.npz', 'synth_000001.npz']
     os.remove(cam_path(out, 'synth_000003'))
     os.remove(cam_path(out, 'synth_000007'))
+    with open(cam_path(out, 'synth_000009'), 'r+b') as f:
+        f.truncate(100)
     open(osp.join(out, '.synth_000003.npz.abc.tmp.npz'), 'w').close()
-    proc = run_tool(
-        'tools/infer_cams.py',
-        config,
-        ckpt,
-        '--out-dir',
-        out,
-        '--data-root',
-        synth_root,
-        '--scales',
-        '1.0',
-        '--cfg-options',
-        'cam_dataloader.num_workers=0',
+    rerun = ['tools/infer_cams.py', config, ckpt, '--out-dir', out, '--data-root', synth_root]
+    options = ['--cfg-options', 'cam_dataloader.num_workers=0']
+    proc = run_tool(*rerun, '--scales', '1.0', '0.5', *options)
+    assert (
+        '3 written (1 of them replace files that were not whole), 21 already there' in proc.stdout
     )
-    assert '2 written, 22 already there' in proc.stdout
+    assert load_cam_file(cam_path(out, 'synth_000009'))['cam'].shape[1:] == (64, 64)
+    # another recipe (other scales, another method) is refused, naming what differs
+    proc = run_tool(*rerun, '--scales', '1.0', '--method', 'GradCAM', *options, check=False)
+    assert proc.returncode == 2
+    assert "cam_infer.scales: [1.0, 0.5] -> [1.0]; method: 'CAM' -> 'GradCAM'" in proc.stderr
+    assert '--overwrite' in proc.stderr and 'another recipe' in proc.stderr
 
     proc = run_tool(
         'tools/eval_cams.py',
@@ -175,7 +175,7 @@ def test_infer_rejects_unknown_method_and_missing_checkpoint(
         '0',
         check=False,
     )
-    assert proc.returncode == 2 and '--group-size must be >= 1, got 0' in proc.stderr
+    assert proc.returncode == 2 and 'argument --group-size: must be >= 1, got 0' in proc.stderr
 
 
 def test_train_names_a_missing_data_root_and_config(tmp_path, run_tool, quickstart_config):

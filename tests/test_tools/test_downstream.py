@@ -1,12 +1,15 @@
 """A downstream project extends wsss_mm the OpenMMLab way: its own package registers a
 head into ``wsss_mm.registry.MODELS``, its configs inherit wsss_mm's (and mmseg's)
 installed configs through ``wsss_mm::`` / ``mmseg::`` bases and import the package with
-``custom_imports``, and wsss_mm's ``tools/train.py`` trains them."""
+``custom_imports``, and wsss_mm's ``tools/train.py`` trains them. The example of README.md
+runs as written: its files and its command are read from README.md here."""
 
 import glob
 import os
 import os.path as osp
-import textwrap
+import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -31,12 +34,6 @@ class ScaledGAPHead(GAPClassifierHead):
         return super().cam_weights() * self.logit_scale
 '''
 
-# the quickstart CAM network with the project's head
-CONFIG = '''
-_base_ = ['wsss_mm::quickstart/cam_synthvoc.py']
-custom_imports = dict(imports=['wsss_mm', 'myproj.heads'], allow_failed_imports=False)
-model = dict(head=dict(type='ScaledGAPHead', init_scale=2.0))
-'''
 
 # wsss_mm's model, data and schedule bases with mmseg's runtime
 CONFIG_MMSEG_RUNTIME = '''
@@ -56,30 +53,78 @@ model = dict(
 
 @pytest.fixture
 def project(tmp_path):
-    """A project folder outside the repository: the package ``myproj`` and two configs."""
+    """A project folder outside the repository: the package ``myproj`` and a config on
+    wsss_mm's model, data and schedule bases with mmseg's runtime."""
     root = tmp_path / 'project'
     (root / 'myproj').mkdir(parents=True)
     (root / 'myproj' / '__init__.py').write_text('')
-    (root / 'myproj' / 'heads.py').write_text(textwrap.dedent(HEADS))
+    (root / 'myproj' / 'heads.py').write_text(HEADS)
     (root / 'configs').mkdir()
-    (root / 'configs' / 'cam_scaledhead_synthvoc.py').write_text(CONFIG)
     (root / 'configs' / 'cam_scaledhead_mmseg-runtime_synthvoc.py').write_text(CONFIG_MMSEG_RUNTIME)
     return root
 
 
+def readme_example(repo_root):
+    """The files (``{path below my_project: text}``) and the shell command of README.md's
+    "Extending from your own package" example."""
+    readme = open(osp.join(repo_root, 'README.md'), encoding='utf-8').read()
+    section = readme.split('## Extending from your own package', 1)[1].split('\n## ', 1)[0]
+    blocks = re.findall(r'```(\w+)\n(.*?)```', section, flags=re.S)
+    files = {}
+    for lang, text in blocks:
+        first = text.splitlines()[0]
+        if lang == 'python' and first.startswith('# my_project/'):
+            files[first[len('# my_project/') :]] = text
+    commands = [text for lang, text in blocks if lang == 'bash']
+    assert len(files) == 2 and len(commands) == 1, (list(files), commands)
+    return files, commands[0]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    'name', ['cam_scaledhead_synthvoc.py', 'cam_scaledhead_mmseg-runtime_synthvoc.py']
-)
-def test_downstream_project_trains_its_head_on_package_configs(
-    project, name, synth_root, tmp_path, run_tool, tiny_train_options
+def test_the_readme_example_runs_as_written(repo_root, synth_root, tmp_path, tiny_train_options):
+    """README.md's example, in ``my_project`` beside a wsss_mm "clone" (its tools/, and a
+    data/synthvoc that is the tiny test set); the only change: a 1-epoch training."""
+    files, command = readme_example(repo_root)
+    for path, text in files.items():
+        os.makedirs(osp.dirname(tmp_path / 'my_project' / path), exist_ok=True)
+        (tmp_path / 'my_project' / path).write_text(text)
+    clone = tmp_path / 'wsss_mm'
+    (clone / 'data').mkdir(parents=True)
+    os.symlink(osp.join(repo_root, 'tools'), clone / 'tools')
+    os.symlink(synth_root, clone / 'data' / 'synthvoc')
+    bin_dir = tmp_path / 'bin'  # `python` is this interpreter
+    bin_dir.mkdir()
+    (bin_dir / 'python').write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    (bin_dir / 'python').chmod(0o755)
+    tiny = ' --cfg-options ' + ' '.join(tiny_train_options)
+    env = dict(os.environ, PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
+    env.pop('WSSS_MM_DEBUG', None)
+    proc = subprocess.run(
+        ['bash', '-c', 'set -e\n' + command.rstrip() + tiny],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    work_dir = tmp_path / 'my_project' / 'work_dirs' / 'my_config'
+    state = torch.load(str(work_dir / 'epoch_1.pth'), map_location='cpu', weights_only=True)
+    assert 'head.classifier.weight' in state['state_dict']
+    log = open(glob.glob(osp.join(str(work_dir), '*', '*.log'))[0]).read()
+    assert "type='MyHead'" in log  # the project's head was built and trained
+
+
+@pytest.mark.slow
+def test_downstream_project_trains_on_wsss_mm_and_mmseg_bases(
+    project, synth_root, tmp_path, run_tool, tiny_train_options
 ):
     work_dir = tmp_path / 'work'
     # the project is importable through PYTHONPATH only (run_tool runs from the repo root)
     pythonpath = os.pathsep.join(p for p in [str(project), os.environ.get('PYTHONPATH')] if p)
     run_tool(
         'tools/train.py',
-        str(project / 'configs' / name),
+        str(project / 'configs' / 'cam_scaledhead_mmseg-runtime_synthvoc.py'),
         '--data-root',
         synth_root,
         '--work-dir',

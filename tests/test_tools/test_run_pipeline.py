@@ -1,6 +1,7 @@
 """tools/run_pipeline.py end to end on the tiny set (a rerun skips every stage); an
 unknown CAM method stops it before any stage."""
 
+import glob
 import json
 import os
 import os.path as osp
@@ -122,11 +123,11 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path, run_tool, pi
         assert json.load(g)['threshold'] == json.load(f)['walk_threshold']
     assert 'segmentation val (multi-scale + flip)' in first.stdout
     masks = os.listdir(osp.join(work_dir, 'pseudo_masks'))
-    assert len(masks) == 24 and 'synth_000000.png' in masks
+    assert len(masks) == 25 and 'synth_000000.png' in masks and '.recipe.json' in masks
     # the galleries: the CAM split's stages, and the segmentation network on val
     assert len(os.listdir(osp.join(work_dir, 'seg_preds'))) == 8
     crf_seeds = osp.join(work_dir, 'crf_seeds')
-    assert (len(os.listdir(crf_seeds)) if osp.isdir(crf_seeds) else 0) == 24 * crf_available()
+    assert len(glob.glob(osp.join(crf_seeds, '*.png'))) == 24 * crf_available()
     galleries = [osp.join(work_dir, name) for name in ('gallery.html', 'gallery_val.html')]
     assert f'gallery of the stages (open in a browser): {" ".join(galleries)}' in first.stdout
 
@@ -137,6 +138,12 @@ def test_pipeline_runs_then_skips_every_stage(synth_root, tmp_path, run_tool, pi
         assert done or unavailable, stage
     assert 'running' not in second.stdout.replace('eval_crf: running', '')
     assert json.loads(second.stdout.strip().splitlines()[-1]) == numbers
+
+    # another recipe in the same work dir: refused before any stage, naming what differs
+    third = run_tool(*args, '--method', 'GradCAM', check=False)
+    assert third.returncode == 2 and '[pipeline]' not in third.stdout
+    assert "was made by another recipe (.recipe.json): method: 'CAM' -> 'GradCAM'" in third.stderr
+    assert '--overwrite' in third.stderr and '--work-dir' in third.stderr
 
 
 def test_pipeline_rejects_an_unknown_method_before_any_stage(
@@ -218,7 +225,7 @@ def test_pnoc_pipeline_trains_its_ordinary_classifier_first(
     assert 0 <= saliency['saliency_miou'] <= 100
     assert aff['saliency_dir'] == osp.join(work_dir, 'saliency')
     assert aff['saliency_threshold'] == saliency['saliency_threshold']
-    assert len(os.listdir(osp.join(work_dir, 'saliency'))) == 24
+    assert len(glob.glob(osp.join(work_dir, 'saliency', '*.npz'))) == 24
     numbers = json.loads(proc.stdout.strip().splitlines()[-1])
     assert 0 <= numbers['pseudo_miou'] <= 100 and 0 <= numbers['val_miou'] <= 100
 
@@ -255,7 +262,7 @@ def test_pipeline_runs_on_a_coco_layout_set_at_81_labels(tmp_path, run_tool, rep
         assert json.load(f)['val_miou'] == pytest.approx(numbers['val_miou'], abs=0.01)
     with open(osp.join(root, 'train.txt')) as f:
         train_ids = f.read().split()
-    masks = sorted(os.listdir(osp.join(work_dir, 'pseudo_masks')))
+    masks = sorted(glob.glob('*.png', root_dir=osp.join(work_dir, 'pseudo_masks')))
     assert masks == sorted(f'{i}.png' for i in train_ids)
     # COCO class ids (some above VOC's 20) in COCO's palette
     labels = set()

@@ -150,7 +150,7 @@ def test_bad_input_is_named(c2am_checkpoint, synth_root, tmp_path, run_tool, qui
         '0.1',
         check=False,
     )
-    assert proc.returncode == 2 and '--thresholds needs START <= STOP' in proc.stderr
+    assert proc.returncode == 2 and 'argument --thresholds: needs START <= STOP' in proc.stderr
 
     common = ['--out-dir', str(tmp_path / 'out'), '--data-root', synth_root]
     proc = run_tool('tools/infer_saliency.py', quickstart_config, ckpt, *common, check=False)

@@ -7,7 +7,7 @@
 
 advcam: AdvCAM with the authors' preset, batched (every (image, flip, class) row of
 a scale in one batch), against an independent re-implementation of the authors'
-per-image, per-scale, per-class loop (advcam_reference.py beside this file:
+per-image, per-scale, per-class loop (``wsss_mm/testing/advcam_reference.py``:
 hooked Grad-CAM, one class and one scale at a time, an image and its flip as one
 batch), and against its floor: over all rows, one forward pass per summed map and one
 backward pass per climbing step. scorecam: Score-CAM in batches of masked images
@@ -15,259 +15,13 @@ against one forward pass per channel. Both run on the same model and images and 
 a table of times, ratios, peak memory and the largest relative difference of the
 outputs.
 
-The harness (:func:`benchmark_advcam`, :func:`benchmark_scorecam`, :func:`compare`,
-:func:`format_benchmark`) is importable as ``analysis_tools.benchmark`` with
-``tools/`` on ``sys.path`` (as the tests do).
+The harness (``benchmark_advcam``, ``benchmark_scorecam``, ``compare``,
+``format_benchmark``) is :mod:`wsss_mm.testing.benchmark`.
 """
 
 import argparse
-import ctypes
-import gc
-import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.config import Config, DictAction
-from mmengine.device import get_device
-from prettytable import PrettyTable
-
-from wsss_mm.apis.config_utils import dataset_cfg, override_data_root, resolve_split
-from wsss_mm.apis.inference import load_cam_network
-from wsss_mm.apis.train import load_config
-from wsss_mm.cams import AdvCAM, ScoreCAM, multiscale_cams
-from wsss_mm.cams.base_cam import present_pairs
-from wsss_mm.registry import CAM_METHODS, DATASETS
-from wsss_mm.utils.cli import run_cli
-from wsss_mm.utils.setup_env import register_all_modules
-
-if __package__:  # imported as analysis_tools.benchmark
-    from .advcam_reference import reference_advcam
-else:  # run as a script: its folder is on sys.path
-    from advcam_reference import reference_advcam
-
-
-def load_images(
-    cfg: Config, model: nn.Module, num_images: int, split: Optional[str] = None
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The first ``num_images`` images of the CAM dataset that have a label,
-    normalised by the model's preprocessor and resized to the first one's size.
-
-    Returns:
-        tuple[Tensor, Tensor]: (B, 3, H, W) inputs and (B, C) labels, on the
-        model's device.
-    """
-    ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
-    if split is not None:
-        ds_cfg['ann_file'] = resolve_split(split)
-    dataset = DATASETS.build(ds_cfg)
-    inputs, labels = [], []
-    for index in range(len(dataset)):
-        if len(inputs) == num_images:
-            break
-        data = model.data_preprocessor({k: [v] for k, v in dataset[index].items()}, False)
-        if data['data_samples'][0].gt_labels.any():
-            size = inputs[0].shape[2:] if inputs else data['inputs'].shape[2:]
-            inputs.append(
-                F.interpolate(data['inputs'], size=size, mode='bilinear', align_corners=False)
-            )
-            labels.append(data['data_samples'][0].gt_labels)
-    if not inputs:
-        raise ValueError(f'no labelled image in {ds_cfg["ann_file"]}')
-    inputs = torch.cat(inputs)
-    return inputs, torch.stack(labels).to(inputs)
-
-
-def _rss_kib(field: str) -> int:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def measure(
-    fn: Callable[[], torch.Tensor], device: torch.device
-) -> Tuple[torch.Tensor, float, float]:
-    """Runs ``fn`` once.
-
-    Peak memory is the rise of the CUDA allocator's peak on a GPU; on the CPU
-    the rise of the process's peak resident set (Linux ``VmHWM``, reset
-    through ``/proc/self/clear_refs`` after returning freed heap to the
-    system), NaN where that is unavailable.
-
-    Returns:
-        tuple: the output, the seconds, the peak memory in MiB.
-    """
-    gc.collect()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-    else:
-        try:
-            ctypes.CDLL('libc.so.6').malloc_trim(0)
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')  # reset VmHWM to the current resident set
-            base = _rss_kib('VmRSS') * 1024
-        except OSError:
-            base = None
-    start = time.perf_counter()
-    out = fn()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    seconds = time.perf_counter() - start
-    if device.type == 'cuda':
-        peak = torch.cuda.max_memory_allocated(device) - base
-    else:
-        peak = float('nan') if base is None else _rss_kib('VmHWM') * 1024 - base
-    return out, seconds, peak / 2**20
-
-
-def compare(
-    variants: Sequence[Tuple[str, Callable[[], Optional[torch.Tensor]]]],
-    device: torch.device,
-    repeat: int = 1,
-) -> List[Dict]:
-    """Times the variants in ``repeat`` interleaved rounds (the fastest run of
-    each is kept, so that a busy machine biases no variant).
-
-    Args:
-        variants: ``(name, fn)``; ``fn`` returns maps to compare with the first
-            variant's, or None.
-
-    Returns:
-        list[dict]: per variant ``name``, ``seconds``, ``peak_mib`` and
-        ``max_rel_diff`` (None where ``fn`` returns None).
-    """
-    rows = [
-        dict(name=name, seconds=float('inf'), peak_mib=0.0, max_rel_diff=None)
-        for name, _ in variants
-    ]
-    reference = None
-    for _ in range(repeat):
-        for row, (_, fn) in zip(rows, variants):
-            out, seconds, peak = measure(fn, device)
-            row['seconds'] = min(row['seconds'], seconds)
-            row['peak_mib'] = max(row['peak_mib'], peak)
-            if out is not None:
-                reference = out if reference is None else reference
-                row['max_rel_diff'] = _relative_error(out, reference)
-    return rows
-
-
-def climbing_floor(
-    method: AdvCAM,
-    model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor,
-    scales: Sequence[float],
-    flip: bool = True,
-) -> None:
-    """The least work of batched AdvCAM: per scale, over all (image, flip,
-    class) rows, one forward pass of the model per summed map and one backward
-    pass to the inputs per climbing step (none after the last map)."""
-    img_idx, _ = present_pairs(labels)
-    for scale in scales:
-        x = (
-            F.interpolate(
-                inputs,
-                scale_factor=scale,
-                mode='bilinear',
-                align_corners=False,
-                recompute_scale_factor=False,
-            )
-            if scale != 1
-            else inputs
-        )
-        rows = x[img_idx]
-        rows = torch.cat([rows, rows.flip(-1)]) if flip else rows
-        num_maps = method.at_scale(scale).num_maps
-        for step in range(num_maps):
-            climbing = step < num_maps - 1
-            rows = rows.detach().requires_grad_(climbing)
-            with torch.set_grad_enabled(climbing):
-                logits = model.predict_logits(model.extract_feat(rows))
-                if climbing:
-                    torch.autograd.grad(logits.sum(), rows)
-
-
-def _relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
-    return float((out - ref).abs().max() / ref.abs().max().clamp(min=1e-12))
-
-
-def benchmark_advcam(
-    model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor,
-    method: AdvCAM,
-    reference: Callable[[], torch.Tensor],
-    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
-    flip: bool = True,
-    repeat: int = 1,
-) -> List[Dict]:
-    """Batched AdvCAM against a reference loop and the floor, same inputs
-    (rows of :func:`compare`).
-
-    Args:
-        method (AdvCAM): the batched method.
-        reference: computes the same (B, C, H, W) maps another way, e.g. the
-            per-image, per-class, per-scale loop of the authors' algorithm
-            (``tools/analysis_tools/advcam_reference.py``).
-    """
-    return compare(
-        [
-            (
-                'AdvCAM batched',
-                lambda: multiscale_cams(method, model, inputs, labels, scales, flip),
-            ),
-            ('reference loop', reference),
-            (
-                'floor: fwd/map, bwd/step',
-                lambda: climbing_floor(method, model, inputs, labels, scales, flip),
-            ),
-        ],
-        inputs.device,
-        repeat,
-    )
-
-
-def benchmark_scorecam(
-    model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor,
-    batch_size: int = 32,
-    repeat: int = 1,
-) -> List[Dict]:
-    """Score-CAM in batches of ``batch_size`` masked images against one forward
-    pass per channel (rows of :func:`compare`)."""
-    return compare(
-        [
-            (f'ScoreCAM batch {batch_size}', lambda: ScoreCAM(batch_size)(model, inputs, labels)),
-            ('ScoreCAM per channel', lambda: ScoreCAM(batch_size=1)(model, inputs, labels)),
-        ],
-        inputs.device,
-        repeat,
-    )
-
-
-def format_benchmark(rows: List[Dict]) -> str:
-    """A table: time, ratio to the first row, peak memory, output difference."""
-    table = PrettyTable(['variant', 'time (s)', 'x first', 'peak MiB', 'max rel diff'], align='r')
-    table.align['variant'] = 'l'
-    for row in rows:
-        diff = '-' if row['max_rel_diff'] is None else f'{row["max_rel_diff"]:.1e}'
-        table.add_row(
-            [
-                row['name'],
-                f'{row["seconds"]:.2f}',
-                f'{row["seconds"] / rows[0]["seconds"]:.2f}',
-                f'{row["peak_mib"]:.1f}',
-                diff,
-            ]
-        )
-    return table.get_string()
+from mmengine.config import DictAction
 
 
 def parse_args() -> argparse.Namespace:
@@ -323,14 +77,41 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, help='override config settings'
     )
     args = parser.parse_args()
-    for name in ('num_images', 'batch_size', 'repeat'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    from wsss_mm.utils.cli import at_least, check_ranges, positive  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {
+            '--num-images': at_least(1),
+            '--scales': positive(),
+            '--steps': at_least(1),
+            '--batch-size': at_least(1),
+            '--repeat': at_least(1),
+            '--threads': at_least(1),
+        },
+    )
     return args
 
 
 def main(args: argparse.Namespace) -> None:
     """Loads the network and images, runs the chosen benchmark, prints the table."""
+    import torch
+    from mmengine.device import get_device
+
+    from wsss_mm.apis.config_utils import override_data_root
+    from wsss_mm.apis.inference import load_cam_network
+    from wsss_mm.apis.train import load_config
+    from wsss_mm.registry import CAM_METHODS
+    from wsss_mm.testing.advcam_reference import reference_advcam
+    from wsss_mm.testing.benchmark import (
+        benchmark_advcam,
+        benchmark_scorecam,
+        format_benchmark,
+        load_images,
+    )
+    from wsss_mm.utils.setup_env import register_all_modules
+
     register_all_modules()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -389,4 +170,7 @@ def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == '__main__':
-    run_cli(lambda: main(parse_args()))
+    ARGS = parse_args()  # before the heavy imports: --help answers at once
+    from wsss_mm.utils.cli import run_cli  # imports wsss_mm: stack fixes first
+
+    run_cli(lambda: main(ARGS))

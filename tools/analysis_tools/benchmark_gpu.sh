@@ -7,9 +7,17 @@
 #    (tools/analysis_tools/benchmark.py --what advcam) with the VOC ResNet-50 CAM network,
 #    random weights (timing needs no trained weights), on 500-px synthetic images.
 # The tables go to OUT_DIR/stages.txt and OUT_DIR/advcam.txt, the stage benchmark's last
-# line (one JSON object) also to OUT_DIR/stages.json. Sized for a 10-minute slot on one
-# GPU (not run yet: no GPU was lent to the session that wrote it).
+# line (one JSON object) also to OUT_DIR/stages.json. Sized for about 10 minutes on one
+# GPU (not yet measured on a GPU).
 set -euo pipefail
+case "${1:-}" in
+    -h|--help)
+        echo "usage: bash tools/analysis_tools/benchmark_gpu.sh [OUT_DIR]   (default work_dirs/benchmark_gpu)
+  the stage benchmark at paper resolution and AdvCAM batched against the authors' loop,
+  on a CUDA GPU; tables in OUT_DIR/stages.txt, OUT_DIR/stages.json and OUT_DIR/advcam.txt"
+        exit 0 ;;
+    -*) echo "benchmark_gpu.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+esac
 OUT=${1:-work_dirs/benchmark_gpu}
 PY=${PYTHON:-python}
 mkdir -p "$OUT"

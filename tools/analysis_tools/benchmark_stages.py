@@ -126,12 +126,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.child:
         return args
-    if args.num_images < 1 or (args.batch_size is not None and args.batch_size < 1):
-        parser.error('--num-images and --batch-size must be >= 1')
-    if not args.scale > 0:
-        parser.error('--scale must be > 0')
-    if args.advcam_steps is not None and args.advcam_steps < 1:
-        parser.error('--advcam-steps must be >= 1')
+    from wsss_mm.utils.cli import at_least, check_ranges, positive  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {
+            '--num-images': at_least(1),
+            '--batch-size': at_least(1),
+            '--advcam-steps': at_least(1),
+            '--scale': positive(),
+            '--threads': at_least(1),
+            '--memory-limit-gb': positive(),
+        },
+    )
     unknown = [s for s in args.stages or [] if s not in STAGES]
     if unknown:
         parser.error(f'unknown stage(s) {unknown}; choose from {list(STAGES)}')

@@ -32,8 +32,13 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction, default={}, help='applied to every config'
     )
     args = parser.parse_args()
-    if min(args.batch_size, args.iters, args.repeats) < 1:
-        parser.error('--batch-size, --iters and --repeats must be >= 1')
+    from wsss_mm.utils.cli import at_least, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {'--batch-size': at_least(1), '--iters': at_least(1), '--repeats': at_least(1)},
+    )
     return args
 
 

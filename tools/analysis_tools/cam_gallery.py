@@ -60,13 +60,24 @@ def parse_args() -> argparse.Namespace:
         help='background thresholds of the CAM folders\' sweep (as tools/eval_cams.py)',
     )
     args = parser.parse_args()
-    if args.num < 1:
-        parser.error(f'--num must be at least 1, got {args.num}')
-    if args.thumb_size < 16:
-        parser.error(f'--thumb-size must be at least 16, got {args.thumb_size}')
+    from wsss_mm.utils.cli import at_least, between, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(
+        parser,
+        args,
+        {
+            '--num': at_least(1),
+            '--thumb-size': at_least(16),
+            '--seed': at_least(0),
+            '--thresholds': between(0, 1),
+        },
+    )
     start, stop, step = args.thresholds
     if step <= 0 or stop < start:
-        parser.error(f'--thresholds needs START <= STOP and STEP > 0, got {args.thresholds}')
+        parser.error(
+            f'argument --thresholds: needs START <= STOP and STEP > 0, got '
+            f'{" ".join(map(str, args.thresholds))}'
+        )
     return args
 
 

@@ -48,8 +48,9 @@ def parse_args() -> argparse.Namespace:
         'you made',
     )
     args = parser.parse_args()
-    if not 0 <= args.cover < 1:
-        parser.error(f'--cover must be in [0, 1), got {args.cover}')
+    from wsss_mm.utils.cli import ValueRange, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--cover': ValueRange(0, 1, high_open=True)})
     bad = [item for item in args.cam_dirs if '=' not in item or item.startswith('=')]
     if bad:
         parser.error(f'--cam-dirs takes NAME=DIR items, got {bad}')

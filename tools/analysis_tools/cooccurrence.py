@@ -38,8 +38,9 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if not args.out.endswith('.npy'):
         parser.error(f'--out must name a .npy file, got {args.out}')
-    if args.top < 0:
-        parser.error(f'--top must be >= 0, got {args.top}')
+    from wsss_mm.utils.cli import at_least, check_ranges  # after --help: imports wsss_mm
+
+    check_ranges(parser, args, {'--top': at_least(0), '--num-workers': at_least(0)})
     return args
 
 

@@ -17,13 +17,17 @@ b4_5....``, ``bn7_gamma -> bn7.weight`` and ``linear1000_weight/bias ->
 linear1000.weight/bias`` (the ImageNet classifier, which ``ResNet38d`` ignores).
 """
 
+from __future__ import annotations  # torch in annotations only: --help needs no torch
+
 import argparse
 import os.path as osp
 import re
-from typing import Dict, Mapping
+from typing import TYPE_CHECKING, Dict, Mapping
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 _BN_SUFFIXES = {
     'gamma': 'weight',
@@ -78,6 +82,8 @@ def convert_mxnet_resnet38d(params: Mapping[str, np.ndarray]) -> Dict[str, torch
     Raises:
         ValueError: a name is not a ResNet-38d parameter.
     """
+    import torch
+
     return {
         convert_name(re.sub(r'^(arg|aux):', '', name)): torch.from_numpy(
             np.ascontiguousarray(value)
@@ -115,6 +121,8 @@ def main() -> None:
     parser.add_argument('src', help='MXNet .params file or .npz of its arrays')
     parser.add_argument('dst', help='output .pth')
     args = parser.parse_args()
+    import torch
+
     state = convert_mxnet_resnet38d(load_params(args.src))
     torch.save(state, args.dst)
     print(f'wrote {len(state)} tensors to {args.dst}')

@@ -12,11 +12,14 @@ checkpoint (``backbone.*`` and ``head.fc.*``; load a backbone from it with
 ``prefix='backbone.'``).
 """
 
+from __future__ import annotations  # torch in annotations only: --help needs no torch
+
 import argparse
 import os.path as osp
-from typing import Dict
+from typing import TYPE_CHECKING, Dict
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 DEPTHS = {(2, 2, 2, 2): 18, (3, 4, 6, 3): 34, (3, 4, 23, 3): 101, (3, 8, 36, 3): 152}
 
@@ -77,6 +80,8 @@ def convert(state: Dict[str, torch.Tensor], keep_head: bool = False) -> Dict[str
 def read_state(path: str) -> Dict[str, torch.Tensor]:
     """The tensors of a torchvision checkpoint: the file's dict, or its
     ``state_dict`` / ``model`` entry."""
+    import torch
+
     state = torch.load(path, map_location='cpu', weights_only=True)
     for key in ('state_dict', 'model'):
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
@@ -87,6 +92,8 @@ def read_state(path: str) -> Dict[str, torch.Tensor]:
 def write_state(path: str, converted: Dict[str, torch.Tensor], src: str) -> None:
     """Saves converted tensors as an MMEngine checkpoint (``state_dict``, and
     the source file's name in ``meta``) and says so."""
+    import torch
+
     torch.save(dict(state_dict=converted, meta=dict(source=osp.basename(src))), path)
     print(f'wrote {len(converted)} tensors to {path}')
 

@@ -13,12 +13,15 @@ wherever those do: a ``DilatedVGG`` backbone with ``init_cfg=dict(type='Pretrain
 checkpoint=DST, prefix='backbone.')`` (``configs/_base_/models/group_wsss_vgg16.py``).
 """
 
+from __future__ import annotations  # torch in annotations only: --help needs no torch
+
 import argparse
 import os.path as osp
 import re
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 if __package__:  # imported as model_converters.torchvision_vgg2mmpretrain (the tests)
     from .torchvision2mmpretrain import read_state, write_state

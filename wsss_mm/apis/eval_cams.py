@@ -14,6 +14,7 @@ from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import label_path, save_label_map, seed_labels
 from wsss_mm.utils.io import read_split
+from wsss_mm.utils.manifest import claim_folder, folder_identity, split_identity
 from wsss_mm.utils.progress import progress
 
 from .config_utils import resolve_split
@@ -149,12 +150,23 @@ def eval_crf_seeds(
         num_workers (int): processes.
         allow_pickle (bool): read legacy pickled ``.npy`` CAM files.
         out_dir (str, optional): also write the refined seeds there
-            (``<image_id>.png``, e.g. for the gallery).
+            (``<image_id>.png``, e.g. for the gallery), every one again, with
+            the folder's recipe record (:mod:`wsss_mm.utils.manifest`).
 
     Returns:
         dict: :func:`~wsss_mm.evaluation.evaluate_label_maps`'s result
         plus ``threshold``.
     """
+    if out_dir:
+        recipe = dict(
+            stage='crf_seeds',
+            data_root=osp.abspath(data_root),
+            cams=folder_identity(cam_dir),
+            threshold=threshold,
+            crf=vars(crf),
+            split=split_identity(img_ids),
+        )
+        claim_folder(out_dir, recipe, overwrite=True)
     seeds = CRFSeeds(data_root, cam_dir, threshold, crf, allow_pickle, out_dir)
     result = evaluate_label_maps(
         seeds, img_ids, data_root, class_names, num_workers, desc='eval CAMs + CRF'

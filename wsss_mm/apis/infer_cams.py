@@ -1,9 +1,8 @@
 """Stage (2): multi-scale + flip CAM inference over a split, one file per image."""
 
-import os
 import os.path as osp
 from contextlib import nullcontext
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -17,6 +16,13 @@ from wsss_mm.cams import multiscale_cams
 from wsss_mm.cams.cam_file import cam_path, save_cam_file
 from wsss_mm.datasets.samplers import GroupSampler
 from wsss_mm.registry import DATASETS
+from wsss_mm.utils.manifest import (
+    Overwrite,
+    ResumePlan,
+    file_identity,
+    plan_resume,
+    split_identity,
+)
 from wsss_mm.utils.progress import progress
 from wsss_mm.utils.visualization import save_cam_overlay
 
@@ -25,10 +31,20 @@ from .inference import build_cam_method, load_cam_network
 
 
 def pending_images(
-    cfg: Config, out_dir: str, split: Optional[str] = None, group_size: int = 1
-) -> Tuple[DataLoader, List[str], List[int]]:
+    cfg: Config,
+    out_dir: str,
+    recipe: dict,
+    split: Optional[str] = None,
+    group_size: int = 1,
+    overwrite: Overwrite = False,
+) -> Tuple[DataLoader, ResumePlan]:
     """The images of ``cam_dataloader``'s dataset (or of ``split``) whose
-    ``OUT_DIR/<image_id>.npz`` does not exist yet, so that a rerun resumes.
+    ``OUT_DIR/<image_id>.npz`` is still to write, so that a rerun resumes.
+
+    ``out_dir`` is claimed for ``recipe`` plus the data root, the split and the
+    dataset's transforms (:func:`~wsss_mm.utils.manifest.plan_resume`): a
+    folder made by another recipe is refused unless ``overwrite``; files there
+    that are not whole are written again.
 
     With ``group_size`` K > 1 each batch is a group: the pending image (the
     anchor) then the K - 1 images of the split sharing the most classes with
@@ -36,17 +52,27 @@ def pending_images(
     order, seed 0).
 
     Returns:
-        tuple: a DataLoader of batches of K (the config's workers) over them,
-        the image ids of the whole split, and the dataset indices of the
-        pending images. ``out_dir`` is created.
+        tuple: a DataLoader of batches of K (the config's workers) over the
+        pending images, and the :class:`~wsss_mm.utils.manifest.ResumePlan`
+        (its ``todo``: the pending image ids).
+
+    Raises:
+        RecipeMismatchError: ``out_dir`` was made by another recipe.
     """
     ds_cfg = dataset_cfg(cfg, 'cam_dataloader').copy()
     if split is not None:
         ds_cfg['ann_file'] = resolve_split(split)
     dataset = DATASETS.build(ds_cfg)
-    os.makedirs(out_dir, exist_ok=True)
     ids = [dataset.get_data_info(i)['img_id'] for i in range(len(dataset))]
-    todo = [i for i, img_id in enumerate(ids) if not osp.isfile(cam_path(out_dir, img_id))]
+    recipe = dict(
+        recipe,
+        data_root=dataset.data_root and osp.abspath(dataset.data_root),
+        split=split_identity(ids, getattr(dataset, 'ann_file', None)),
+        transforms=ds_cfg.get('pipeline'),
+    )
+    plan = plan_resume(out_dir, recipe, ids, lambda i: cam_path(out_dir, i), overwrite)
+    index = {img_id: i for i, img_id in enumerate(ids)}
+    todo = [index[img_id] for img_id in plan.todo]
     indices = todo
     if group_size > 1:
         groups = GroupSampler(dataset, group_size, shuffle=False, seed=0).groups()
@@ -58,7 +84,7 @@ def pending_images(
         num_workers=cfg.cam_dataloader.get('num_workers', 0),
         collate_fn=pseudo_collate,
     )
-    return loader, ids, todo
+    return loader, plan
 
 
 def group_inputs(
@@ -94,11 +120,16 @@ def infer_cams(
     num_vis: int = 0,
     device: Optional[str] = None,
     group_size: Optional[int] = None,
+    overwrite: Overwrite = False,
 ) -> dict:
     """Writes ``OUT_DIR/<image_id>.npz`` CAM files for every image of a split.
 
-    Images whose file exists are skipped, so a killed run resumes; each file
-    is written atomically. Images are decoded in dataloader workers.
+    ``OUT_DIR/.recipe.json`` records what makes them (the network's settings
+    and checkpoint, the method and its options, scales, flip, group size, the
+    data root, the split and its transforms: :mod:`wsss_mm.utils.manifest`).
+    A rerun of the same recipe skips the images whose file is there and whole,
+    so a killed run resumes; another recipe is refused unless ``overwrite``.
+    Each file is written atomically. Images are decoded in dataloader workers.
 
     Args:
         cfg (Config): a CAM network config with a ``cam_dataloader``.
@@ -143,9 +174,17 @@ def infer_cams(
             f'(one with grouped(), e.g. GroupWSSS), got {type(model).__name__}'
         )
 
-    loader, ids, todo = pending_images(cfg, out_dir, split, group_size)
+    recipe = dict(
+        stage='infer_cams',
+        model=cfg.model,
+        checkpoint=file_identity(checkpoint),
+        method=method,
+        method_options=cfg.get('cam_methods', {}).get(method, {}),
+        cam_infer=dict(infer_cfg, scales=scales, flip=flip, group_size=group_size),
+    )
+    loader, plan = pending_images(cfg, out_dir, recipe, split, group_size, overwrite)
     vis_left = num_vis if vis_dir else 0
-    for data in progress(loader, total=len(todo), desc=f"{method} CAMs"):
+    for data in progress(loader, total=len(plan.todo), desc=f"{method} CAMs"):
         inputs, labels, samples = group_inputs(model, data, device)
         sample = samples[0]
         with model.grouped(labels) if group_size > 1 else nullcontext():
@@ -162,4 +201,4 @@ def infer_cams(
                 loader.dataset.dataset.metainfo['classes'],
             )
             vis_left -= 1
-    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
+    return plan.summary()

@@ -12,13 +12,14 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 from wsss_mm.cams import check_cam_network, multi_hot, multiscale_cams
 from wsss_mm.datasets.transforms import PackCAMInputs
 from wsss_mm.registry import CAM_METHODS, MODELS
 from wsss_mm.utils.io import read_image
 from wsss_mm.utils.setup_env import register_all_modules
+
+from .checkpoint import check_device, load_weights
 
 ImageType = Union[str, np.ndarray]
 
@@ -27,11 +28,17 @@ def build_cam_method(name: str, cfg: Optional[Config] = None):
     """Builds a CAM method by type name, with options from ``cfg.cam_methods[name]``.
 
     Raises:
-        KeyError: the name is not registered; the message lists the known ones.
+        KeyError: the name is not registered; the message lists the known ones
+            and says where a method of one's own is imported.
     """
     if name not in CAM_METHODS:
         known = sorted(CAM_METHODS.module_dict)
-        raise KeyError(f'unknown CAM method "{name}"; registered: {known}')
+        raise KeyError(
+            f'unknown CAM method "{name}"; registered: {known}. A method of your own '
+            'registers in wsss_mm.registry.CAM_METHODS in a module that the config '
+            "imports: custom_imports = dict(imports=['my_package.my_cam'], "
+            'allow_failed_imports=False)'
+        )
     options = dict((cfg or {}).get('cam_methods', {}).get(name, {}))
     return CAM_METHODS.build(dict(type=name, **options))
 
@@ -53,14 +60,15 @@ def load_network(
 
     Raises:
         FileNotFoundError: the checkpoint does not exist (named).
+        ValueError: ``device`` is unknown or absent here, or the checkpoint is
+            not one, or not one of this network (:func:`load_weights`).
     """
+    check_device(device)
     model = MODELS.build(cfg.model)
     if check is not None:
         check(model)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_weights(model, checkpoint)
     return model.to(device).eval()
 
 

@@ -1,9 +1,11 @@
-"""Shared by the refinement stages: which label maps of a split are still to
-write, and reading CAM files (with their image) by image id. Scoring label maps
+"""Shared by the refinement stages: the split's images (checked to have CAM
+files), which outputs are still to write (in a folder that records its recipe:
+:mod:`wsss_mm.utils.manifest`), and reading CAM files (with their image) by
+image id. Scoring label maps
 is :mod:`wsss_mm.evaluation.label_map_miou`."""
 
-import os
 import os.path as osp
+from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -16,8 +18,15 @@ from wsss_mm.cams.cam_file import (
     missing_cam_files,
 )
 from wsss_mm.datasets.data_layout import detect_layout
-from wsss_mm.refine.pseudo_labels import missing_label_maps
+from wsss_mm.refine.pseudo_labels import label_path
 from wsss_mm.utils.io import read_image, read_split
+from wsss_mm.utils.manifest import (
+    Overwrite,
+    ResumePlan,
+    folder_identity,
+    plan_resume,
+    split_identity,
+)
 
 from .config_utils import dataset_cfg, resolve_split
 
@@ -55,35 +64,67 @@ def check_cam_dir(cam_dir: str, img_ids: Sequence[str], allow_pickle: bool = Fal
         )
 
 
-def label_maps_to_write(
+def split_with_cams(
     cfg: Config,
     cam_dir: str,
-    out_dir: str,
     data_root: Optional[str] = None,
     split: Optional[str] = None,
     allow_pickle: bool = False,
-    missing: Callable[[str, Sequence[str]], List[str]] = missing_label_maps,
-) -> Tuple[str, List[str], List[str]]:
-    """Plans a resumable per-image stage: the split's images (default the
-    training split of ``cfg``), checked to all have a CAM file, and those whose
-    output is not written yet (``missing(out_dir, ids)``: by default those
-    without ``OUT_DIR/<image_id>.png``); creates ``out_dir``.
-    ``allow_pickle``: legacy ``.npy`` CAM files count (see :func:`check_cam_dir`).
+) -> Tuple[str, str, List[str]]:
+    """The images of a per-image refinement stage (default the training split
+    of ``cfg``), checked to all have a CAM file (see :func:`check_cam_dir`).
 
     Returns:
-        tuple: the data root (``data_root`` or ``cfg.data_root``), the split's
-        image ids and the ids still to write.
+        tuple: the data root (``data_root`` or ``cfg.data_root``), the split
+        file and the split's image ids.
 
     Raises:
         FileNotFoundError: CAM files are missing (the message names them).
         PickledCAMFileError: legacy ``.npy`` files without ``allow_pickle``.
     """
     data_root = data_root or cfg.data_root
-    split = split or dataset_cfg(cfg, 'train_dataloader').ann_file
-    ids = read_split(resolve_split(split, data_root))
+    split_file = resolve_split(split or dataset_cfg(cfg, 'train_dataloader').ann_file, data_root)
+    ids = read_split(split_file)
     check_cam_dir(cam_dir, ids, allow_pickle)
-    os.makedirs(out_dir, exist_ok=True)
-    return data_root, ids, missing(out_dir, ids)
+    return data_root, split_file, ids
+
+
+def label_maps_to_write(
+    cfg: Config,
+    cam_dir: str,
+    out_dir: str,
+    recipe: dict,
+    data_root: Optional[str] = None,
+    split: Optional[str] = None,
+    allow_pickle: bool = False,
+    overwrite: Overwrite = False,
+    path_of: Optional[Callable[[str], str]] = None,
+) -> Tuple[str, List[str], ResumePlan]:
+    """Plans a resumable per-image stage that reads the CAM files of
+    ``cam_dir``: the images of :func:`split_with_cams`, and those whose output
+    ``path_of(id)`` (default ``OUT_DIR/<image_id>.png``) is still to write.
+    ``out_dir`` is claimed for ``recipe`` plus the data root, the split and the
+    CAM folder's identity (:func:`~wsss_mm.utils.manifest.plan_resume`).
+
+    Returns:
+        tuple: the data root, the split's image ids and the
+        :class:`~wsss_mm.utils.manifest.ResumePlan`.
+
+    Raises:
+        FileNotFoundError: CAM files are missing (the message names them).
+        PickledCAMFileError: legacy ``.npy`` files without ``allow_pickle``.
+        RecipeMismatchError: ``out_dir`` was made by another recipe and
+            ``overwrite`` is False.
+    """
+    data_root, split_file, ids = split_with_cams(cfg, cam_dir, data_root, split, allow_pickle)
+    recipe = dict(
+        recipe,
+        data_root=osp.abspath(data_root),
+        split=split_identity(ids, split_file),
+        cams=folder_identity(cam_dir),
+    )
+    path_of = path_of or partial(label_path, out_dir)
+    return data_root, ids, plan_resume(out_dir, recipe, ids, path_of, overwrite)
 
 
 def load_image_and_cams(

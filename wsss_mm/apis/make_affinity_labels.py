@@ -1,6 +1,7 @@
 """Stage (4a): affinity labels (confident CAM regions) for AffinityNet training."""
 
-import os
+import os.path as osp
+from functools import partial
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -10,11 +11,12 @@ from wsss_mm.cams.saliency_file import check_saliency_dir, find_saliency_file, l
 from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.refine.affinity_labels import affinity_labels
 from wsss_mm.refine.crf import DenseCRF
-from wsss_mm.refine.pseudo_labels import label_path, missing_label_maps, save_label_map
+from wsss_mm.refine.pseudo_labels import label_path, save_label_map
 from wsss_mm.refine.thresholds import affinity_thresholds
+from wsss_mm.utils.manifest import Overwrite, folder_identity, plan_resume, split_identity
 from wsss_mm.utils.parallel import parallel_map
 
-from .label_maps import label_maps_to_write, load_image_and_cams
+from .label_maps import load_image_and_cams, split_with_cams
 
 THRESHOLD_RULES = ('seed', 'fixed')
 
@@ -62,6 +64,20 @@ class ConfidentLabelWriter:
         self.allow_pickle = allow_pickle
         self.palette = detect_layout(data_root).flat_palette()
 
+    def recipe(self) -> dict:
+        """What makes the label maps: the inputs' identities (the data root, the
+        CAM folder, the saliency folder) and the thresholds and CRF
+        (:mod:`wsss_mm.utils.manifest`)."""
+        return dict(
+            data_root=osp.abspath(self.data_root),
+            cams=folder_identity(self.cam_dir),
+            fg_threshold=self.fg_threshold,
+            bg_threshold=self.bg_threshold,
+            crf=self.crf and vars(self.crf),
+            saliency=folder_identity(self.saliency_dir),
+            saliency_threshold=self.saliency_dir and self.saliency_threshold,
+        )
+
     def __call__(self, img_id: str) -> None:
         image, cam = load_image_and_cams(self.data_root, self.cam_dir, img_id, self.allow_pickle)
         saliency = None
@@ -81,20 +97,41 @@ class ConfidentLabelWriter:
 
 
 def write_label_maps(
-    writer: ConfidentLabelWriter, img_ids: Sequence[str], num_workers: int, desc: str
-) -> int:
+    writer: ConfidentLabelWriter,
+    img_ids: Sequence[str],
+    num_workers: int,
+    desc: str,
+    overwrite: Overwrite = False,
+    split_file: Optional[str] = None,
+) -> dict:
     """Runs ``writer`` in ``num_workers`` processes over the images whose
-    ``<writer.out_dir>/<image_id>.png`` is not written yet (a killed run
-    resumes); creates the folder.
+    ``<writer.out_dir>/<image_id>.png`` is still to write: the folder is
+    claimed for the writer's recipe (:meth:`ConfidentLabelWriter.recipe`,
+    ``desc`` as the stage, the split), so a killed run resumes, files that are
+    not whole are written again, and a folder made by another recipe is
+    refused unless ``overwrite`` (:func:`~wsss_mm.utils.manifest.plan_resume`).
+
+    Args:
+        writer (ConfidentLabelWriter): writes one image's label map.
+        img_ids (Sequence[str]): the split's images.
+        num_workers (int): processes.
+        desc (str): what the label maps are (``'affinity labels'``, ...).
+        overwrite (bool | str): see :func:`~wsss_mm.apis.infer_cams.infer_cams`.
+        split_file (str, optional): the file ``img_ids`` come from.
 
     Returns:
-        int: the number of label maps written now.
+        dict: ``{'done', 'skipped', 'total', 'unreadable'}``
+        (:meth:`~wsss_mm.utils.manifest.ResumePlan.summary`).
+
+    Raises:
+        RecipeMismatchError: the folder was made by another recipe.
     """
-    os.makedirs(writer.out_dir, exist_ok=True)
-    todo = missing_label_maps(writer.out_dir, img_ids)
-    for _ in parallel_map(writer, todo, num_workers, desc):
+    recipe = dict(writer.recipe(), stage=desc, split=split_identity(img_ids, split_file))
+    path_of = partial(label_path, writer.out_dir)
+    plan = plan_resume(writer.out_dir, recipe, img_ids, path_of, overwrite)
+    for _ in parallel_map(writer, plan.todo, num_workers, desc):
         pass
-    return len(todo)
+    return plan.summary()
 
 
 def resolve_affinity_thresholds(
@@ -143,11 +180,14 @@ def make_affinity_labels(
     seed_threshold: Optional[float] = None,
     allow_pickle: bool = False,
     saliency_dir: Optional[str] = None,
+    overwrite: Overwrite = False,
 ) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` affinity labels for every image of a split.
 
-    Images whose file exists are skipped (a killed run resumes); each file is
-    written atomically.
+    ``OUT_DIR/.recipe.json`` records what makes them (:func:`write_label_maps`);
+    a rerun of the same recipe skips the images whose file is there and whole
+    (a killed run resumes), another recipe is refused unless ``overwrite``.
+    Each file is written atomically.
 
     Args:
         cfg (Config): an AffinityNet config with ``affinity_labels``
@@ -169,9 +209,11 @@ def make_affinity_labels(
             (unpickling can run code from the file: only for files you made).
         saliency_dir (str, optional): replaces ``affinity_labels.saliency_dir``
             (the background from saliency maps, P-NOC's C²AM-H guidance).
+        overwrite (bool | str): see :func:`~wsss_mm.apis.infer_cams.infer_cams`.
 
     Returns:
         dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
+        'unreadable': n of the written that replaced a file that was not whole,
         'fg_threshold': .., 'bg_threshold': ..}``.
 
     Raises:
@@ -180,6 +222,7 @@ def make_affinity_labels(
         PickledCAMFileError: legacy ``.npy`` CAM files without ``allow_pickle``.
         ImportError: the config asks for a CRF and pydensecrf2 is missing.
         ValueError: see :func:`resolve_affinity_thresholds`.
+        RecipeMismatchError: ``out_dir`` was made by another recipe.
     """
     params = dict(cfg.affinity_labels)
     params['fg_threshold'], params['bg_threshold'] = resolve_affinity_thresholds(
@@ -187,21 +230,13 @@ def make_affinity_labels(
     )
     if saliency_dir is not None:
         params['saliency_dir'] = saliency_dir
-    data_root, ids, todo = label_maps_to_write(
-        cfg, cam_dir, out_dir, data_root, split, allow_pickle
-    )
+    data_root, split_file, ids = split_with_cams(cfg, cam_dir, data_root, split, allow_pickle)
     if params.get('saliency_dir') is not None:
-        check_saliency_dir(params['saliency_dir'], todo)
+        check_saliency_dir(params['saliency_dir'], ids)
     crf = DenseCRF(**cfg.crf) if params.pop('crf', False) else None
     writer = ConfidentLabelWriter(
         data_root, cam_dir, out_dir, crf=crf, allow_pickle=allow_pickle, **params
     )
     workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
-    write_label_maps(writer, todo, workers, 'affinity labels')
-    return dict(
-        done=len(todo),
-        skipped=len(ids) - len(todo),
-        total=len(ids),
-        fg_threshold=params['fg_threshold'],
-        bg_threshold=params['bg_threshold'],
-    )
+    summary = write_label_maps(writer, ids, workers, 'affinity labels', overwrite, split_file)
+    return dict(summary, fg_threshold=params['fg_threshold'], bg_threshold=params['bg_threshold'])

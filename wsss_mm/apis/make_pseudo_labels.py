@@ -9,15 +9,15 @@ next images are walked.
 import multiprocessing as mp
 import os.path as osp
 from collections import deque
+from functools import partial
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.device import get_device
-from mmengine.runner import load_checkpoint
 
-from wsss_mm.cams.cam_file import cam_path, missing_cam_files, save_cam_file
+from wsss_mm.cams.cam_file import cam_path, save_cam_file
 from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.refine.crf import DenseCRF
 from wsss_mm.refine.pseudo_labels import (
@@ -28,9 +28,11 @@ from wsss_mm.refine.pseudo_labels import (
 )
 from wsss_mm.refine.random_walk import walk_cams
 from wsss_mm.registry import MODELS
+from wsss_mm.utils.manifest import Overwrite, file_identity
 from wsss_mm.utils.parallel import init_worker
 from wsss_mm.utils.progress import progress
 
+from .checkpoint import check_device, load_weights
 from .label_maps import label_maps_to_write, load_image_and_cams
 
 
@@ -38,8 +40,9 @@ def load_affinity_net(cfg: Config, checkpoint: str, device: str) -> torch.nn.Mod
     """Builds ``cfg.model`` (an AffinityNet), loads ``checkpoint``, eval mode."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'AffinityNet checkpoint not found: {checkpoint}')
+    check_device(device)
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
+    load_weights(model, checkpoint, 'AffinityNet checkpoint')
     return model.to(device).eval()
 
 
@@ -148,12 +151,16 @@ def walk_cam_files(
     split: Optional[str] = None,
     device: Optional[str] = None,
     allow_pickle: bool = False,
+    overwrite: Overwrite = False,
 ) -> dict:
     """Writes the walked class scores of every image of a split as CAM files
     (``OUT_DIR/<image_id>.npz``, the CAM file format), so that their
     background threshold can be swept like the seeds'
     (:func:`~wsss_mm.apis.eval_cams.eval_cams`) and label maps written at
-    the best one. Images whose file exists are skipped.
+    the best one. ``OUT_DIR/.recipe.json`` records what makes them (the
+    AffinityNet's settings and checkpoint, ``random_walk``, the CAM folder, the
+    split); a rerun of the same recipe skips the images whose file is there
+    and whole, another recipe is refused unless ``overwrite``.
 
     Args:
         cfg (Config): an AffinityNet config with ``random_walk`` (its
@@ -162,16 +169,18 @@ def walk_cam_files(
         checkpoint (str): trained AffinityNet.
         cam_dir (str): folder of CAM files.
         out_dir (str): where the walked CAM files go.
-        data_root, split, device, allow_pickle: see :func:`make_pseudo_labels`
-            (``allow_pickle`` is for reading ``cam_dir`` only: the walked
-            files are written as ``.npz``).
+        data_root, split, device, allow_pickle, overwrite: see
+            :func:`make_pseudo_labels` (``allow_pickle`` is for reading
+            ``cam_dir`` only: the walked files are written as ``.npz``).
 
     Returns:
-        dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
+        dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
+        'unreadable': n of the written that replaced a file that was not whole}``.
 
     Raises:
         FileNotFoundError: CAM files or the checkpoint are missing.
         ValueError: ``random_walk.bg_mode`` is not ``'threshold'``.
+        RecipeMismatchError: ``out_dir`` was made by another recipe.
     """
     walk = dict(cfg.random_walk)
     if walk.get('bg_mode', 'threshold') != 'threshold':
@@ -180,16 +189,30 @@ def walk_cam_files(
             'random_walk.bg_mode must be "threshold", got '
             f'"{walk["bg_mode"]}"'
         )
-    data_root, ids, todo = label_maps_to_write(
-        cfg, cam_dir, out_dir, data_root, split, allow_pickle, missing=missing_cam_files
-    )
     device = device or get_device()
     model = load_affinity_net(cfg, checkpoint, device)
-    for img_id in progress(todo, desc='random walk'):
+    recipe = dict(
+        stage='random_walk',
+        model=cfg.model,
+        checkpoint=file_identity(checkpoint),
+        random_walk=walk,
+    )
+    data_root, _, plan = label_maps_to_write(
+        cfg,
+        cam_dir,
+        out_dir,
+        recipe,
+        data_root,
+        split,
+        allow_pickle,
+        overwrite,
+        path_of=partial(cam_path, out_dir),
+    )
+    for img_id in progress(plan.todo, desc='random walk'):
         image, cam = load_image_and_cams(data_root, cam_dir, img_id, allow_pickle)
         scores = walked_scores(model, image, cam['cam'], walk)
         save_cam_file(cam_path(out_dir, img_id), cam['keys'], scores[1:].clamp(0, 1).cpu().numpy())
-    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
+    return plan.summary()
 
 
 def make_pseudo_labels(
@@ -202,14 +225,19 @@ def make_pseudo_labels(
     device: Optional[str] = None,
     allow_pickle: bool = False,
     num_workers: Optional[int] = None,
+    overwrite: Overwrite = False,
 ) -> dict:
     """Writes ``OUT_DIR/<image_id>.png`` pseudo masks for every image of a split.
 
-    Images whose file exists are skipped (a killed run resumes); each file is
-    written atomically as a palette PNG (the palette of the data root's
-    layout). The walk runs here; the CRF and the writing of each image run in
-    ``num_workers`` forked processes while the next images are walked (the
-    same masks as in one process).
+    ``OUT_DIR/.recipe.json`` records what makes them (the AffinityNet's
+    settings and checkpoint, ``random_walk``, ``pseudo_labels`` and the CRF, the
+    CAM folder, the data root, the split); a rerun of the same recipe skips the
+    images whose file is there and whole (a killed run resumes), another recipe
+    is refused unless ``overwrite``. Each file is written atomically as a
+    palette PNG (the palette of the data root's layout). The walk runs here;
+    the CRF and the writing of each image run in ``num_workers`` forked
+    processes while the next images are walked (the same masks as in one
+    process).
 
     Args:
         cfg (Config): an AffinityNet config with ``random_walk`` (see
@@ -228,28 +256,40 @@ def make_pseudo_labels(
         num_workers (int, optional): processes of the CRF and the writing;
             default ``cfg.refine_workers`` (1 when unset); <= 1: all in this
             process.
+        overwrite (bool | str): False: refuse an ``out_dir`` made by another
+            recipe; True: write every file again; ``'if-stale'``: write every
+            file again only where it was made by another recipe.
 
     Returns:
-        dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
+        dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
+        'unreadable': n of the written that replaced a file that was not whole}``.
 
     Raises:
         FileNotFoundError: CAM files or the checkpoint are missing.
         PickledCAMFileError: legacy ``.npy`` CAM files without ``allow_pickle``.
         ValueError: an ignore band with a non-threshold background.
+        RecipeMismatchError: ``out_dir`` was made by another recipe.
     """
     walk = dict(cfg.random_walk)
     options = dict(cfg.get('pseudo_labels', {}))
     ignore_band = options.get('ignore_band')
     if ignore_band is not None and walk.get('bg_mode', 'threshold') != 'threshold':
         raise ValueError('pseudo_labels.ignore_band needs random_walk.bg_mode="threshold"')
-    data_root, ids, todo = label_maps_to_write(
-        cfg, cam_dir, out_dir, data_root, split, allow_pickle
-    )
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'AffinityNet checkpoint not found: {checkpoint}')
-    writer = PseudoMaskWriter(
-        out_dir, detect_layout(data_root).flat_palette(), pseudo_crf(cfg), ignore_band
+    crf = pseudo_crf(cfg)
+    recipe = dict(
+        stage='make_pseudo_labels',
+        model=cfg.model,
+        checkpoint=file_identity(checkpoint),
+        random_walk=walk,
+        pseudo_labels=dict(ignore_band=ignore_band, crf=crf and vars(crf)),
     )
+    data_root, _, plan = label_maps_to_write(
+        cfg, cam_dir, out_dir, recipe, data_root, split, allow_pickle, overwrite
+    )
+    todo = plan.todo
+    writer = PseudoMaskWriter(out_dir, detect_layout(data_root).flat_palette(), crf, ignore_band)
     workers = cfg.get('refine_workers', 1) if num_workers is None else num_workers
     workers = min(workers, len(todo))
     # forked before the model is built and torch runs: the workers start clean
@@ -273,4 +313,4 @@ def make_pseudo_labels(
         if pool is not None:
             pool.terminate()
             pool.join()
-    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
+    return plan.summary()

@@ -6,6 +6,17 @@ whose file exists, so a killed pipeline resumes where it stopped. A stage
 that returns ``{'unavailable': reason, ...}`` (the CRF evaluation without
 pydensecrf2) is not recorded, so it runs again once it can.
 
+The work dir records its recipe in ``WORK_DIR/.recipe.json``
+(:mod:`wsss_mm.utils.manifest`): the resolved CAM network config and
+sub-configs (``--cfg-options`` applied; keys that only change how a run goes,
+such as worker counts and logging, left out: :data:`RUN_ONLY_KEYS`), the CAM
+method, the data root and ``auto_refine``. A rerun with another recipe is
+refused, naming the keys that differ, unless ``overwrite``: then the stage
+records are forgotten and every stage runs again. Each per-image stage's
+folder records its own recipe too (checkpoints, input folders, thresholds);
+a stage that runs keeps the files of a folder whose recipe is its own and
+remakes the folder otherwise.
+
 The CAM stages need only the CAM network config. The refinement and
 segmentation stages need its ``pipeline`` section::
 
@@ -36,6 +47,7 @@ Each Runner logs to ``<its dir>/<timestamp>/<timestamp>.log``; quiet runs put th
 raised outside a Runner into ``pipeline.log``.
 """
 
+import glob
 import json
 import os
 import os.path as osp
@@ -52,6 +64,7 @@ from wsss_mm.cams.cam_file import cam_path, missing_cam_files
 from wsss_mm.evaluation import eval_label_dir, has_ground_truth
 from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
 from wsss_mm.utils.io import atomic_path, read_split
+from wsss_mm.utils.manifest import IF_STALE, canonical, claim_folder, flatten
 from wsss_mm.utils.quiet import quiet_console
 
 from .cam_gallery import GallerySource, build_gallery
@@ -65,6 +78,24 @@ from .train import build_runner, load_config
 from .train_seg import last_checkpoint, test_segmentor, train_on_label_maps
 
 Stage = Callable[['PipelineContext'], dict]
+
+#: config keys (at any depth) that change how a run goes, not what it makes:
+#: left out of the work dir's recipe, so that e.g. fewer workers still resume
+RUN_ONLY_KEYS = frozenset(
+    {
+        'work_dir',
+        'launcher',
+        'env_cfg',
+        'log_level',
+        'log_processor',
+        'visualizer',
+        'default_hooks',
+        'num_workers',
+        'persistent_workers',
+        'pin_memory',
+        'refine_workers',
+    }
+)
 
 
 @dataclass
@@ -81,6 +112,8 @@ class PipelineContext:
         auto_refine (bool): train the segmentation network on whichever of
             the seeds, the CRF-refined seeds and the pseudo masks scores best
             on the training images (see :func:`select_masks`).
+        overwrite (bool): run every stage again in a work dir made by another
+            recipe (or by this one), instead of refusing it (see :func:`run_pipeline`).
         results (dict): results of the stages done so far, by stage name.
     """
 
@@ -90,19 +123,45 @@ class PipelineContext:
     method: str = 'CAM'
     cfg_options: dict = field(default_factory=dict)
     auto_refine: bool = False
+    overwrite: bool = False
     results: Dict[str, dict] = field(default_factory=dict)
 
     def config(self) -> Config:
         """A fresh copy of the config with the options applied, and the
         checkpoints of the auxiliary networks trained so far."""
-        cfg = Config.fromfile(self.config_path)
-        cfg.merge_from_dict(self.cfg_options)
+        cfg = load_config(self.config_path, self.cfg_options)
         trained = self.results.get('train_auxiliary', {}).get('networks', {})
         cfg.merge_from_dict({aux['key']: aux['checkpoint'] for aux in trained.values()})
         return cfg
 
     def path(self, *parts: str) -> str:
         return osp.join(self.work_dir, *parts)
+
+    def recipe(self) -> dict:
+        """What the work dir's outputs come from: the resolved CAM network
+        config and its sub-configs (``affinity``, ``seg``, ``saliency``, where
+        the pipeline section names them) flattened to dotted keys without
+        :data:`RUN_ONLY_KEYS`, the CAM method, the data root and
+        ``auto_refine`` (:mod:`wsss_mm.utils.manifest`)."""
+        cfg = Config.fromfile(self.config_path)
+        cfg.merge_from_dict(self.cfg_options)
+        configs = dict(cam=cfg)
+        for kind in ('affinity', 'seg', 'saliency'):
+            if (cfg.get('pipeline') or {}).get(kind + '_config'):
+                configs[kind] = self.sub_config(kind)
+        settings = {
+            key: value
+            for key, value in flatten(
+                canonical({k: c.to_dict() for k, c in configs.items()})
+            ).items()
+            if not RUN_ONLY_KEYS & set(key.split('.'))
+        }
+        return dict(
+            settings=settings,
+            method=self.method,
+            data_root=self.data_root and osp.abspath(self.data_root),
+            auto_refine=self.auto_refine,
+        )
 
     def sub_config(self, kind: str) -> Config:
         """The ``pipeline.<kind>_config`` config with ``pipeline.<kind>_options``.
@@ -222,6 +281,7 @@ def infer_seed_cams(ctx: PipelineContext) -> dict:
         data_root=ctx.data_root,
         vis_dir=ctx.path('cam_overlays'),
         num_vis=10,
+        overwrite=IF_STALE,
     )
 
 
@@ -318,6 +378,7 @@ def infer_saliency_maps(ctx: PipelineContext) -> dict:
         ctx.path('saliency'),
         split,
         data_root=ctx.data_root,
+        overwrite=IF_STALE,
     )
     if not has_ground_truth(data_root, ids):
         return dict(saliency_miou=None, saliency_threshold=None)
@@ -359,6 +420,7 @@ def make_aff_labels(ctx: PipelineContext) -> dict:
         split,
         seed_threshold=ctx.results['eval_cams']['seed_threshold'],
         saliency_dir=saliency_dir,
+        overwrite=IF_STALE,
     )
     return dict(
         summary,
@@ -394,6 +456,7 @@ def random_walk(ctx: PipelineContext) -> dict:
         ctx.path('walked'),
         data_root,
         split,
+        overwrite=IF_STALE,
     )
 
 
@@ -426,7 +489,8 @@ def make_pseudo_masks(ctx: PipelineContext) -> dict:
     """(4e) Pseudo masks from the walked scores (+ CRF), into
     ``WORK_DIR/pseudo_masks``, and their mIoU where the ground truth exists."""
     cfg = refinement_config(ctx)
-    data_root, _, ids = ctx.cam_split()
+    data_root, split, ids = ctx.cam_split()
+    split_file = resolve_split(split, data_root)
     threshold = walk_threshold(ctx, cfg)
     band = cfg.get('pseudo_labels', {}).get('ignore_band')
     low, high = band if band is not None else (threshold, threshold)
@@ -440,7 +504,7 @@ def make_pseudo_masks(ctx: PipelineContext) -> dict:
         crf=crf,
     )
     workers = cfg.get('refine_workers', 1)
-    write_label_maps(writer, ids, workers, 'pseudo masks')
+    write_label_maps(writer, ids, workers, 'pseudo masks', IF_STALE, split_file)
     result = eval_label_dir(ctx.path('pseudo_masks'), data_root, ids, workers)
     return dict(
         threshold=threshold,
@@ -470,13 +534,14 @@ def select_masks(ctx: PipelineContext) -> dict:
     if choice == 'pseudo masks':
         return dict(choice=choice, mask_dir='pseudo_masks', auto_refine=True, mious=mious)
     cfg = refinement_config(ctx)
-    data_root, _, ids = ctx.cam_split()
+    data_root, split, ids = ctx.cam_split()
     threshold = ctx.results['eval_cams']['seed_threshold']
     crf = DenseCRF(**cfg.crf) if choice == 'seeds + CRF' else None
     writer = ConfidentLabelWriter(
         data_root, ctx.path('cams'), ctx.path('seed_masks'), threshold, threshold, crf
     )
-    write_label_maps(writer, ids, cfg.get('refine_workers', 1), 'seed masks')
+    workers = cfg.get('refine_workers', 1)
+    write_label_maps(writer, ids, workers, 'seed masks', IF_STALE, resolve_split(split, data_root))
     return dict(choice=choice, mask_dir='seed_masks', auto_refine=True, mious=mious)
 
 
@@ -498,7 +563,9 @@ def train_seg(ctx: PipelineContext) -> dict:
 
 def test_seg(ctx: PipelineContext) -> dict:
     """(6) Multi-scale + flip test of the segmentation network (ground truth of
-    the config's test split, e.g. val)."""
+    the config's test split, e.g. val); its predictions replace those of an
+    earlier run in ``WORK_DIR/seg_preds``."""
+    shutil.rmtree(ctx.path('seg_preds'), ignore_errors=True)
     metrics = test_segmentor(
         ctx.sub_config('seg'),
         ctx.results['train_seg']['checkpoint'],
@@ -554,9 +621,23 @@ def run_pipeline(
     Returns:
         dict: every stage's result, by name; each has ``seconds``, the time
         the stage took when it ran.
+
+    Raises:
+        RecipeMismatchError: the work dir was made by another recipe
+            (:meth:`PipelineContext.recipe`; the message names the keys that
+            differ) and ``ctx.overwrite`` is false. With ``ctx.overwrite`` the
+            stage records (``WORK_DIR/stages/``) are forgotten and every stage
+            runs again; the per-image stages keep the files of folders whose
+            own recipe still holds (e.g. the CAMs of an unchanged checkpoint)
+            and remake the others.
     """
     if stages is None:
         stages = STAGES if ctx.config().get('pipeline') else CAM_STAGES
+    records = glob.glob(osp.join(glob.escape(ctx.path('stages')), '*.json'))
+    keep = claim_folder(ctx.work_dir, ctx.recipe(), ctx.overwrite, bool(records), '--work-dir')
+    if not keep:
+        for record in records:
+            os.remove(record)
     os.makedirs(ctx.path('stages'), exist_ok=True)
     for name, stage in stages:
         done = ctx.path('stages', name + '.json')
@@ -617,7 +698,7 @@ def _gallery_page(
     sources = [
         GallerySource(name, ctx.path(folder), kind)
         for name, folder, kind in columns
-        if osp.isdir(ctx.path(folder)) and os.listdir(ctx.path(folder))
+        if glob.glob(osp.join(glob.escape(ctx.path(folder)), '*'))  # not its hidden record
     ]
     ids = read_split(resolve_split(split, data_root))
     if not sources or not has_ground_truth(data_root, ids):
@@ -655,7 +736,11 @@ def write_gallery(ctx: PipelineContext, num: int = 20) -> List[str]:
         # the test split is the predicted images (a COCO-layout set has no split file)
         split_file = ctx.path('seg_preds.txt')
         with atomic_path(split_file) as tmp, open(tmp, 'w') as f:
-            f.writelines(f'{osp.splitext(name)[0]}\n' for name in sorted(os.listdir(preds)))
+            f.writelines(
+                f'{name[: -len(".png")]}\n'
+                for name in sorted(os.listdir(preds))
+                if name.endswith('.png')
+            )
         test_set = ctx.sub_config('seg').test_dataloader.dataset
         pages.append(
             _gallery_page(

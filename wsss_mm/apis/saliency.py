@@ -24,6 +24,7 @@ from wsss_mm.datasets.data_layout import detect_layout
 from wsss_mm.evaluation import ThresholdSweep, gt_mask_dirs, load_pair
 from wsss_mm.evaluation.seed_miou import DEFAULT_THRESHOLDS
 from wsss_mm.utils.io import read_split
+from wsss_mm.utils.manifest import Overwrite, file_identity
 from wsss_mm.utils.progress import progress
 
 from .config_utils import override_data_root, resolve_split
@@ -82,11 +83,15 @@ def infer_saliency(
     flip: Optional[bool] = None,
     data_root: Optional[str] = None,
     device: Optional[str] = None,
+    overwrite: Overwrite = False,
 ) -> dict:
     """Writes ``OUT_DIR/<image_id>.npz`` saliency files for every image of a split.
 
-    Images whose file exists are skipped, so a killed run resumes; each file
-    is written atomically (:func:`~wsss_mm.cams.saliency_file.save_saliency_file`).
+    ``OUT_DIR/.recipe.json`` records what makes them (as for CAM files:
+    :func:`~wsss_mm.apis.infer_cams.pending_images`); a rerun of the same
+    recipe skips the images whose file is there and whole, so a killed run
+    resumes, and another recipe is refused unless ``overwrite``. Each file is
+    written atomically (:func:`~wsss_mm.cams.saliency_file.save_saliency_file`).
 
     Args:
         cfg (Config): a C2AM config with a ``cam_dataloader`` (the images,
@@ -98,13 +103,16 @@ def infer_saliency(
         scales, flip: override ``cfg.saliency_infer``.
         data_root (str, optional): replaces the config's data root.
         device (str, optional): default :func:`mmengine.device.get_device`.
+        overwrite (bool | str): see :func:`~wsss_mm.apis.infer_cams.infer_cams`.
 
     Returns:
-        dict: ``{'done': n written now, 'skipped': n already there, 'total': n}``.
+        dict: ``{'done': n written now, 'skipped': n already there, 'total': n,
+        'unreadable': n of the written that replaced a file that was not whole}``.
 
     Raises:
         TypeError: the config's model is not a saliency network.
         FileNotFoundError: the checkpoint, data root or split is missing.
+        RecipeMismatchError: ``out_dir`` was made by another recipe.
     """
     if data_root is not None:
         override_data_root(cfg, data_root)
@@ -114,16 +122,22 @@ def infer_saliency(
     flip = infer_cfg['flip'] if flip is None else flip
     device = device or get_device()
 
-    loader, ids, todo = pending_images(cfg, out_dir, split)
     model = load_network(cfg, checkpoint, device, check=check_saliency_network)
-    for data in progress(loader, total=len(todo), desc='saliency'):
+    recipe = dict(
+        stage='infer_saliency',
+        model=cfg.model,
+        checkpoint=file_identity(checkpoint),
+        saliency_infer=dict(infer_cfg, scales=scales, flip=flip),
+    )
+    loader, plan = pending_images(cfg, out_dir, recipe, split, overwrite=overwrite)
+    for data in progress(loader, total=len(plan.todo), desc='saliency'):
         data = model.data_preprocessor(data, False)
         sample = data['data_samples'][0]
         height, width = sample.ori_shape
         saliency = multiscale_saliency(model, data['inputs'].to(device), scales, flip)
         saliency = saliency[0, :, :height, :width].cpu().numpy()
         save_saliency_file(cam_path(out_dir, sample.img_id), saliency)
-    return dict(done=len(todo), skipped=len(ids) - len(todo), total=len(ids))
+    return plan.summary()
 
 
 def eval_saliency(

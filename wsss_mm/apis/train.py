@@ -6,19 +6,31 @@ from typing import List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from wsss_mm.registry import MODELS
 from wsss_mm.utils.setup_env import register_all_modules
 
+from .checkpoint import check_state_fits, read_checkpoint, state_dict_of
+from .config_check import check_config_files
 from .config_utils import override_data_root, setup_cpu_distributed
+from .schedule import max_epochs_option, set_max_epochs
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config file, with a clear error when it is missing."""
+    """Reads a config file, with a clear error when it is missing, and merges
+    ``cfg_options``. Options that set ``train_cfg.max_epochs`` first fit the
+    schedule to the new length (:func:`set_max_epochs`: schedulers' ``end``,
+    ``T_max``, milestones, the checkpoint and validation intervals); options
+    that set those keys themselves win."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
+        epochs = max_epochs_option(cfg_options)
+        if epochs is not None:
+            set_max_epochs(cfg, epochs)
         cfg.merge_from_dict(cfg_options)
     return cfg
 
@@ -125,7 +137,11 @@ def build_runner(
     resume: Optional[str] = None,
     amp: bool = False,
 ) -> Runner:
-    """Prepares ``cfg`` the way ``tools/train.py`` does and builds its Runner.
+    """Prepares ``cfg`` the way ``tools/train.py`` does and builds its Runner,
+    after checking the files it reads (:func:`check_config_files`: the training
+    and validation data, or the test data of a config without ``train_cfg``;
+    the pretrained weights) and that a ``resume`` checkpoint fits the network
+    (:func:`check_checkpoint_fits`).
 
     Args:
         work_dir (str, optional): defaults to ``cfg.work_dir`` or
@@ -150,9 +166,12 @@ def build_runner(
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume: checkpoint not found: {resume}')
+        check_checkpoint_fits(cfg, resume, '--resume: checkpoint')
         cfg.resume, cfg.load_from = True, resume
+    training = bool(cfg.get('train_cfg'))
+    check_config_files(
+        cfg, ('train_dataloader', 'val_dataloader') if training else ('test_dataloader',)
+    )
     setup_cpu_distributed(cfg, launcher)
     wait_for_new_second()
     if 'runner_type' in cfg:
@@ -160,3 +179,21 @@ def build_runner(
 
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def check_checkpoint_fits(cfg: Config, path: str, what: str = 'checkpoint') -> None:
+    """Checks, before a Runner is built (and prints the config), that checkpoint
+    ``path`` holds exactly the keys and shapes of ``cfg.model`` (MMEngine loads
+    test and resume checkpoints non-strictly: a checkpoint of another network
+    would run with random weights). The network is built without its
+    ``init_cfg`` weights.
+
+    Raises:
+        FileNotFoundError, ValueError: one line naming the file and what
+            differs (:func:`wsss_mm.apis.checkpoint.check_state_fits`).
+    """
+    checkpoint = read_checkpoint(path, what)
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'wsss_mm')):
+        model = MODELS.build(cfg.model)
+    check_state_fits(model, state_dict_of(checkpoint), path, checkpoint)

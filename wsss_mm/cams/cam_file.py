@@ -7,7 +7,8 @@ Schema: an uncompressed ``np.savez`` archive of exactly two arrays::
 
 It is read with ``np.load(path, allow_pickle=False)``: reading a CAM file
 runs no code from it, and an archive holding an object (pickled) array is
-refused.
+refused. A file that is not a zip archive at all (a text file, a copy cut
+short) is refused as not a valid ``.npz`` archive.
 
 Until 2026-12-01 a CAM file was ``<image_id>.npy``, a pickled dict
 ``{'keys': .., 'cam': ..}`` (IRN's and Puzzle-CAM's format). Such legacy
@@ -18,6 +19,7 @@ on files you made. :func:`convert_legacy_cam_dir` rewrites them as ``.npz``.
 
 import glob
 import os.path as osp
+import zipfile
 from typing import Dict, Iterable, List
 
 import numpy as np
@@ -30,6 +32,10 @@ CAM_SUFFIX = '.npz'
 LEGACY_SUFFIX = '.npy'
 #: The two arrays of a CAM file.
 CAM_ARRAYS = ('keys', 'cam')
+#: The first bytes of an ``.npy`` file.
+NPY_MAGIC = b'\x93NUMPY'
+#: The first bytes of a zip archive (an ``.npz``).
+ZIP_MAGIC = b'PK\x03\x04'
 
 
 class PickledCAMFileError(ValueError):
@@ -112,17 +118,28 @@ def save_cam_file(path: str, keys: np.ndarray, cam: np.ndarray) -> None:
 def _load_npz(path: str) -> Dict[str, np.ndarray]:
     """The two arrays of a ``.npz`` CAM file, read without unpickling."""
     invalid = f'{path} is not a valid CAM file ({CAM_SUFFIX} of int64 keys and float32 cam)'
+    with open(path, 'rb') as f:
+        head = f.read(len(NPY_MAGIC))
+    # np.load calls every file that is neither a zip nor an .npy a pickle
+    if head == NPY_MAGIC:
+        raise ValueError(f'{invalid}: not a valid {CAM_SUFFIX} archive: it is a single .npy array')
+    if not head.startswith(ZIP_MAGIC) or not zipfile.is_zipfile(path):
+        raise ValueError(
+            f'{invalid}: not a valid {CAM_SUFFIX} archive: not a zip file '
+            '(e.g. a text file, or a copy cut short)'
+        )
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f'it holds a single {type(archive).__name__}, not an archive')
-        with archive:
+        with np.load(path, allow_pickle=False) as archive:
             names = sorted(archive.files)
             if names != sorted(CAM_ARRAYS):
                 raise ValueError(
                     f'it holds the arrays {names}, expected exactly {list(CAM_ARRAYS)}'
                 )
-            return {name: archive[name] for name in CAM_ARRAYS}
+            arrays = {name: archive[name] for name in CAM_ARRAYS}
+        for name, value in arrays.items():
+            if not isinstance(value, np.ndarray):
+                raise ValueError(f'its member "{name}" is not an .npy array')
+        return arrays
     except ValueError as e:
         if 'allow_pickle' in str(e):  # numpy's refusal of an object array / pickle
             raise ValueError(

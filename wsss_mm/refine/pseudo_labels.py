@@ -12,7 +12,7 @@ written atomically (temporary file + rename). It is read back with
 """
 
 import os.path as osp
-from typing import Iterable, List, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -170,11 +170,6 @@ def combine_confident(fg: np.ndarray, bg: np.ndarray) -> np.ndarray:
 def label_path(folder: str, img_id: str) -> str:
     """``<folder>/<img_id>.png``."""
     return osp.join(folder, img_id + '.png')
-
-
-def missing_label_maps(folder: str, img_ids: Iterable[str]) -> List[str]:
-    """The image ids that have no label map in ``folder``."""
-    return [i for i in img_ids if not osp.isfile(label_path(folder, i))]
 
 
 def save_label_map(path: str, labels: np.ndarray, palette: Optional[Sequence[int]] = None) -> None:

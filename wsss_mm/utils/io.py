@@ -1,9 +1,11 @@
-"""Small I/O helpers: atomic writes and image / mask reading with clear errors."""
+"""Small I/O helpers: atomic writes, a cheap check that a written file is whole,
+and image / mask reading with clear errors."""
 
 import io
 import os
 import os.path as osp
-import tempfile
+import secrets
+import zipfile
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
@@ -21,25 +23,101 @@ class ImageReadError(IOError):
         self.path = path
 
 
+#: the first 8 bytes of every PNG file
+PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+#: the last 12 bytes of every whole PNG file: the empty IEND chunk and its CRC
+PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'
+
+
+def _new_temporary_file(folder: str, name: str, suffix: str) -> str:
+    """Creates an empty ``<folder>/.<name>.<random>.tmp<suffix>`` that no one
+    else holds. It is made with mode 0o666 less the umask, as ``open`` makes
+    files (``tempfile.mkstemp`` would give 0o600, and the renamed file would
+    stay private)."""
+    while True:
+        tmp = osp.join(folder, f'.{name}.{secrets.token_hex(4)}.tmp{suffix}')
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
 @contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yields a temporary path beside ``path``; renames it to ``path`` on success.
 
-    A killed process leaves at most a ``.tmp`` file, never a half-written target.
+    A killed process leaves at most a ``.tmp`` file, never a half-written
+    target. The file gets the mode that the user's umask gives new files
+    (``0o666 & ~umask``, e.g. ``-rw-r--r--`` under umask 022).
     """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    suffix = osp.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(
-        prefix='.' + osp.basename(path) + '.', suffix='.tmp' + suffix, dir=folder
-    )
-    os.close(fd)
+    tmp = _new_temporary_file(folder, osp.basename(path), osp.splitext(path)[1])
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+def file_defect(path: str) -> Optional[str]:
+    """A cheap check that a written file is whole, without reading its data.
+
+    - ``.npz``: the zip directory (at the end of the file) reads, and every
+      member is an ``.npy`` array whose header parses and whose size agrees
+      with the header's shape and dtype.
+    - ``.png``: the PNG signature, an ``IHDR`` first chunk and the ``IEND``
+      chunk at the end.
+    - any other file: not empty.
+
+    Args:
+        path (str): the file.
+
+    Returns:
+        str | None: None when the file looks whole, else what is wrong.
+    """
+    if not osp.isfile(path):
+        return 'no such file'
+    if osp.getsize(path) == 0:
+        return 'the file is empty'
+    if path.endswith('.npz'):
+        return _npz_defect(path)
+    if path.endswith('.png'):
+        with open(path, 'rb') as f:
+            head = f.read(16)
+            f.seek(max(osp.getsize(path) - len(PNG_END), 0))
+            tail = f.read()
+        if head[:8] != PNG_SIGNATURE or head[12:16] != b'IHDR':
+            return 'not a PNG file'
+        if tail != PNG_END:
+            return 'the PNG file is cut short (no IEND chunk at its end)'
+    return None
+
+
+def _npz_defect(path: str) -> Optional[str]:
+    """:func:`file_defect` of an ``.npz`` archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                    header = member.tell()
+                if not dtype.hasobject:
+                    expected = header + int(np.prod(shape)) * dtype.itemsize
+                    if info.file_size != expected:
+                        return (
+                            f'{info.filename} holds {info.file_size} bytes, '
+                            f'its header says {expected}'
+                        )
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as e:
+        return f'not a whole .npz archive ({type(e).__name__}: {e})'
+    return None
 
 
 def read_bytes(path: str, backend_args: Optional[dict] = None) -> bytes:

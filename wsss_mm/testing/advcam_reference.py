@@ -1,5 +1,6 @@
 """An independent re-implementation of the AdvCAM authors' CAM generation, for
-parity tests and benchmarks. Not part of the installed package.
+parity tests and benchmarks (``tools/analysis_tools/benchmark.py``); no part of
+the library uses it.
 
 It follows ``jbeomlee93/AdvCAM`` (``obtain_CAM_masking.py`` and ``gradCAM.py``)
 step by step, with none of wsss_mm's CAM-method code: forward and backward hooks
