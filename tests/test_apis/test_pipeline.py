@@ -2,6 +2,7 @@
 config's pipeline section; without pydensecrf2 the pipeline runs without the CRF; the
 seeds can be the CAM files the CAM network's training wrote."""
 
+import os
 import os.path as osp
 
 import pytest
@@ -70,3 +71,26 @@ def test_a_work_dir_of_another_recipe_is_refused_unless_overwrite(tmp_path, quic
     run({'cam_infer.scales': (1.0,)}, method='GradCAM', overwrite=True)
     run({'cam_infer.scales': (1.0,)}, method='GradCAM')
     assert runs == ['CAM', 'GradCAM']
+
+
+@pytest.mark.slow
+def test_group_quickstart_runs_from_nothing_to_work_dir_cams(tmp_path, repo_root, synth_root):
+    """configs/quickstart/group_synthvoc.py (the default Group-WSSS preset) from nothing:
+    the pipeline's CAM stages train it (batches of whole groups) and infer
+    WORK_DIR/cams for every image of the CAM split."""
+    config = osp.join(repo_root, 'configs', 'quickstart', 'group_synthvoc.py')
+    options = {
+        'train_dataloader.batch_size': 8,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_cfg.max_epochs': 1,
+        'cam_dataloader.num_workers': 0,
+        'cam_infer.scales': (1.0,),
+    }
+    ctx = PipelineContext(config, str(tmp_path), data_root=synth_root, cfg_options=options)
+    results = pipeline.run_pipeline(ctx, pipeline.CAM_STAGES[:3], log=lambda line: None)
+    _, _, ids = ctx.cam_split()
+    assert results['infer_cams']['total'] == len(ids) > 0
+    assert sorted(f for f in os.listdir(tmp_path / 'cams') if f.endswith('.npz')) == sorted(
+        f'{i}.npz' for i in ids
+    )

@@ -133,13 +133,21 @@ def test_hook_checks_network_and_pipeline_and_skips_the_first_epoch(tmp_path):
     cams[0, 0] = ramp()
     runner.model.train_cams = record(cams, [[1.0] * 3] * 2, [sample('a', [0]), sample('p', [0])])
     hook.after_train_iter(runner, 0)  # epoch 0 < start_epoch 1: nothing
-    assert runner.model.train_cams is None and not os.listdir(tmp_path / 'maps')
+    assert not os.listdir(tmp_path / 'maps')
+    # a second hook on the same training: the last epoch's maps alone, in another folder
+    last = HOOKS.build(dict(type='GroupCAMAccumulationHook', out_dir='last', start_epoch=2))
+    last.before_train(runner)
     runner.epoch = 1
     runner.model.train_cams = record(cams, [[1.0] * 3] * 2, [sample('a', [0]), sample('p', [0])])
     hook.after_train_iter(runner, 0)
-    assert os.listdir(tmp_path / 'maps') == ['a.npz']
+    last.after_train_iter(runner, 0)
+    assert os.listdir(tmp_path / 'maps') == ['a.npz'] and not os.listdir(tmp_path / 'last')
+    runner.epoch = 2
+    hook.after_train_iter(runner, 0)
+    last.after_train_iter(runner, 0)
+    assert os.listdir(tmp_path / 'last') == ['a.npz']
     hook.after_train(runner)
-    assert not runner.model.record_train_cams
+    assert not runner.model.record_train_cams and runner.model.train_cams is None
 
     crop = squash + [dict(type='RandomCrop', crop_size=(4, 4))]
     with pytest.raises(ValueError, match='crops \\(RandomCrop\\)'):

@@ -59,6 +59,10 @@ class GroupCAMAccumulationHook(Hook):
 
         custom_hooks = [dict(type='GroupCAMAccumulationHook', out_dir='group_cams')]
 
+    Several of these hooks can read the same training (the maps are read, not
+    taken), e.g. a second one with ``start_epoch=max_epochs - 1`` and another
+    ``out_dir`` keeps the last epoch's maps alone beside the accumulated ones.
+
     The training pipeline must keep the whole image (a resize, padding,
     flips): a crop's maps cannot be put back on the image, and is refused.
 
@@ -132,7 +136,7 @@ class GroupCAMAccumulationHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         model = self._network(runner)
-        record, model.train_cams = model.train_cams, None
+        record = model.train_cams  # read, not taken: several hooks may write it
         last_epoch = runner.epoch == runner.max_epochs - 1
         if record is None or (runner.epoch < self.start_epoch and not last_epoch):
             return
