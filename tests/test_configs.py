@@ -64,19 +64,27 @@ GROUP_WSSS_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'group_wsss', '*
 @pytest.mark.slow
 @pytest.mark.parametrize('path', GROUP_WSSS_CONFIGS, ids=osp.basename)
 def test_group_wsss_configs_train_step_on_one_group(path):
-    """Group-WSSS's paper-scale networks (random init) take one group of K = 4 images at
-    224x224 (a batch of whole groups) through both readouts and the backward pass, and
-    their optimizer has the code's four learning rates (x1 / x2 / x10 / x20)."""
+    """Group-WSSS's paper-scale networks (random init) take one group of K images (4 at
+    224x224; the authors' preset: 3 at 256x256) through both readouts and the backward
+    pass, and their optimizer has the code's four learning rates (x1 / x2 / x10 / x20)."""
     from mmengine.optim import build_optim_wrapper
 
     wsss_mm.register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(path)
+    authors = 'authors' in osp.basename(path)
     num_classes = cfg.model.head.num_classes
-    assert cfg.model.aux_head.num_classes == num_classes
+    if authors:  # class-map nodes, one shared readout
+        assert cfg.model.aux_head is None and cfg.model.gnn.in_channels == num_classes
+    else:
+        assert cfg.model.aux_head.num_classes == num_classes
     assert num_classes == (80 if 'coco' in osp.basename(path) else 20)
     group_size = cfg.model.gnn.group_size
-    assert cfg.train_dataloader.sampler == dict(type='GroupSampler', group_size=4, shuffle=True)
+    sampler = dict(type='GroupSampler', group_size=4, shuffle=True)
+    if authors:
+        sampler = dict(type='GroupSampler', group_size=3, shuffle=False, partners='identical')
+    assert cfg.train_dataloader.sampler == sampler
     assert cfg.train_dataloader.batch_size % group_size == 0
+    size = 256 if authors else 224
     model = MODELS.build(cfg.model).train()
     torch.manual_seed(0)
     labels = torch.zeros(group_size, num_classes)
@@ -88,16 +96,16 @@ def test_group_wsss_configs_train_step_on_one_group(path):
         sample.gt_labels = row
         samples.append(sample)
     data = dict(
-        inputs=[torch.randint(0, 255, (3, 224, 224), dtype=torch.uint8) for _ in samples],
+        inputs=[torch.randint(0, 255, (3, size, size), dtype=torch.uint8) for _ in samples],
         data_samples=samples,
     )
     data = model.data_preprocessor(data, True)
-    assert data['inputs'].shape == (group_size, 3, 224, 224)
+    assert data['inputs'].shape == (group_size, 3, size, size)
     losses = model(**data, mode='loss')
     assert set(losses) == {'loss_cls', 'loss_pre'}
     sum(losses.values()).backward()
     assert all(torch.isfinite(v) for v in losses.values())
-    for layer in (model.head.classifier, model.aux_head.classifier, model.gnn.proj_p):
+    for layer in (model.head.classifier, model.pre_head.classifier, model.gnn.proj_p):
         assert layer.weight.grad is not None
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer

@@ -1,6 +1,8 @@
 """The pipeline's stages (wsss_mm.apis.pipeline): the refinement stages need the
-config's pipeline section; without pydensecrf2 the pipeline runs without the CRF."""
+config's pipeline section; without pydensecrf2 the pipeline runs without the CRF; the
+seeds can be the CAM files the CAM network's training wrote."""
 
+import os
 import os.path as osp
 
 import pytest
@@ -24,6 +26,23 @@ def test_without_pydensecrf2_the_pipeline_runs_without_crf(monkeypatch, tmp_path
     with pytest.warns(UserWarning, match='pip install pydensecrf2'):
         cfg = pipeline.refinement_config(ctx)
     assert not cfg.affinity_labels.crf and not cfg.pseudo_labels.crf
+
+
+def test_seeds_from_the_cam_networks_training(tmp_path, repo_root, synth_root, write_gt_cams):
+    """pipeline.cams_from_training: the CAM files the training wrote (Group-WSSS's
+    authors' maps) are the seeds, copied to WORK_DIR/cams instead of inferred."""
+    config = osp.join(repo_root, 'configs', 'quickstart', 'group_synthvoc_authors.py')
+    ctx = PipelineContext(config, str(tmp_path), data_root=synth_root)
+    _, _, ids = ctx.cam_split()
+    source = tmp_path / 'cam' / 'group_cams'
+    write_gt_cams(synth_root, str(source), ids[1:])
+    with pytest.raises(FileNotFoundError, match=f'1 images of the CAM split.*{ids[0]}.npz'):
+        pipeline.infer_seed_cams(ctx)
+    write_gt_cams(synth_root, str(source), ids[:1])
+    assert pipeline.infer_seed_cams(ctx)['done'] == len(ids)
+    for img_id in ids:
+        copied = tmp_path / 'cams' / f'{img_id}.npz'
+        assert copied.read_bytes() == (source / f'{img_id}.npz').read_bytes()
 
 
 def test_a_work_dir_of_another_recipe_is_refused_unless_overwrite(tmp_path, quickstart_config):
@@ -91,3 +110,29 @@ def test_stages_taken_over_from_another_run(tmp_path, quickstart_config):
         run(['train_net'])
     with pytest.raises(FileNotFoundError, match='has no stages/ folder'):
         run(['train_cam'], source=str(tmp_path))
+
+
+@pytest.mark.slow
+def test_group_quickstart_runs_from_nothing_to_work_dir_cams(tmp_path, repo_root, synth_root):
+    """configs/quickstart/group_synthvoc.py (the default Group-WSSS preset) from nothing:
+    the pipeline's CAM stages train it (batches of whole groups) and infer
+    WORK_DIR/cams for every image of the CAM split."""
+    config = osp.join(repo_root, 'configs', 'quickstart', 'group_synthvoc.py')
+    options = {
+        'train_dataloader.batch_size': 8,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_cfg.max_epochs': 1,
+        'cam_dataloader.num_workers': 0,
+        'cam_infer.scales': (1.0,),
+    }
+    ctx = PipelineContext(config, str(tmp_path), data_root=synth_root, cfg_options=options)
+    stages = [
+        s for s in pipeline.CAM_STAGES if s[0] in ('train_auxiliary', 'train_cam', 'infer_cams')
+    ]
+    results = pipeline.run_pipeline(ctx, stages, log=lambda line: None)
+    _, _, ids = ctx.cam_split()
+    assert results['infer_cams']['total'] == len(ids) > 0
+    assert sorted(f for f in os.listdir(tmp_path / 'cams') if f.endswith('.npz')) == sorted(
+        f'{i}.npz' for i in ids
+    )

@@ -26,6 +26,9 @@ segmentation stages need its ``pipeline`` section::
         saliency_config=None,    # e.g. 'c2am_synthvoc_hints.py': C²AM-H on this run's CAMs,
                                  # whose maps then give the affinity labels' background
         init_from_cam=True,      # both backbones start from the trained CAM network
+        cams_from_training=None,  # e.g. 'group_cams': the seeds are the CAM files that the
+                                 # CAM network's training wrote in that folder of its work
+                                 # dir (Group-WSSS's GroupCAMAccumulationHook), not inferred
         affinity_options=dict(),  # merged into the affinity config
         seg_options=dict())       # merged into the segmentation config
 
@@ -58,6 +61,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from wsss_mm.cams.cam_file import cam_path, missing_cam_files
 from wsss_mm.evaluation import eval_label_dir, has_ground_truth
 from wsss_mm.refine.crf import INSTALL_HINT, DenseCRF, crf_available
 from wsss_mm.utils.io import atomic_path, read_split
@@ -290,7 +294,13 @@ def eval_classifier(ctx: PipelineContext) -> dict:
 
 
 def infer_seed_cams(ctx: PipelineContext) -> dict:
-    """(2) Multi-scale + flip CAMs of the CAM split, into ``WORK_DIR/cams``."""
+    """(2) Multi-scale + flip CAMs of the CAM split, into ``WORK_DIR/cams``; with
+    ``pipeline.cams_from_training`` (a folder of the CAM network's work dir,
+    e.g. Group-WSSS's ``GroupCAMAccumulationHook`` maps), that folder's CAM
+    files of the CAM split copied there instead."""
+    training_cams = (ctx.config().get('pipeline') or {}).get('cams_from_training')
+    if training_cams:
+        return dict(copy_training_cams(ctx, ctx.path('cam', training_cams)), method=ctx.method)
     result = infer_cams(
         ctx.config(),
         ctx.results['train_cam']['checkpoint'],
@@ -302,6 +312,28 @@ def infer_seed_cams(ctx: PipelineContext) -> dict:
         overwrite=IF_STALE,
     )
     return dict(result, method=ctx.method)
+
+
+def copy_training_cams(ctx: PipelineContext, source: str) -> dict:
+    """Copies the CAM files of the CAM split from ``source`` to ``WORK_DIR/cams``.
+
+    Raises:
+        FileNotFoundError: an image of the split has no CAM file in ``source``
+            (the message names the first and counts them).
+    """
+    _, _, ids = ctx.cam_split()
+    missing = missing_cam_files(source, ids)
+    if missing:
+        raise FileNotFoundError(
+            f'pipeline.cams_from_training: {len(missing)} images of the CAM split have no CAM '
+            f'file in {source} (e.g. {cam_path(source, missing[0])}); the CAM network\'s '
+            'training writes them (e.g. GroupCAMAccumulationHook) for its training images'
+        )
+    os.makedirs(ctx.path('cams'), exist_ok=True)
+    for img_id in ids:
+        with atomic_path(cam_path(ctx.path('cams'), img_id)) as tmp:
+            shutil.copyfile(cam_path(source, img_id), tmp)
+    return dict(done=len(ids), skipped=0, total=len(ids), source=source)
 
 
 def eval_seed_cams(ctx: PipelineContext) -> dict:

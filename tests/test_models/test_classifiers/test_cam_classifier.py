@@ -117,3 +117,20 @@ def test_the_cam_schedule_gives_the_classifier_ten_times_the_learning_rate(quick
             assert group['lr'] == pytest.approx(10 * lr)
         else:
             assert group['lr'] == pytest.approx(lr)
+
+
+def test_gap_head_bias_moves_the_logits_and_the_class_maps_alike():
+    head = MODELS.build(dict(type='GAPClassifierHead', in_channels=6, num_classes=3, bias=True))
+    with torch.no_grad():
+        head.classifier.bias.copy_(torch.tensor([1.0, -2.0, 0.5]))
+    feats = torch.randn(2, 6, 4, 5)
+    maps = head.class_maps(feats)
+    torch.testing.assert_close(head(feats), maps.mean(dim=(2, 3)))
+    without = torch.einsum('bkhw,ck->bchw', feats, head.cam_weights())
+    torch.testing.assert_close(
+        maps - without, head.classifier.bias.view(1, 3, 1, 1).expand_as(maps)
+    )
+    assert (
+        MODELS.build(dict(type='GAPClassifierHead', in_channels=6, num_classes=3)).classifier.bias
+        is None
+    )

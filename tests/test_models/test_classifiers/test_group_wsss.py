@@ -4,6 +4,7 @@ import pytest
 import torch
 from mmseg.structures import SegDataSample
 
+from wsss_mm.models import CAMClassifier
 from wsss_mm.registry import MODELS
 
 BACKBONE = dict(
@@ -92,3 +93,80 @@ def test_grouped_inference_uses_the_group_edges():
     assert torch.allclose(copies, torch.cat([linked, linked]), atol=1e-5)
     assert torch.allclose(unlinked, alone, atol=1e-5)  # self-edges only
     assert torch.equal(after, alone)
+
+
+def build_authors(cam_source='ensemble'):
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='GroupWSSS',
+            backbone=BACKBONE,
+            head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3, bias=True),
+            graph_nodes='class_maps',
+            gnn=dict(type='GroupGNN', in_channels=3, group_size=2, num_rounds=2, reduction=1),
+            cam_source=cam_source,
+        )
+    )
+
+
+@pytest.mark.parametrize('source', ['intermediate', 'graph', 'ensemble'])
+def test_class_map_nodes_keep_the_protocol(source):
+    model = build_authors(source).eval()
+    x = torch.randn(2, 3, 32, 32)
+    feats = model.extract_feat(x)
+    assert feats.shape[1] == (6 if source == 'ensemble' else 3)
+    # the CAMs are the class maps (with the classifier's bias) and the logits their mean
+    cams = model.class_maps(feats)
+    torch.testing.assert_close(model.predict_logits(feats), cams.mean(dim=(2, 3)))
+    if source == 'intermediate':
+        h0 = CAMClassifier.extract_feat(model, x)
+        torch.testing.assert_close(cams, model.head.class_maps(h0))
+        torch.testing.assert_close(model.predict_logits(feats), model.head(h0))
+
+
+def test_shared_readout_and_recorded_training_maps():
+    model = build_authors().train()
+    assert model.aux_head is None and model.pre_head is model.head
+    x = torch.randn(4, 3, 32, 32)
+    losses = model.loss(x, samples([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 1]]))
+    assert set(losses) == {'loss_cls', 'loss_pre'} and model.train_cams is None
+    model.record_train_cams = True
+    model.loss(x, samples([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 1]]))
+    record = model.train_cams
+    assert record['cams'].shape == (4, 3, 4, 4) and record['scores'].shape == (4, 3)
+    assert record['group_size'] == 2 and record['input_shape'] == (32, 32)
+    assert not record['cams'].requires_grad
+    # feature nodes with one shared readout: the head reads out both
+    shared = MODELS.build(
+        dict(
+            type='GroupWSSS',
+            backbone=BACKBONE,
+            head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3),
+            gnn=dict(type='GroupGNN', in_channels=32, group_size=2, num_rounds=1),
+        )
+    )
+    torch.testing.assert_close(
+        shared.cam_weights(), torch.cat([shared.head.cam_weights()] * 2, 1) / 2
+    )
+
+
+def test_bad_graph_options():
+    with pytest.raises(ValueError, match='graph_nodes must be one of'):
+        MODELS.build(dict(BASE_AUTHORS, graph_nodes='pixels'))
+    with pytest.raises(ValueError, match='set aux_head=None'):
+        MODELS.build(
+            dict(
+                BASE_AUTHORS, aux_head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3)
+            )
+        )
+    with pytest.raises(ValueError, match='3 channels, the graph in_channels=32'):
+        MODELS.build(dict(BASE_AUTHORS, gnn=dict(type='GroupGNN', in_channels=32, group_size=2)))
+
+
+BASE_AUTHORS = dict(
+    type='GroupWSSS',
+    backbone=BACKBONE,
+    head=dict(type='GAPClassifierHead', in_channels=32, num_classes=3),
+    graph_nodes='class_maps',
+    gnn=dict(type='GroupGNN', in_channels=3, group_size=2, reduction=1),
+)
