@@ -13,6 +13,7 @@ from mmseg.structures import SegDataSample
 from wsss_mm.cams.cam_file import cam_path, load_cam_file
 from wsss_mm.engine.hooks import GroupCAMAccumulationHook
 from wsss_mm.registry import HOOKS
+from wsss_mm.utils.manifest import RecipeMismatchError
 
 
 def sample(img_id, classes, ori_shape=(6, 8), img_shape=(8, 8), flip=False):
@@ -112,15 +113,20 @@ class Network(torch.nn.Module):
     train_cams = None
 
 
-def fake_runner(tmp_path, pipeline, epoch=0, max_epochs=3, model=None):
-    cfg = dict(train_dataloader=dict(dataset=dict(pipeline=pipeline)))
+def fake_runner(tmp_path, pipeline, epoch=0, max_epochs=3, model=None, seed=0, iteration=0):
+    cfg = dict(train_dataloader=dict(dataset=dict(pipeline=pipeline)), randomness=dict(seed=seed))
     return SimpleNamespace(
         cfg=cfg,
         work_dir=str(tmp_path),
         model=model or Network(),
         epoch=epoch,
+        iter=iteration,
         max_epochs=max_epochs,
     )
+
+
+def maps_in(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith('.npz'))
 
 
 def test_hook_checks_network_and_pipeline_and_skips_the_first_epoch(tmp_path):
@@ -133,7 +139,7 @@ def test_hook_checks_network_and_pipeline_and_skips_the_first_epoch(tmp_path):
     cams[0, 0] = ramp()
     runner.model.train_cams = record(cams, [[1.0] * 3] * 2, [sample('a', [0]), sample('p', [0])])
     hook.after_train_iter(runner, 0)  # epoch 0 < start_epoch 1: nothing
-    assert not os.listdir(tmp_path / 'maps')
+    assert not maps_in(tmp_path / 'maps')
     # a second hook on the same training: the last epoch's maps alone, in another folder
     last = HOOKS.build(dict(type='GroupCAMAccumulationHook', out_dir='last', start_epoch=2))
     last.before_train(runner)
@@ -141,11 +147,11 @@ def test_hook_checks_network_and_pipeline_and_skips_the_first_epoch(tmp_path):
     runner.model.train_cams = record(cams, [[1.0] * 3] * 2, [sample('a', [0]), sample('p', [0])])
     hook.after_train_iter(runner, 0)
     last.after_train_iter(runner, 0)
-    assert os.listdir(tmp_path / 'maps') == ['a.npz'] and not os.listdir(tmp_path / 'last')
+    assert maps_in(tmp_path / 'maps') == ['a.npz'] and not maps_in(tmp_path / 'last')
     runner.epoch = 2
     hook.after_train_iter(runner, 0)
     last.after_train_iter(runner, 0)
-    assert os.listdir(tmp_path / 'last') == ['a.npz']
+    assert maps_in(tmp_path / 'last') == ['a.npz']
     hook.after_train(runner)
     assert not runner.model.record_train_cams and runner.model.train_cams is None
 
@@ -156,6 +162,36 @@ def test_hook_checks_network_and_pipeline_and_skips_the_first_epoch(tmp_path):
         hook.before_train(fake_runner(tmp_path, squash, model=torch.nn.Linear(1, 1)))
     with pytest.raises(ValueError, match='score_threshold'):
         GroupCAMAccumulationHook(score_threshold=2.0)
+
+
+def test_a_folder_of_another_training_is_refused(tmp_path):
+    """The maps' folder knows its training: a resumed training of the same recipe
+    continues it, one that starts over starts the maps over, another recipe's
+    folder (or maps without a record) is refused and kept."""
+    squash = [dict(type='LoadImage'), dict(type='Resize', scale=(8, 8), keep_ratio=False)]
+    hook = GroupCAMAccumulationHook(out_dir='maps')
+    cams = torch.zeros(2, 3, 8, 8)
+    cams[0, 0] = ramp()
+
+    def train(**kwargs):
+        hook.before_train(fake_runner(tmp_path, squash, **kwargs))
+        hook.write(record(cams, [[1.0] * 3] * 2, [sample('a', [0]), sample('p', [0])]), False)
+
+    train()
+    assert osp.isfile(tmp_path / 'maps' / '.recipe.json')
+    hook.before_train(fake_runner(tmp_path, squash, epoch=1, iteration=5))  # resumed
+    assert maps_in(tmp_path / 'maps') == ['a.npz']
+    hook.before_train(fake_runner(tmp_path, squash))  # started over
+    assert maps_in(tmp_path / 'maps') == []
+    train()
+    with pytest.raises(RecipeMismatchError, match='seed: 0 -> 1'):
+        hook.before_train(fake_runner(tmp_path, squash, seed=1, epoch=1, iteration=5))
+    with pytest.raises(RecipeMismatchError, match='seed: 0 -> 1'):
+        hook.before_train(fake_runner(tmp_path, squash, seed=1))
+    os.remove(tmp_path / 'maps' / '.recipe.json')
+    with pytest.raises(RecipeMismatchError, match='no recipe record'):
+        hook.before_train(fake_runner(tmp_path, squash))
+    assert maps_in(tmp_path / 'maps') == ['a.npz']  # nothing lost
 
 
 def test_authors_quickstart_writes_every_training_image(
@@ -182,7 +218,7 @@ def test_authors_quickstart_writes_every_training_image(
     cam_dir = osp.join(work_dir, 'group_cams')
     with open(osp.join(synth_root, 'ImageSets', 'Segmentation', 'train.txt')) as f:
         ids = f.read().split()
-    assert sorted(os.listdir(cam_dir)) == sorted(i + '.npz' for i in ids)
+    assert maps_in(cam_dir) == sorted(i + '.npz' for i in ids)
     for img_id in ids[:5]:
         data = load_cam_file(cam_path(cam_dir, img_id))
         assert data['cam'].shape[1:] == (64, 64)  # squashed to 128 for training

@@ -1,6 +1,7 @@
 """The maps Group-WSSS's authors evaluate: written during training, in the graph
 with the anchor's partners, and max-accumulated over the epochs."""
 
+import contextlib
 import os
 import os.path as osp
 import warnings
@@ -14,6 +15,7 @@ from mmengine.model import is_model_wrapper
 
 from wsss_mm.cams.cam_file import cam_path, load_cam_file, save_cam_file
 from wsss_mm.registry import HOOKS
+from wsss_mm.utils.manifest import claim_folder
 
 
 def _pipeline_crops(dataset_cfg: dict) -> list:
@@ -66,6 +68,13 @@ class GroupCAMAccumulationHook(Hook):
     The training pipeline must keep the whole image (a resize, padding,
     flips): a crop's maps cannot be put back on the image, and is refused.
 
+    The folder records what makes its maps (``.recipe.json``, docs/design.md
+    "Output folders know their recipe": the hook's settings, the network, the
+    training data and the seed): a resumed training continues a folder of its
+    own recipe, a training of it that starts over (from its first iteration)
+    starts the maps over, and a folder of another recipe (or maps without a
+    record) is refused, naming what differs.
+
     Args:
         out_dir (str): the folder of the CAM files; relative: below the
             runner's work dir. Default: 'group_cams'.
@@ -111,6 +120,8 @@ class GroupCAMAccumulationHook(Hook):
             TypeError: the network does not record its training maps
                 (``GroupWSSS``).
             ValueError: the training pipeline crops.
+            wsss_mm.utils.manifest.RecipeMismatchError: the folder holds maps
+                of another recipe, or maps without a record.
         """
         model = self._network(runner)
         if not hasattr(model, 'record_train_cams'):
@@ -126,8 +137,30 @@ class GroupCAMAccumulationHook(Hook):
                 "(e.g. dict(type='Resize', scale=..., keep_ratio=False), the authors')"
             )
         self.cam_dir = osp.join(runner.work_dir, self.out_dir)
-        os.makedirs(self.cam_dir, exist_ok=True)
+        self._claim(runner)
         model.record_train_cams = True
+
+    def _claim(self, runner) -> None:
+        """Records the folder's recipe; refuses maps of another training."""
+        cfg = runner.cfg
+        recipe = dict(
+            stage='GroupCAMAccumulationHook',
+            settings=dict(
+                score_threshold=self.score_threshold,
+                start_epoch=self.start_epoch,
+                anchors_only=self.anchors_only,
+            ),
+            model=cfg.get('model'),
+            data=cfg.get('train_dataloader', {}).get('dataset'),
+            seed=(cfg.get('randomness') or {}).get('seed'),
+        )
+        os.makedirs(self.cam_dir, exist_ok=True)
+        maps = [name for name in os.listdir(self.cam_dir) if name.endswith('.npz')]
+        claim_folder(self.cam_dir, recipe, has_outputs=bool(maps), flag='--work-dir')
+        if runner.iter == 0:  # the training starts over: so do its maps
+            for name in maps:
+                with contextlib.suppress(FileNotFoundError):  # another rank's
+                    os.remove(osp.join(self.cam_dir, name))
 
     def after_train(self, runner) -> None:
         model = self._network(runner)
