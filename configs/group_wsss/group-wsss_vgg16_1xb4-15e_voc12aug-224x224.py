@@ -4,7 +4,7 @@
 # most classes), VOC train_aug, 224x224 input, batch 4 (one group per step, as the code),
 # SGD Nesterov lr 1e-3 (new layers x10, biases x2), wd 5e-4, x0.1 at epochs 5 and 10,
 # 15 epochs. The authors' code's whole recipe:
-# group-wsss_vgg16_authors_1xb3-15e_voc12aug-256x256.py.
+# group-wsss-authors_vgg16_1xb3-15e_voc12aug-256x256.py.
 _base_ = [
     '../_base_/models/group_wsss_vgg16.py',
     '../_base_/datasets/voc_cls_group.py',
