@@ -151,8 +151,7 @@ class PipelineContext:
         the pipeline section names them) flattened to dotted keys without
         :data:`RUN_ONLY_KEYS`, the CAM method, the data root and
         ``auto_refine`` (:mod:`wsss_mm.utils.manifest`)."""
-        cfg = Config.fromfile(self.config_path)
-        cfg.merge_from_dict(self.cfg_options)
+        cfg = load_config(self.config_path, self.cfg_options)
         configs = dict(cam=cfg)
         for kind in ('affinity', 'seg', 'saliency'):
             if (cfg.get('pipeline') or {}).get(kind + '_config'):
